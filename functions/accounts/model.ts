@@ -1,0 +1,58 @@
+/** The last balance change, kept on the account item so the stream can project it into the ledger. */
+export interface BalanceChange {
+  id: string;
+  type: 'top_up' | 'debit' | 'refund';
+  /** Signed: negative for debits. */
+  credits: number;
+  operation?: string;
+  queryId?: string;
+  at: string;
+}
+
+export interface ApiKeyRef {
+  name?: string;
+  hash: string;
+  createdAt: string;
+}
+
+/** The account item: identity, plan, balance and active keys. */
+export interface AccountItem {
+  id: string;
+  name: string;
+  email: string;
+  plan: string;
+  balance: number;
+  /** Number of balance changes so far; the ledger entry of change n has sequence n. */
+  seq: number;
+  keys: Record<string, ApiKeyRef>;
+  createdAt: string;
+  updatedAt: string;
+  lastChange?: BalanceChange;
+}
+
+export interface Balance {
+  available: number;
+  unit: 'credits';
+  asOf: string;
+}
+
+export function balanceOf(account: Pick<AccountItem, 'balance'>, asOf: Date): Balance {
+  return { available: account.balance, unit: 'credits', asOf: asOf.toISOString() };
+}
+
+/** The public representation of an account. */
+export function accountView(account: AccountItem, asOf: Date) {
+  return {
+    id: account.id,
+    name: account.name,
+    email: account.email,
+    plan: account.plan,
+    balance: balanceOf(account, asOf),
+    createdAt: account.createdAt,
+  };
+}
+
+export const ACCOUNT_ID = /^acc_[A-Za-z0-9_-]{16}$/;
+export const KEY_ID = /^key_[A-Za-z0-9_-]{16}$/;
+/** At most this many active keys per account keeps the account item small (1 WRU per write). */
+export const MAX_ACTIVE_KEYS = 10;

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { RouteMap } from '../http/handler.ts';
+import { fields, parseBody, pathParam } from '../http/request.ts';
+import { json, noContent } from '../http/response.ts';
+import type { HttpEvent } from '../http/types.ts';
+import type { PricingCatalog } from '../pricing/catalog.ts';
+import { isKnownPlan } from '../pricing/prices.ts';
+import type { Clock } from '../shared/clock.ts';
+import { ValidationError } from '../shared/errors.ts';
+import { randomId } from '../shared/ids.ts';
+import { newApiKey } from './api-keys.ts';
+import { requireAdmin } from './auth.ts';
+import { ACCOUNT_ID, type AccountItem, accountView, KEY_ID } from './model.ts';
+import { addKey, getAccount, putNewAccount, removeKey } from './store.ts';
+
+export interface AccountDeps {
+  pricing: PricingCatalog;
+  clock: Clock;
+}
+
+const createSchema = z.strictObject({
+  name: fields.text(200),
+  email: z.email('must be an email address').max(254),
+  plan: z.string().max(64).optional(),
+});
+const keySchema = z.strictObject({ name: fields.text(100).optional() });
+
+/** Admin routes for accounts and their API keys. */
+export function accountRoutes(deps: AccountDeps): RouteMap {
+  return {
+    'POST /v1/accounts': (event) => create(event, deps),
+    'GET /v1/accounts/{accountId}': async (event) => {
+      requireAdmin(event);
+      return json(200, accountView(await getAccount(pathParam(event, 'accountId', ACCOUNT_ID)), deps.clock.now()));
+    },
+    'POST /v1/accounts/{accountId}/keys': (event) => createKey(event, deps),
+    'DELETE /v1/accounts/{accountId}/keys/{keyId}': async (event) => {
+      requireAdmin(event);
+      await removeKey(pathParam(event, 'accountId', ACCOUNT_ID), pathParam(event, 'keyId', KEY_ID));
+      return noContent();
+    },
+  };
+}
+
+async function create(event: HttpEvent, deps: AccountDeps) {
+  requireAdmin(event);
+  const { value } = parseBody(event, createSchema);
+  const plan = value.plan ?? deps.pricing.defaultPlan;
+  if (!isKnownPlan(deps.pricing, plan)) {
+    throw new ValidationError(`body.plan: unknown plan "${plan}". Plans: ${deps.pricing.plans.map((p) => p.id).join(', ')}.`);
+  }
+  const now = deps.clock.now().toISOString();
+  const account: AccountItem = {
+    id: randomId('acc'),
+    name: value.name,
+    email: value.email,
+    plan,
+    balance: 0,
+    seq: 0,
+    keys: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+  await putNewAccount(account);
+  return json(201, accountView(account, deps.clock.now()), { Location: `/v1/accounts/${account.id}` });
+}
+
+async function createKey(event: HttpEvent, deps: AccountDeps) {
+  requireAdmin(event);
+  const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
+  const { value } = parseBody(event, keySchema);
+  const { key, hash } = newApiKey();
+  const keyId = randomId('key');
+  const createdAt = deps.clock.now().toISOString();
+  await addKey(accountId, keyId, { name: value.name, hash, createdAt });
+  return json(201, { id: keyId, key, name: value.name, createdAt });
+}

@@ -1,0 +1,102 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { ConflictError, NotFoundError } from '../shared/errors.ts';
+import { keys } from '../table/keys.ts';
+import { type AccountItem, MAX_ACTIVE_KEYS } from './model.ts';
+
+export async function putNewAccount(account: AccountItem): Promise<void> {
+  await documentClient().send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: { ...keys.account(account.id), entity: 'account', ...account },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+export async function findAccount(accountId: string): Promise<AccountItem | undefined> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: true }));
+  return Item as AccountItem | undefined;
+}
+
+export async function getAccount(accountId: string): Promise<AccountItem> {
+  const account = await findAccount(accountId);
+  if (!account) throw new NotFoundError(`There is no account "${accountId}".`);
+  return account;
+}
+
+export interface KeyOwner {
+  accountId: string;
+  keyId: string;
+}
+
+export async function findKeyOwner(keyHash: string): Promise<KeyOwner | undefined> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.apiKey(keyHash), ConsistentRead: true }));
+  return Item ? { accountId: Item.accountId, keyId: Item.keyId } : undefined;
+}
+
+/** Adds a key to the account and its hash → owner lookup item, atomically. */
+export async function addKey(accountId: string, keyId: string, ref: { name?: string; hash: string; createdAt: string }): Promise<void> {
+  try {
+    await documentClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName(),
+              Key: keys.account(accountId),
+              UpdateExpression: 'SET #keys.#kid = :ref',
+              ConditionExpression: 'attribute_exists(pk) AND size(#keys) < :max',
+              ExpressionAttributeNames: { '#keys': 'keys', '#kid': keyId },
+              ExpressionAttributeValues: { ':ref': ref, ':max': MAX_ACTIVE_KEYS },
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.apiKey(ref.hash), entity: 'apiKey', accountId, keyId, createdAt: ref.createdAt },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      const account = await getAccount(accountId);
+      throw new ConflictError(`Account "${account.id}" already has ${MAX_ACTIVE_KEYS} active keys. Revoke one before creating another.`);
+    }
+    throw error;
+  }
+}
+
+/** Removes the key from the account (which stops it at once) and deletes its lookup item. */
+export async function removeKey(accountId: string, keyId: string): Promise<void> {
+  const account = await getAccount(accountId);
+  const ref = account.keys[keyId];
+  if (!ref) throw new NotFoundError(`Account "${accountId}" has no active key "${keyId}".`);
+  try {
+    await documentClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName(),
+              Key: keys.account(accountId),
+              UpdateExpression: 'REMOVE #keys.#kid',
+              ConditionExpression: 'attribute_exists(#keys.#kid)',
+              ExpressionAttributeNames: { '#keys': 'keys', '#kid': keyId },
+            },
+          },
+          { Delete: { TableName: tableName(), Key: keys.apiKey(ref.hash) } },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof TransactionCanceledException || error instanceof ConditionalCheckFailedException) {
+      throw new NotFoundError(`Account "${accountId}" has no active key "${keyId}".`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { ServiceUnavailableError, TollgateError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import { problemResponse } from './response.ts';
+import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
+
+/** Route key as API Gateway names it, e.g. `POST /v1/accounts/{accountId}/keys`. */
+export type RouteMap = Record<string, RouteHandler>;
+
+/**
+ * One Lambda handler serving several routes of a feature. Dispatches on `routeKey` and maps
+ * errors to problem+json here, once: TollgateErrors keep their status, an unreachable or
+ * throttling DynamoDB is a 503 with Retry-After, anything else a 500 that reveals no internals.
+ */
+export function httpHandler(routes: RouteMap) {
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(problemErrors())
+    .handler(async (event) => {
+      const route = routes[event.routeKey];
+      if (!route) throw new Error(`No route implementation for ${event.routeKey}`);
+      return route(event);
+    });
+}
+
+function problemErrors(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> {
+  return {
+    onError: (request) => {
+      const { event } = request;
+      const error = asTollgateError(request.error);
+      const instance = `urn:tollgate:request:${event.requestContext?.requestId ?? 'unknown'}`;
+      if (error) {
+        if (error.problem.status >= 500) logger.error('dependency unavailable', { error: request.error, routeKey: event.routeKey });
+        request.response = problemResponse(error.problem, instance);
+        return;
+      }
+      logger.error('unhandled error', { error: request.error, routeKey: event.routeKey });
+      request.response = problemResponse(
+        {
+          status: 500,
+          slug: 'internal-error',
+          title: 'Something went wrong on our side',
+          detail: 'The request failed before any work was delivered; metered requests are not charged for it. Please try again.',
+        },
+        instance,
+      );
+    },
+  };
+}
+
+const UNAVAILABLE_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'TimeoutError',
+  'RequestTimeout',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+]);
+
+function asTollgateError(error: Error | null | undefined): TollgateError | undefined {
+  if (error instanceof TollgateError) return error;
+  const code = (error as { code?: string } | undefined)?.code ?? error?.name;
+  if (code && UNAVAILABLE_ERRORS.has(code)) {
+    return new ServiceUnavailableError('A storage dependency is unavailable right now. Nothing was charged; retry shortly.', { cause: error });
+  }
+  return undefined;
+}

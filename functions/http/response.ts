@@ -1,0 +1,34 @@
+import { PROBLEM_BASE, type ProblemFields } from '../shared/errors.ts';
+import type { HttpResult } from './types.ts';
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function noContent(): HttpResult {
+  return { statusCode: 204, headers: { 'Cache-Control': 'no-store' } };
+}
+
+/** The RFC 9457 body for a problem: standard members first, then extensions. */
+export function problemBody(problem: ProblemFields, instance: string): Record<string, unknown> {
+  return {
+    type: `${PROBLEM_BASE}${problem.slug}`,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    instance: problem.instance ?? instance,
+    ...problem.extensions,
+  };
+}
+
+export function problemResponse(problem: ProblemFields, instance: string): HttpResult {
+  return {
+    statusCode: problem.status,
+    headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', ...problem.headers },
+    body: JSON.stringify(problemBody(problem, instance)),
+  };
+}

@@ -1,0 +1,142 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AccountItem, BalanceChange } from '../accounts/model.ts';
+import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { keys } from '../table/keys.ts';
+import type { TxnItem } from './txn.ts';
+
+/** Balances are capped so that sums stay exact in JavaScript numbers. */
+export const MAX_BALANCE = 1_000_000_000_000;
+
+type TxnItemWrite =
+  /** Record a new txn; a record with the same id means this is a retry. */
+  | { put: TxnItem }
+  /** Move an existing txn from one status to another (resume, refund); fails if it is not in `from`. */
+  | { transition: { accountId: string; txnId: string; from: TxnItem['status']; set: Partial<TxnItem>; resumableAfter?: string } };
+
+export interface BalanceChangeRequest {
+  accountId: string;
+  change: BalanceChange;
+  /** When set, the change only applies while this API key is active on the account. */
+  activeKeyId?: string;
+  txn: TxnItemWrite;
+}
+
+export type BalanceChangeOutcome =
+  | { kind: 'applied' }
+  | { kind: 'insufficient'; account: AccountItem }
+  | { kind: 'account-missing' }
+  | { kind: 'key-inactive' }
+  /** The txn write's condition failed; carries the txn as it is. */
+  | { kind: 'txn-conflict'; existing?: TxnItem };
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Changes a balance and writes its txn record in one DynamoDB transaction: the balance never
+ * goes below zero (the condition is part of the write, not a prior read), the txn record makes
+ * retries find the first attempt, and `lastChange` + `seq` on the account feed the ledger.
+ */
+export async function changeBalance(request: BalanceChangeRequest): Promise<BalanceChangeOutcome> {
+  const input = transaction(request);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await documentClient().send(new TransactWriteCommand(input));
+      return { kind: 'applied' };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [accountReason, txnReason] = error.CancellationReasons ?? [];
+      if (txnReason?.Code === 'ConditionalCheckFailed') {
+        return { kind: 'txn-conflict', existing: txnReason.Item ? (unmarshall(txnReason.Item) as TxnItem) : undefined };
+      }
+      if (accountReason?.Code === 'ConditionalCheckFailed') return accountRefusal(request, accountReason.Item);
+      const conflicted = [accountReason, txnReason].some((reason) => reason?.Code === 'TransactionConflict');
+      if (!conflicted || attempt >= MAX_ATTEMPTS) throw error;
+      await backoff(attempt);
+    }
+  }
+}
+
+function accountRefusal(request: BalanceChangeRequest, rawItem: Record<string, unknown> | undefined): BalanceChangeOutcome {
+  if (!rawItem) return { kind: 'account-missing' };
+  const account = unmarshall(rawItem as Parameters<typeof unmarshall>[0]) as AccountItem;
+  if (request.activeKeyId && !account.keys?.[request.activeKeyId]) return { kind: 'key-inactive' };
+  return { kind: 'insufficient', account };
+}
+
+function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
+  const { change } = request;
+  const conditions = ['attribute_exists(pk)'];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ':delta': change.credits, ':one': 1, ':change': change, ':at': change.at };
+  if (change.credits < 0) {
+    conditions.push('balance >= :price');
+    values[':price'] = -change.credits;
+  } else {
+    conditions.push('balance <= :ceiling');
+    values[':ceiling'] = MAX_BALANCE - change.credits;
+  }
+  if (request.activeKeyId) {
+    conditions.push('attribute_exists(#keys.#kid)');
+    names['#keys'] = 'keys';
+    names['#kid'] = request.activeKeyId;
+  }
+  return {
+    TransactItems: [
+      {
+        Update: {
+          TableName: tableName(),
+          Key: keys.account(request.accountId),
+          UpdateExpression: 'SET balance = balance + :delta, seq = seq + :one, lastChange = :change, updatedAt = :at',
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      txnWrite(request.txn),
+    ],
+  };
+}
+
+function txnWrite(write: TxnItemWrite): NonNullable<TransactWriteCommandInput['TransactItems']>[number] {
+  if ('put' in write) {
+    return {
+      Put: {
+        TableName: tableName(),
+        Item: { ...keys.txn(write.put.accountId, write.put.id), entity: 'txn', ...write.put },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+  const { accountId, txnId, from, set, resumableAfter } = write.transition;
+  const entries = Object.entries(set).filter(([, value]) => value !== undefined);
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ':from': from };
+  for (const [name] of entries) names[`#${name}`] = name;
+  for (const [name, value] of entries) values[`:${name}`] = value;
+  let condition = '#status = :from';
+  if (resumableAfter) {
+    condition += ' AND resumableUntil > :now';
+    values[':now'] = resumableAfter;
+  }
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: keys.txn(accountId, txnId),
+      UpdateExpression: `SET ${entries.map(([name]) => `#${name} = :${name}`).join(', ')}`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/** Full jitter, 5–320 ms: transaction conflicts on one hot account clear within a few tries. */
+function backoff(attempt: number): Promise<void> {
+  const cap = Math.min(320, 5 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
+}

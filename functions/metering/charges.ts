@@ -1,0 +1,136 @@
+import type { AccountItem } from '../accounts/model.ts';
+import { addHours, epochSeconds } from '../shared/clock.ts';
+import { config } from '../shared/config.ts';
+import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError } from '../shared/errors.ts';
+import { type BalanceChangeOutcome, changeBalance } from './balance-store.ts';
+import { changeFor, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
+import { findTxn, putUnchargedTxn } from './txn-store.ts';
+
+/** Txn records outlive the idempotency window and the resume window by this much. */
+const RECORD_RETENTION_DAYS = 30;
+
+export interface ChargeRequest {
+  accountId: string;
+  /** The caller's API key; the charge only applies while it is active. Absent for admin debits. */
+  keyId?: string;
+  kind: 'query' | 'debit';
+  txnId: string;
+  operation: string;
+  credits: number;
+  input?: unknown;
+  requestHash: string;
+  now: Date;
+}
+
+export type ChargeStart =
+  | { kind: 'charged'; txn: TxnItem }
+  /** A retry of a request that already has an answer. */
+  | { kind: 'replay'; response: StoredResponse }
+  /** Refused for credits: nothing charged; queries are parked for resuming. */
+  | { kind: 'insufficient'; account: AccountItem; txn: TxnItem };
+
+export function newTxn(request: ChargeRequest): TxnItem {
+  const at = request.now.toISOString();
+  return {
+    id: request.txnId,
+    kind: request.kind,
+    accountId: request.accountId,
+    status: 'running',
+    requestHash: request.requestHash,
+    credits: request.credits,
+    operation: request.operation,
+    input: request.input,
+    createdAt: at,
+    updatedAt: at,
+    expiresAtEpoch: epochSeconds(addHours(request.now, RECORD_RETENTION_DAYS * 24)),
+  };
+}
+
+/** Debits the price and records the txn atomically, or explains why not. */
+export async function startCharge(request: ChargeRequest): Promise<ChargeStart> {
+  const txn = newTxn(request);
+  const outcome = await changeBalance({ accountId: request.accountId, activeKeyId: request.keyId, change: changeFor(txn, request.now), txn: { put: txn } });
+  switch (outcome.kind) {
+    case 'applied':
+      return { kind: 'charged', txn };
+    case 'txn-conflict':
+      return replayOf(request.requestHash, outcome.existing);
+    case 'insufficient':
+      return refuse(request, txn, outcome.account);
+    default:
+      throw refusalError(outcome, request);
+  }
+}
+
+async function refuse(request: ChargeRequest, txn: TxnItem, account: AccountItem): Promise<ChargeStart> {
+  const refused: TxnItem =
+    request.kind === 'query'
+      ? { ...txn, status: 'parked', resumableUntil: addHours(request.now, config().PARKED_QUERY_TTL_HOURS).toISOString() }
+      : { ...txn, status: 'refused' };
+  const existing = await putUnchargedTxn(refused);
+  if (existing) return replayOf(request.requestHash, existing);
+  return { kind: 'insufficient', account, txn: refused };
+}
+
+/** A txn with this id exists: the same request retried, or the key reused for another request. */
+export function replayOf(requestHash: string, existing: TxnItem | undefined): { kind: 'replay'; response: StoredResponse } {
+  if (!existing) throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+  if (existing.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
+  if (!existing.response)
+    throw new ConflictError('The first request with this Idempotency-Key is still being processed. Retry in a moment.', { 'Retry-After': '1' });
+  return { kind: 'replay', response: existing.response };
+}
+
+function refusalError(outcome: BalanceChangeOutcome, request: Pick<ChargeRequest, 'accountId' | 'keyId'>): Error {
+  if (request.keyId) return new UnauthorizedError('This API key is unknown or has been revoked.');
+  if (outcome.kind === 'account-missing') return new NotFoundError(`There is no account "${request.accountId}".`);
+  return new Error(`Unexpected balance change outcome: ${outcome.kind}`);
+}
+
+/** Gives the credits of a failed charge back, at most once (the txn moves running → failed). */
+export async function refundCharge(txn: TxnItem, now: Date): Promise<void> {
+  const outcome = await changeBalance({
+    accountId: txn.accountId,
+    change: refundFor(txn, now),
+    txn: { transition: { accountId: txn.accountId, txnId: txn.id, from: 'running', set: { status: 'failed', updatedAt: now.toISOString() } } },
+  });
+  if (outcome.kind !== 'applied' && outcome.kind !== 'txn-conflict') throw new Error(`Refund of ${txn.id} not applied: ${outcome.kind}`);
+}
+
+export type ResumeStart = { kind: 'charged'; txn: TxnItem } | { kind: 'insufficient'; account: AccountItem; txn: TxnItem };
+
+/** Charges a parked query and moves it to running, exactly once however many resumes race. */
+export async function resumeCharge(accountId: string, keyId: string, queryId: string, now: Date): Promise<ResumeStart> {
+  const parked = await findTxn(accountId, queryId);
+  if (parked?.kind !== 'query') throw new NotFoundError(`There is no query "${queryId}" on this account.`);
+  assertResumable(parked, now);
+  const running: TxnItem = { ...parked, status: 'running', updatedAt: now.toISOString() };
+  const outcome = await changeBalance({
+    accountId,
+    activeKeyId: keyId,
+    change: changeFor(parked, now),
+    txn: {
+      transition: { accountId, txnId: queryId, from: 'parked', resumableAfter: now.toISOString(), set: { status: 'running', updatedAt: running.updatedAt } },
+    },
+  });
+  switch (outcome.kind) {
+    case 'applied':
+      return { kind: 'charged', txn: running };
+    case 'insufficient':
+      return { kind: 'insufficient', account: outcome.account, txn: parked };
+    case 'txn-conflict':
+      if (outcome.existing) assertResumable(outcome.existing, now);
+      throw new ConflictError(`Query "${queryId}" is already being resumed.`);
+    default:
+      throw refusalError(outcome, { accountId, keyId });
+  }
+}
+
+function assertResumable(txn: TxnItem, now: Date): void {
+  if (txn.status === 'completed') throw new ConflictError(`Query "${txn.id}" has already completed; it runs only once.`);
+  if (txn.status === 'running') throw new ConflictError(`Query "${txn.id}" is running now.`);
+  if (txn.status === 'failed') throw new ConflictError(`Query "${txn.id}" failed and was refunded; send it again as a new query.`);
+  if (txn.status === 'parked' && txn.resumableUntil && txn.resumableUntil <= now.toISOString()) {
+    throw new GoneError(`Query "${txn.id}" could be resumed until ${txn.resumableUntil}; send it again as a new query.`);
+  }
+}

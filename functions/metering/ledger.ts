@@ -1,0 +1,20 @@
+import type { BalanceChange } from '../accounts/model.ts';
+
+/** One line of the ledger: a balance change and the balance right after it. */
+export interface LedgerEntry extends BalanceChange {
+  seq: number;
+  balanceAfter: number;
+}
+
+/** The public representation of a ledger entry. */
+export function ledgerEntryView(entry: LedgerEntry) {
+  return {
+    id: entry.id,
+    type: entry.type,
+    credits: entry.credits,
+    balanceAfter: entry.balanceAfter,
+    operation: entry.operation,
+    queryId: entry.queryId,
+    at: entry.at,
+  };
+}

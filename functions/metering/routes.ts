@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { requireAdmin } from '../accounts/auth.ts';
+import { ACCOUNT_ID, balanceOf } from '../accounts/model.ts';
+import { findAccount, getAccount } from '../accounts/store.ts';
+import type { RouteMap } from '../http/handler.ts';
+import { baseUrl, fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../http/request.ts';
+import { json } from '../http/response.ts';
+import type { HttpEvent, HttpResult } from '../http/types.ts';
+import { insufficientCreditsResponse } from '../recovery/respond.ts';
+import { addHours, type Clock, epochSeconds } from '../shared/clock.ts';
+import { config } from '../shared/config.ts';
+import { NotFoundError, ValidationError } from '../shared/errors.ts';
+import { derivedId } from '../shared/ids.ts';
+import { changeBalance, MAX_BALANCE } from './balance-store.ts';
+import { replayOf, startCharge } from './charges.ts';
+import { ledgerEntryView } from './ledger.ts';
+import { ledgerPage } from './ledger-store.ts';
+import { replayed, stored } from './metered-call.ts';
+import { changeFor, type TxnItem } from './txn.ts';
+import { completeTxn, saveResponse } from './txn-store.ts';
+
+export interface MeteringDeps {
+  clock: Clock;
+}
+
+const topUpSchema = z.strictObject({ credits: fields.credits, reference: fields.text(200).optional() });
+const debitSchema = z.strictObject({ credits: fields.credits, operation: fields.operation });
+const ledgerQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,11}$/, 'must be a cursor returned as nextCursor')
+    .optional(),
+});
+
+/** Admin routes that move or show credits: top-ups, debits for non-Lambda backends, the ledger. */
+export function meteringRoutes(deps: MeteringDeps): RouteMap {
+  return {
+    'POST /v1/accounts/{accountId}/top-ups': (event) => topUp(event, deps),
+    'POST /v1/accounts/{accountId}/debits': (event) => debit(event, deps),
+    'GET /v1/accounts/{accountId}/ledger': (event) => ledger(event),
+  };
+}
+
+async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> {
+  requireAdmin(event);
+  const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
+  const key = idempotencyKey(event, true);
+  const { value, hash } = parseBody(event, topUpSchema);
+  const now = deps.clock.now();
+  const txn: TxnItem = {
+    id: derivedId('tu', accountId, key),
+    kind: 'top_up',
+    accountId,
+    status: 'completed',
+    requestHash: hash,
+    credits: value.credits,
+    reference: value.reference,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAtEpoch: epochSeconds(addHours(now, config().IDEMPOTENCY_TTL_HOURS)),
+  };
+  const outcome = await changeBalance({ accountId, change: changeFor(txn, now), txn: { put: txn } });
+  if (outcome.kind === 'txn-conflict') return replayed(replayOf(hash, outcome.existing).response);
+  if (outcome.kind === 'account-missing') throw new NotFoundError(`There is no account "${accountId}".`);
+  if (outcome.kind !== 'applied')
+    throw new ValidationError(`body.credits: this top-up would take the balance above ${MAX_BALANCE.toLocaleString('en-US')} credits.`);
+  const account = await getAccount(accountId);
+  const response = json(201, { id: txn.id, credits: txn.credits, reference: txn.reference, balance: balanceOf(account, deps.clock.now()) });
+  await saveResponse(txn, stored(response));
+  return response;
+}
+
+async function debit(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> {
+  requireAdmin(event);
+  const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
+  const key = idempotencyKey(event, true);
+  const { value, hash } = parseBody(event, debitSchema);
+  const now = deps.clock.now();
+  const start = await startCharge({
+    accountId,
+    kind: 'debit',
+    txnId: derivedId('db', accountId, key),
+    operation: value.operation,
+    credits: value.credits,
+    requestHash: hash,
+    now,
+  });
+  if (start.kind === 'replay') return replayed(start.response);
+  if (start.kind === 'insufficient') {
+    const response = await insufficientCreditsResponse({
+      account: start.account,
+      txn: start.txn,
+      now,
+      baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
+      billingUrl: config().BILLING_URL,
+    });
+    await saveResponse(start.txn, stored(response));
+    return response;
+  }
+  const account = await findAccount(accountId);
+  const balance = balanceOf({ balance: account?.balance ?? 0 }, deps.clock.now());
+  const response = json(
+    201,
+    { id: start.txn.id, credits: value.credits, operation: value.operation, balance },
+    { 'Credits-Charged': String(value.credits), 'Credits-Remaining': String(balance.available) },
+  );
+  await completeTxn(start.txn, { response: stored(response), at: deps.clock.now() });
+  return response;
+}
+
+async function ledger(event: HttpEvent): Promise<HttpResult> {
+  requireAdmin(event);
+  const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
+  const query = parseQuery(event, ledgerQuery);
+  await getAccount(accountId);
+  const page = await ledgerPage(accountId, query.limit, query.cursor ? Number(query.cursor) : undefined);
+  return json(200, { entries: page.entries.map(ledgerEntryView), nextCursor: page.nextBefore === undefined ? null : String(page.nextBefore) });
+}

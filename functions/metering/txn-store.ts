@@ -1,0 +1,61 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { keys } from '../table/keys.ts';
+import type { StoredResponse, TxnItem } from './txn.ts';
+
+export async function findTxn(accountId: string, txnId: string): Promise<TxnItem | undefined> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.txn(accountId, txnId), ConsistentRead: true }));
+  return Item as TxnItem | undefined;
+}
+
+/** Records a txn that moves no credits (a parked query, a refused debit); returns the existing one on a race. */
+export async function putUnchargedTxn(txn: TxnItem): Promise<TxnItem | undefined> {
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.txn(txn.accountId, txn.id), entity: 'txn', ...txn },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return findTxn(txn.accountId, txn.id);
+    throw error;
+  }
+}
+
+/** Marks a running txn completed and keeps the response for idempotent replays. */
+export async function completeTxn(txn: TxnItem, fields: { result?: unknown; response: StoredResponse; at: Date }): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.txn(txn.accountId, txn.id),
+      UpdateExpression: 'SET #status = :completed, #result = :result, #response = :response, updatedAt = :at',
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#response': 'response' },
+      ExpressionAttributeValues: {
+        ':completed': 'completed',
+        ':running': 'running',
+        ':result': fields.result ?? null,
+        ':response': fields.response,
+        ':at': fields.at.toISOString(),
+      },
+    }),
+  );
+}
+
+/** Keeps the answer given for a txn (a 402, a failure) so a retry with the same key gets it again. */
+export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id'>, response: StoredResponse): Promise<void> {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.txn(txn.accountId, txn.id),
+      UpdateExpression: 'SET #response = :response',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#response': 'response' },
+      ExpressionAttributeValues: { ':response': response },
+    }),
+  );
+}

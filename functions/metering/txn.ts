@@ -1,0 +1,61 @@
+import type { BalanceChange } from '../accounts/model.ts';
+
+export type TxnKind = 'query' | 'top_up' | 'debit';
+/** `parked`: a query refused for credits, resumable; `refused`: an admin debit refused for credits. */
+export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused';
+
+/** A stored response, replayed verbatim for a retry with the same Idempotency-Key. */
+export interface StoredResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * One record per charge, top-up or parked query, keyed by an id derived from the
+ * Idempotency-Key when there is one. Written in the same transaction as the balance change,
+ * it is what makes a retry find the first attempt instead of charging again.
+ */
+export interface TxnItem {
+  id: string;
+  kind: TxnKind;
+  accountId: string;
+  status: TxnStatus;
+  requestHash: string;
+  /** Credits this txn moves: the price for queries and debits, the amount for top-ups. */
+  credits: number;
+  operation?: string;
+  input?: unknown;
+  reference?: string;
+  result?: unknown;
+  response?: StoredResponse;
+  createdAt: string;
+  updatedAt: string;
+  /** Parked queries can be resumed until then. */
+  resumableUntil?: string;
+  expiresAtEpoch: number;
+}
+
+/** The balance change a txn makes, as recorded on the account item for the ledger. */
+export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation'>, at: Date): BalanceChange {
+  const isQuery = txn.kind === 'query';
+  return {
+    id: txn.id,
+    type: txn.kind === 'top_up' ? 'top_up' : 'debit',
+    credits: txn.kind === 'top_up' ? txn.credits : -txn.credits,
+    operation: txn.operation,
+    queryId: isQuery ? txn.id : undefined,
+    at: at.toISOString(),
+  };
+}
+
+export function refundFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation'>, at: Date): BalanceChange {
+  return {
+    id: `${txn.id}.refund`,
+    type: 'refund',
+    credits: txn.credits,
+    operation: txn.operation,
+    queryId: txn.kind === 'query' ? txn.id : undefined,
+    at: at.toISOString(),
+  };
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { identifyClient } from '../accounts/auth.ts';
+import type { RouteMap } from '../http/handler.ts';
+import { baseUrl, fields, idempotencyKey, parseBody, pathParam, validate } from '../http/request.ts';
+import { json } from '../http/response.ts';
+import type { HttpEvent } from '../http/types.ts';
+import { resumeCharge, startCharge } from '../metering/charges.ts';
+import { replayed, runCharged, stored } from '../metering/metered-call.ts';
+import type { TxnItem } from '../metering/txn.ts';
+import { findTxn, saveResponse } from '../metering/txn-store.ts';
+import type { PricingCatalog } from '../pricing/catalog.ts';
+import { priceOf } from '../pricing/prices.ts';
+import { insufficientCreditsResponse } from '../recovery/respond.ts';
+import type { Clock } from '../shared/clock.ts';
+import { config } from '../shared/config.ts';
+import { NotFoundError, ValidationError } from '../shared/errors.ts';
+import { derivedId, randomId } from '../shared/ids.ts';
+import type { MeteredService } from './service.ts';
+
+export interface QueryDeps {
+  service: MeteredService;
+  pricing: PricingCatalog;
+  clock: Clock;
+}
+
+const QUERY_ID = /^q_[A-Za-z0-9_-]{16,32}$/;
+const submitSchema = z.strictObject({ operation: fields.operation, input: z.unknown().optional() });
+
+/** The example metered service's routes: submit, inspect and resume queries. */
+export function queryRoutes(deps: QueryDeps): RouteMap {
+  return {
+    'POST /v1/queries': (event) => submit(event, deps),
+    'GET /v1/queries/{queryId}': (event) => show(event, deps),
+    'POST /v1/queries/{queryId}/resume': (event) => resume(event, deps),
+  };
+}
+
+async function submit(event: HttpEvent, deps: QueryDeps) {
+  const owner = await identifyClient(event);
+  const key = idempotencyKey(event, false);
+  const { value, hash } = parseBody(event, submitSchema);
+  const credits = priceOf(deps.pricing, value.operation);
+  const schema = deps.service.inputSchema(value.operation);
+  if (credits === undefined || !schema) {
+    throw new ValidationError(`Unknown operation "${value.operation}". Known operations: ${Object.keys(deps.pricing.operations).join(', ')}.`);
+  }
+  const input = validate(schema, value.input ?? {}, 'body.input');
+  const now = deps.clock.now();
+  const start = await startCharge({
+    accountId: owner.accountId,
+    keyId: owner.keyId,
+    kind: 'query',
+    txnId: key ? derivedId('q', owner.accountId, key) : randomId('q'),
+    operation: value.operation,
+    credits,
+    input,
+    requestHash: hash,
+    now,
+  });
+  if (start.kind === 'replay') return replayed(start.response);
+  if (start.kind === 'insufficient') {
+    const response = await insufficientCreditsResponse({
+      account: start.account,
+      txn: start.txn,
+      now,
+      baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
+      billingUrl: config().BILLING_URL,
+    });
+    await saveResponse(start.txn, stored(response));
+    return response;
+  }
+  return runCharged(start.txn, () => deps.service.run(value.operation, input), deps.clock);
+}
+
+async function show(event: HttpEvent, deps: QueryDeps) {
+  const owner = await identifyClient(event);
+  const queryId = pathParam(event, 'queryId', QUERY_ID);
+  const txn = await findTxn(owner.accountId, queryId);
+  if (txn?.kind !== 'query') throw new NotFoundError(`There is no query "${queryId}" on this account.`);
+  return json(200, queryView(txn, deps.clock.now()));
+}
+
+async function resume(event: HttpEvent, deps: QueryDeps) {
+  const owner = await identifyClient(event);
+  const queryId = pathParam(event, 'queryId', QUERY_ID);
+  const now = deps.clock.now();
+  const start = await resumeCharge(owner.accountId, owner.keyId, queryId, now);
+  if (start.kind === 'insufficient') {
+    return insufficientCreditsResponse({
+      account: start.account,
+      txn: start.txn,
+      now,
+      baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
+      billingUrl: config().BILLING_URL,
+    });
+  }
+  const { txn } = start;
+  return runCharged(txn, () => deps.service.run(txn.operation ?? '', txn.input), deps.clock);
+}
+
+/** `expired` is derived: a parked query past its resume window. */
+export function queryView(txn: TxnItem, now: Date) {
+  const expired = txn.status === 'parked' && txn.resumableUntil !== undefined && txn.resumableUntil <= now.toISOString();
+  return {
+    id: txn.id,
+    operation: txn.operation,
+    status: expired ? 'expired' : txn.status,
+    price: txn.credits,
+    charged: txn.status === 'completed' || txn.status === 'running' ? txn.credits : 0,
+    createdAt: txn.createdAt,
+    updatedAt: txn.updatedAt,
+    expiresAt: txn.status === 'parked' ? txn.resumableUntil : undefined,
+    result: txn.status === 'completed' ? txn.result : undefined,
+  };
+}

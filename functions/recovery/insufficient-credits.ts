@@ -1,0 +1,102 @@
+import type { Balance } from '../accounts/model.ts';
+import type { PricingCatalog } from '../pricing/catalog.ts';
+import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
+import type { ProblemFields } from '../shared/errors.ts';
+import type { UsageSummary } from '../usage/aggregate.ts';
+import { messages } from './messages.ts';
+
+export interface RecoveryInput {
+  balance: Balance;
+  required: number;
+  operation?: string;
+  /** The parked query, when the request can be resumed. */
+  query?: { id: string; resumableUntil: string };
+  usage: UsageSummary;
+  pricing: PricingCatalog;
+  /** Absolute base URL of the API, e.g. `https://api.example.com`. */
+  baseUrl: string;
+  /** Where customers buy credits or change plans, when the platform has such a page. */
+  billingUrl?: string;
+}
+
+export interface RecoveryAction {
+  id: 'view_usage' | 'top_up' | 'change_plan' | 'remind_later' | 'resume';
+  label: string;
+  method: 'GET' | 'POST';
+  href: string;
+  options?: unknown[];
+  body?: unknown;
+}
+
+const TOP_OPERATIONS = 3;
+
+/**
+ * The 402 answer: how short the customer is, where their credits went, and every way forward.
+ * Pure, so the wording and the choice of options are tested without a table.
+ */
+export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields {
+  const shortfall = input.required - input.balance.available;
+  const detail = messages.insufficientCredits.detail({
+    operation: input.operation,
+    required: input.required,
+    available: input.balance.available,
+    parked: Boolean(input.query),
+  });
+  return {
+    status: 402,
+    slug: 'insufficient-credits',
+    title: messages.insufficientCredits.title,
+    detail,
+    instance: input.query ? `/v1/queries/${input.query.id}` : undefined,
+    extensions: {
+      error: messages.insufficientCredits.legacyError,
+      message: detail,
+      retryable: false,
+      balance: { available: input.balance.available, required: input.required, shortfall, unit: 'credits', asOf: input.balance.asOf },
+      query: input.query ? { id: input.query.id, status: 'parked', expiresAt: input.query.resumableUntil } : undefined,
+      usage: {
+        from: input.usage.from,
+        to: input.usage.to,
+        total: input.usage.total,
+        topOperations: input.usage.byOperation.slice(0, TOP_OPERATIONS),
+      },
+      actions: actions(input, shortfall),
+    },
+  };
+}
+
+function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
+  const { baseUrl, pricing } = input;
+  const buyHref = input.billingUrl ?? `${baseUrl}/v1/prices`;
+  const list: RecoveryAction[] = [
+    { id: 'view_usage', label: messages.actions.view_usage, method: 'GET', href: `${baseUrl}/v1/usage` },
+    {
+      id: 'top_up',
+      label: messages.actions.top_up(shortfall),
+      method: 'GET',
+      href: buyHref,
+      options: packsCovering(pricing, shortfall).map((pack) => ({ ...pack, href: withParam(buyHref, 'pack', pack.id) })),
+    },
+  ];
+  const plans = rolloverPlans(pricing);
+  if (plans.length > 0) {
+    list.push({
+      id: 'change_plan',
+      label: messages.actions.change_plan,
+      method: 'GET',
+      href: buyHref,
+      options: plans.map((plan) => ({ ...plan, href: withParam(buyHref, 'plan', plan.id) })),
+    });
+  }
+  list.push({ id: 'remind_later', label: messages.actions.remind_later, method: 'POST', href: `${baseUrl}/v1/reminders`, body: { after: 'P1D' } });
+  if (input.query) {
+    list.push({ id: 'resume', label: messages.actions.resume, method: 'POST', href: `${baseUrl}/v1/queries/${input.query.id}/resume` });
+  }
+  return list;
+}
+
+function withParam(href: string, name: string, value: string): string {
+  const url = new URL(href);
+  url.searchParams.set(name, value);
+  return url.toString();
+}

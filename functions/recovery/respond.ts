@@ -1,0 +1,35 @@
+import type { AccountItem } from '../accounts/model.ts';
+import { balanceOf } from '../accounts/model.ts';
+import { problemResponse } from '../http/response.ts';
+import type { HttpResult } from '../http/types.ts';
+import { ledgerSince } from '../metering/ledger-store.ts';
+import type { TxnItem } from '../metering/txn.ts';
+import { pricing } from '../pricing/catalog.ts';
+import { summarizeUsage } from '../usage/aggregate.ts';
+import { insufficientCreditsProblem } from './insufficient-credits.ts';
+
+/** The usage period the 402 explains: the last 30 days. */
+const USAGE_WINDOW_DAYS = 30;
+
+/** Builds the 402 recovery answer for a refused txn, with where the credits went. */
+export async function insufficientCreditsResponse(p: {
+  account: AccountItem;
+  txn: TxnItem;
+  now: Date;
+  baseUrl: string;
+  billingUrl?: string;
+}): Promise<HttpResult> {
+  const from = new Date(p.now.getTime() - USAGE_WINDOW_DAYS * 86_400_000);
+  const usage = summarizeUsage(await ledgerSince(p.account.id, from), from, p.now);
+  const problem = insufficientCreditsProblem({
+    balance: balanceOf(p.account, p.now),
+    required: p.txn.credits,
+    operation: p.txn.operation,
+    query: p.txn.status === 'parked' && p.txn.resumableUntil ? { id: p.txn.id, resumableUntil: p.txn.resumableUntil } : undefined,
+    usage,
+    pricing,
+    baseUrl: p.baseUrl,
+    billingUrl: p.billingUrl,
+  });
+  return problemResponse(problem, `/v1/queries/${p.txn.id}`);
+}

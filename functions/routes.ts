@@ -1,0 +1,43 @@
+/**
+ * The one route table. CDK builds the HTTP API from it, the local gateway serves it, and a test
+ * checks both (and the OpenAPI document) against it, so they cannot drift apart.
+ */
+export const httpFunctions = {
+  health: 'functions/health/handler.ts',
+  accounts: 'functions/accounts/handler.ts',
+  metering: 'functions/metering/handler.ts',
+  usage: 'functions/usage/handler.ts',
+  queries: 'functions/queries/handler.ts',
+} as const;
+
+export type HttpFunctionName = keyof typeof httpFunctions;
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** API Gateway path syntax: `{name}` for a path parameter. */
+  path: string;
+  function: HttpFunctionName;
+  auth: 'none' | 'admin' | 'client';
+}
+
+export const routes: readonly Route[] = [
+  { method: 'GET', path: '/health', function: 'health', auth: 'none' },
+  { method: 'POST', path: '/v1/accounts', function: 'accounts', auth: 'admin' },
+  { method: 'GET', path: '/v1/accounts/{accountId}', function: 'accounts', auth: 'admin' },
+  { method: 'POST', path: '/v1/accounts/{accountId}/keys', function: 'accounts', auth: 'admin' },
+  { method: 'DELETE', path: '/v1/accounts/{accountId}/keys/{keyId}', function: 'accounts', auth: 'admin' },
+  { method: 'POST', path: '/v1/accounts/{accountId}/top-ups', function: 'metering', auth: 'admin' },
+  { method: 'POST', path: '/v1/accounts/{accountId}/debits', function: 'metering', auth: 'admin' },
+  { method: 'GET', path: '/v1/accounts/{accountId}/ledger', function: 'metering', auth: 'admin' },
+  { method: 'GET', path: '/v1/balance', function: 'usage', auth: 'client' },
+  { method: 'GET', path: '/v1/prices', function: 'usage', auth: 'client' },
+  { method: 'GET', path: '/v1/usage', function: 'usage', auth: 'client' },
+  { method: 'POST', path: '/v1/queries', function: 'queries', auth: 'client' },
+  { method: 'GET', path: '/v1/queries/{queryId}', function: 'queries', auth: 'client' },
+  { method: 'POST', path: '/v1/queries/{queryId}/resume', function: 'queries', auth: 'client' },
+];
+
+/** Requests matching no route go to this function's `$default` route (a problem+json 404). */
+export const defaultRouteFunction: HttpFunctionName = 'health';
+
+export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;

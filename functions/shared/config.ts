@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, read from the environment once per container and validated.
+ * A missing or malformed variable fails the cold start with a clear message.
+ */
+const configSchema = z.object({
+  /** The single table's name. */
+  TABLE_NAME: z.string().min(1),
+  /** Endpoint override for DynamoDB Local. @default the AWS regional endpoint */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  /** Admin bearer key, given directly (local stack and tests). */
+  TOLLGATE_ADMIN_KEY: z.string().min(16).optional(),
+  /** How long a parked query can be resumed. @default 48 */
+  PARKED_QUERY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(48)
+    .max(24 * 30)
+    .default(48),
+  /** Where the 402 `change_plan` action sends people. @default none: the action links to the prices */
+  BILLING_URL: z.url().optional(),
+  /** Public base URL of the API, for absolute links. @default derived from the request */
+  TOLLGATE_PUBLIC_URL: z.url().optional(),
+  /** Idempotency records are kept this long (at least 24 h). @default 48 */
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+let cached: Config | undefined;
+
+export function config(): Config {
+  if (!cached) {
+    const parsed = configSchema.safeParse(process.env);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new Error(`Invalid Tollgate configuration: ${problems}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}
+
+/** For tests and the local stack, which set the environment before handlers run. */
+export function resetConfig(): void {
+  cached = undefined;
+}

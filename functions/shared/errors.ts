@@ -1,0 +1,126 @@
+/**
+ * Tollgate's error hierarchy. Handlers throw these; `http/problem-errors.ts` maps them to
+ * RFC 9457 problem+json once, at the edge. Anything else becomes a plain 500.
+ */
+export const PROBLEM_BASE = 'https://tollgate.dev/problems/';
+
+export interface ProblemFields {
+  status: number;
+  slug: string;
+  title: string;
+  detail: string;
+  headers?: Record<string, string>;
+  /** URI of this occurrence. @default a URN naming the request */
+  instance?: string;
+  /** Extension members (RFC 9457 §3.2). */
+  extensions?: Record<string, unknown>;
+}
+
+/** Base class: an expected failure that has a problem+json answer. */
+export class TollgateError extends Error {
+  readonly problem: ProblemFields;
+  constructor(problem: ProblemFields, options?: ErrorOptions) {
+    super(problem.detail, options);
+    this.name = 'TollgateError';
+    this.problem = problem;
+  }
+}
+
+/** The request is malformed or fails validation (400). */
+export class ValidationError extends TollgateError {
+  constructor(detail: string, errors?: { path: string; message: string }[]) {
+    super({
+      status: 400,
+      slug: 'validation-error',
+      title: 'Your request has invalid input',
+      detail,
+      extensions: errors ? { errors } : undefined,
+    });
+    this.name = 'ValidationError';
+  }
+}
+
+/** Missing, malformed, unknown or revoked credentials (401). */
+export class UnauthorizedError extends TollgateError {
+  constructor(detail = 'Send a valid key as "Authorization: Bearer <key>".') {
+    super({ status: 401, slug: 'unauthorized', title: 'We could not authenticate this request', detail, headers: { 'WWW-Authenticate': 'Bearer' } });
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** Authenticated, but this credential may not use this route (403). */
+export class ForbiddenError extends TollgateError {
+  constructor(detail: string) {
+    super({ status: 403, slug: 'forbidden', title: 'This key may not do that', detail });
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** The resource does not exist, or is not visible to this caller (404). */
+export class NotFoundError extends TollgateError {
+  constructor(detail: string) {
+    super({ status: 404, slug: 'not-found', title: 'Not found', detail });
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The request conflicts with the resource's current state (409). */
+export class ConflictError extends TollgateError {
+  constructor(detail: string, headers?: Record<string, string>) {
+    super({ status: 409, slug: 'conflict', title: 'That conflicts with the current state', detail, headers });
+    this.name = 'ConflictError';
+  }
+}
+
+/** The resource existed but has expired (410). */
+export class GoneError extends TollgateError {
+  constructor(detail: string) {
+    super({ status: 410, slug: 'gone', title: 'This has expired', detail });
+    this.name = 'GoneError';
+  }
+}
+
+/** The Idempotency-Key was already used with a different request (422). */
+export class IdempotencyKeyReusedError extends TollgateError {
+  constructor() {
+    super({
+      status: 422,
+      slug: 'idempotency-key-reused',
+      title: 'This Idempotency-Key was used for a different request',
+      detail: 'Retries must repeat the original request exactly. Use a new Idempotency-Key for a new request.',
+    });
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** Request body larger than the limit (413). */
+export class PayloadTooLargeError extends TollgateError {
+  constructor(limitBytes: number) {
+    super({ status: 413, slug: 'payload-too-large', title: 'The request body is too large', detail: `Request bodies are limited to ${limitBytes} bytes.` });
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** Request body that is not JSON (415). */
+export class UnsupportedMediaTypeError extends TollgateError {
+  constructor() {
+    super({ status: 415, slug: 'unsupported-media-type', title: 'Send JSON', detail: 'Request bodies must be JSON with "Content-Type: application/json".' });
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
+/** A dependency (DynamoDB) is unavailable; nothing was charged (503). */
+export class ServiceUnavailableError extends TollgateError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super({ status: 503, slug: 'service-unavailable', title: 'Tollgate is briefly unavailable', detail, headers: { 'Retry-After': '1' } }, options);
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+/** The balance does not cover the price: carries the full recovery answer (402). */
+export class InsufficientCreditsError extends TollgateError {
+  constructor(problem: ProblemFields) {
+    super(problem);
+    this.name = 'InsufficientCreditsError';
+  }
+}

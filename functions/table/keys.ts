@@ -1,0 +1,19 @@
+/** Key builders for every item type in the single table. */
+const ACCOUNT = 'ACCOUNT#';
+
+export const keys = {
+  account: (accountId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: 'ACCOUNT' }),
+  apiKey: (keyHash: string) => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  /** A charge, top-up or parked query: the idempotency record and the query record in one. */
+  txn: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `TXN#${txnId}` }),
+  ledgerEntry: (accountId: string, seq: number) => ({
+    pk: `${ACCOUNT}${accountId}`,
+    sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
+  }),
+} as const;
+
+export const LEDGER_PREFIX = 'LEDGER#';
+
+export function accountIdFromPk(pk: string): string {
+  return pk.slice(ACCOUNT.length);
+}

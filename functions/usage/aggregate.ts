@@ -1,0 +1,49 @@
+import type { LedgerEntry } from '../metering/ledger.ts';
+
+export interface OperationUsage {
+  operation: string;
+  count: number;
+  credits: number;
+}
+
+export interface UsageSummary {
+  from: string;
+  to: string;
+  /** Credits spent: debits less refunds. */
+  total: number;
+  byOperation: OperationUsage[];
+  byDay: { date: string; credits: number }[];
+}
+
+/**
+ * Where the credits went between `from` and `to`: net spend per operation (a refunded query
+ * counts neither as a query nor as credits) and per UTC day, biggest operations first.
+ */
+export function summarizeUsage(entries: LedgerEntry[], from: Date, to: Date): UsageSummary {
+  const fromIso = from.toISOString();
+  const toIso = to.toISOString();
+  const byOperation = new Map<string, OperationUsage>();
+  const byDay = new Map<string, number>();
+  let total = 0;
+  for (const entry of entries) {
+    if (entry.type === 'top_up' || entry.at < fromIso || entry.at >= toIso) continue;
+    const spent = -entry.credits;
+    const operation = entry.operation ?? 'other';
+    const usage = byOperation.get(operation) ?? { operation, count: 0, credits: 0 };
+    usage.count += entry.type === 'debit' ? 1 : -1;
+    usage.credits += spent;
+    byOperation.set(operation, usage);
+    const day = entry.at.slice(0, 10);
+    byDay.set(day, (byDay.get(day) ?? 0) + spent);
+    total += spent;
+  }
+  return {
+    from: fromIso,
+    to: toIso,
+    total,
+    byOperation: [...byOperation.values()]
+      .filter((u) => u.count > 0 || u.credits !== 0)
+      .sort((a, b) => b.credits - a.credits || a.operation.localeCompare(b.operation)),
+    byDay: [...byDay.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([date, credits]) => ({ date, credits })),
+  };
+}

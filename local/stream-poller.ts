@@ -1,0 +1,215 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type Shard,
+  type _Record as StreamRecord,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { localCredentials, localRegion } from './dynamodb-local.ts';
+
+export type StreamLambda = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
+
+export interface PollerOptions {
+  client: DynamoDBClient;
+  endpoint: string;
+  tableName: string;
+  handler: StreamLambda;
+  /** Records per invocation, as the event source mapping's BatchSize. @default 100 */
+  batchSize?: number;
+  /** Attempts per batch before its first failed record goes to the dead-letter file. @default 3 */
+  maxAttempts?: number;
+  /** Where the last processed sequence number per shard is kept, to resume after a restart. */
+  checkpointFile?: string;
+  /** JSON lines of records that kept failing (the local stand-in for the SQS on-failure queue). */
+  deadLetterFile?: string;
+  intervalMs?: number;
+}
+
+/**
+ * Feeds the table's stream to the stream handler in the Lambda event format, as an event
+ * source mapping would: in order per shard, with ReportBatchItemFailures (retry from the first
+ * failed record), bounded attempts, and a dead-letter file for records that keep failing.
+ */
+export class StreamPoller {
+  private readonly streams: DynamoDBStreamsClient;
+  private readonly done = new Map<string, boolean>();
+  private readonly checkpoints: Record<string, string>;
+  private running = false;
+  private loop?: Promise<void>;
+  private idleWaiters: (() => void)[] = [];
+  private streamArn?: string;
+  private readonly options: PollerOptions;
+
+  constructor(options: PollerOptions) {
+    this.options = options;
+    this.streams = new DynamoDBStreamsClient({ endpoint: options.endpoint, region: localRegion, credentials: localCredentials });
+    this.checkpoints = options.checkpointFile && existsSync(options.checkpointFile) ? JSON.parse(readFileSync(options.checkpointFile, 'utf8')) : {};
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.streams.destroy();
+  }
+
+  /** Resolves once every record written before this call has been handled (or dead-lettered). */
+  drain(): Promise<void> {
+    return new Promise((resolve) => {
+      // Two idle passes: the first may have started before the caller's last write.
+      let passes = 0;
+      const waiter = () => {
+        if (++passes >= 2) resolve();
+        else this.idleWaiters.push(waiter);
+      };
+      this.idleWaiters.push(waiter);
+    });
+  }
+
+  private async run(): Promise<void> {
+    const iterators = new Map<string, string>();
+    while (this.running) {
+      let handled = 0;
+      try {
+        this.streamArn ??= (await this.options.client.send(new DescribeTableCommand({ TableName: this.options.tableName }))).Table?.LatestStreamArn;
+        const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
+        for (const shard of readyShards(StreamDescription?.Shards ?? [], this.done)) {
+          handled += await this.pollShard(shard, iterators);
+        }
+      } catch (error) {
+        if (this.running) console.error('[stream-poller]', error);
+      }
+      if (handled === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const waiter of waiters) waiter();
+        await new Promise((resolve) => setTimeout(resolve, this.options.intervalMs ?? 100));
+      }
+    }
+    for (const waiter of this.idleWaiters) waiter();
+  }
+
+  private async pollShard(shard: Shard, iterators: Map<string, string>): Promise<number> {
+    const shardId = shard.ShardId ?? '';
+    const iterator = iterators.get(shardId) ?? (await this.iteratorFor(shardId));
+    const { Records = [], NextShardIterator } = await this.streams.send(
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
+    );
+    if (Records.length > 0) await this.deliver(shardId, Records);
+    if (NextShardIterator) iterators.set(shardId, NextShardIterator);
+    else {
+      iterators.delete(shardId);
+      this.done.set(shardId, true);
+    }
+    return Records.length;
+  }
+
+  private async iteratorFor(shardId: string): Promise<string> {
+    const after = this.checkpoints[shardId];
+    const { ShardIterator } = await this.streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shardId,
+        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    if (!ShardIterator) throw new Error(`No iterator for shard ${shardId}`);
+    return ShardIterator;
+  }
+
+  /** Delivers a batch, retrying from the first reported failure; records that keep failing are dead-lettered. */
+  private async deliver(shardId: string, records: StreamRecord[]): Promise<void> {
+    let pending = records.map((record) => toLambdaRecord(record, this.streamArn ?? ''));
+    const maxAttempts = this.options.maxAttempts ?? 3;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const failedId = await this.invoke(pending);
+      const failedAt = failedId === undefined ? -1 : pending.findIndex((r) => r.dynamodb?.SequenceNumber === failedId);
+      const succeeded = failedAt === -1 ? pending : pending.slice(0, failedAt);
+      const last = succeeded.at(-1)?.dynamodb?.SequenceNumber;
+      if (last) this.checkpoint(shardId, last);
+      if (failedAt === -1) return;
+      pending = pending.slice(failedAt);
+      if (attempt >= maxAttempts) {
+        const [poisoned, ...rest] = pending;
+        if (poisoned) this.deadLetter(shardId, poisoned);
+        pending = rest;
+        attempt = 0;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Returns the sequence number of the first failed record, if any. */
+  private async invoke(records: DynamoDBRecord[]): Promise<string | undefined> {
+    try {
+      const response = await this.options.handler({ Records: records });
+      return response?.batchItemFailures?.[0]?.itemIdentifier;
+    } catch (error) {
+      console.error('[stream-poller] handler threw; retrying the whole batch', error);
+      return records[0]?.dynamodb?.SequenceNumber;
+    }
+  }
+
+  private checkpoint(shardId: string, sequenceNumber: string): void {
+    this.checkpoints[shardId] = sequenceNumber;
+    if (this.options.checkpointFile) writeFileSync(this.options.checkpointFile, JSON.stringify(this.checkpoints));
+  }
+
+  private deadLetter(shardId: string, record: DynamoDBRecord): void {
+    console.error(`[stream-poller] record ${record.dynamodb?.SequenceNumber} kept failing; moved to the dead-letter file`);
+    if (this.options.deadLetterFile) appendFileSync(this.options.deadLetterFile, `${JSON.stringify({ shardId, record, at: new Date().toISOString() })}\n`);
+    this.checkpoint(shardId, record.dynamodb?.SequenceNumber ?? '');
+  }
+}
+
+/** Open shards, and closed shards not yet read to their end; children only after their parent. */
+function readyShards(shards: Shard[], done: Map<string, boolean>): Shard[] {
+  const known = new Set(shards.map((shard) => shard.ShardId));
+  return shards.filter((shard) => !done.get(shard.ShardId ?? '') && (!shard.ParentShardId || !known.has(shard.ParentShardId) || done.get(shard.ParentShardId)));
+}
+
+function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+  const { dynamodb } = record;
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: record.eventVersion ?? '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: localRegion,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ApproximateCreationDateTime: dynamodb?.ApproximateCreationDateTime ? dynamodb.ApproximateCreationDateTime.getTime() / 1000 : undefined,
+      Keys: dynamodb?.Keys as never,
+      NewImage: repairEmptyMaps(dynamodb?.NewImage) as never,
+      OldImage: repairEmptyMaps(dynamodb?.OldImage) as never,
+      SequenceNumber: dynamodb?.SequenceNumber,
+      SizeBytes: dynamodb?.SizeBytes,
+      StreamViewType: dynamodb?.StreamViewType as NonNullable<DynamoDBRecord['dynamodb']>['StreamViewType'],
+    },
+  };
+}
+
+/**
+ * The SDK's streams client turns an empty map attribute (`{"M":{}}`) into `{}`, which
+ * `unmarshall` rejects. Lambda receives the service's JSON untouched, so restore it here.
+ */
+function repairEmptyMaps<T>(image: T): T {
+  if (!image || typeof image !== 'object') return image;
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, repairValue(value)])) as T;
+}
+
+function repairValue(value: Record<string, unknown>): Record<string, unknown> {
+  if (Object.keys(value).length === 0) return { M: {} };
+  if (value.M) return { M: repairEmptyMaps(value.M) };
+  if (Array.isArray(value.L)) return { L: value.L.map((item) => repairValue(item as Record<string, unknown>)) };
+  return value;
+}

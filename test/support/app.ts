@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { resetConfig } from '../../functions/shared/config.ts';
+import { ensureTable, localCredentials, localRegion } from '../../local/dynamodb-local.ts';
+import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from '../../local/gateway.ts';
+import { type StreamLambda, StreamPoller } from '../../local/stream-poller.ts';
+
+export const ADMIN_KEY = `tgadmin_test_${randomBytes(12).toString('hex')}`;
+
+export interface TestApp {
+  url: string;
+  client: DynamoDBClient;
+  tableName: string;
+  poller: StreamPoller;
+  /** Waits until the stream handler has seen every write so far (the ledger is projected from the stream). */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The real handlers behind the local gateway, on a fresh table of the run's DynamoDB Local. */
+export async function startTestApp(options: { lambdas?: (real: HttpLambdas) => Partial<HttpLambdas> } = {}): Promise<TestApp> {
+  const endpoint = inject('dynamoDbEndpoint');
+  const tableName = `tollgate-test-${randomBytes(4).toString('hex')}`;
+  Object.assign(process.env, {
+    TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: endpoint,
+    SES_ENDPOINT: inject('sesUrl'),
+    TOLLGATE_ADMIN_KEY: ADMIN_KEY,
+    AWS_REGION: 'local',
+    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+  });
+  resetConfig();
+  const client = new DynamoDBClient({ endpoint, region: localRegion, credentials: localCredentials });
+  await ensureTable(client, tableName);
+  const streamHandler = (await import('../../functions/streams/handler.ts')).handler as StreamLambda;
+  const poller = new StreamPoller({ client, endpoint, tableName, handler: streamHandler, intervalMs: 50 });
+  poller.start();
+  const real = await loadLambdas();
+  const gateway: Gateway = await startGateway({ port: 0, lambdas: { ...real, ...options.lambdas?.(real) } });
+  return {
+    url: gateway.url,
+    client,
+    tableName,
+    poller,
+    settle: () => poller.drain(),
+    stop: async () => {
+      await gateway.stop();
+      await poller.stop();
+      await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => {});
+      client.destroy();
+    },
+  };
+}
