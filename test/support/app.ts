@@ -52,3 +52,16 @@ export async function startTestApp(options: { lambdas?: (real: HttpLambdas) => P
     },
   };
 }
+
+/** Every item in the table, for "nothing changed" checks. */
+export async function tableSnapshot(app: TestApp): Promise<string> {
+  const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+  const items: unknown[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await app.client.send(new ScanCommand({ TableName: app.tableName, ConsistentRead: true, ExclusiveStartKey: start as never }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return JSON.stringify(items.map((item) => JSON.stringify(item)).sort());
+}
