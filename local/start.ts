@@ -6,7 +6,7 @@ import { startLocalStack } from './stack.ts';
 const env = process.env;
 const port = Number(env.PORT ?? 3000);
 const generatedAdminKey = !env.TOLLGATE_ADMIN_KEY;
-const adminKey = env.TOLLGATE_ADMIN_KEY ?? `tgadmin_${randomBytes(24).toString('base64url')}`;
+const adminKey = env.TOLLGATE_ADMIN_KEY || `tgadmin_${randomBytes(24).toString('base64url')}`;
 const DEMO_CREDITS = 300;
 
 async function main() {
