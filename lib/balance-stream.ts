@@ -1,0 +1,88 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { RemovalPolicyName, TollgateConfig } from './config.ts';
+import { TollgateFunction } from './tollgate-function.ts';
+
+export interface BalanceStreamProps {
+  /** The ledger table; its stream feeds the consumer. */
+  readonly table: ITable;
+  /** @default 30 */
+  readonly logRetentionDays?: TollgateConfig['logRetentionDays'];
+  /** @default 'INFO' */
+  readonly logLevel?: TollgateConfig['logLevel'];
+  /** @default 'retain' */
+  readonly removalPolicy?: RemovalPolicyName;
+  /**
+   * Attempts per batch before a record is given up and sent to the on-failure queue.
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Records older than this go to the on-failure queue instead of being retried.
+   * @default 6 hours
+   */
+  readonly maxRecordAge?: Duration;
+}
+
+/**
+ * The table's stream consumer (`functions/streams/handler.ts`): projects balance changes of
+ * account items into ledger entries. It wakes only for records whose new image is an account
+ * item, reports partial batch failures, bisects a failing batch, retries a bounded number of
+ * times for a bounded time, and then parks the record's coordinates in an encrypted SQS queue
+ * so nothing is silently lost. One poller per shard keeps each account's changes in order.
+ */
+export class BalanceStream extends Construct {
+  readonly function: TollgateFunction;
+  readonly onFailureQueue: Queue;
+  readonly eventSource: DynamoEventSource;
+
+  constructor(scope: Construct, id: string, props: BalanceStreamProps) {
+    super(scope, id);
+    this.onFailureQueue = new Queue(this, 'OnFailureQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: (props.removalPolicy ?? 'retain') === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.onFailureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter destination of the stream consumer; an alarm fires as soon as it holds a message.',
+    });
+
+    this.function = new TollgateFunction(this, 'Consumer', {
+      entry: 'functions/streams/handler.ts',
+      description: 'Projects balance changes from the table stream into ledger entries.',
+      logRetentionDays: props.logRetentionDays,
+      logLevel: props.logLevel,
+      removalPolicy: props.removalPolicy,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+    }).bindTable(props.table, 'RW');
+
+    this.eventSource = new DynamoEventSource(props.table, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      parallelizationFactor: 1,
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: props.retryAttempts ?? 10,
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
+      onFailure: new SqsDlq(this.onFailureQueue),
+      filters: [FilterCriteria.filter({ dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('account') } } } })],
+    });
+    this.function.addEventSource(this.eventSource);
+    const policy = this.function.role?.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          "Only dynamodb:ListStreams, which IAM cannot scope to a resource; the stream reads (DescribeStream, GetRecords, GetShardIterator) are scoped to this table's stream ARN.",
+      });
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import type { Node } from 'constructs';
+import { z } from 'zod';
+
+/**
+ * Deployment configuration, read from CDK context (`cdk.json` or `-c tollgate:<key>=<value>`) and
+ * validated at synth time: a bad value stops `cdk synth` with a message naming the key.
+ * Every key is optional; the defaults below are what `cdk.json` documents.
+ */
+export const CONTEXT_PREFIX = 'tollgate:';
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** `-c key=a,b` arrives as a string; cdk.json can give a real array. */
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z.array(item),
+  );
+
+const optionalUrl = z.preprocess((value) => (value === '' ? undefined : value), z.url().optional());
+
+const contextSchema = z.object({
+  /**
+   * What happens to the table, the on-failure queue and the log groups when the stack is deleted.
+   * `retain` also turns on the table's deletion protection. @default 'retain'
+   */
+  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  /** Operators' addresses subscribed to the alarm topic (each must confirm once). @default [] */
+  alarmEmails: list(z.email()).default([]),
+  /** How long function and access logs are kept. @default 30 */
+  logRetentionDays: z.coerce
+    .number()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), { message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}` })
+    .default(30),
+  /** Powertools log level of every function. @default 'INFO' */
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Steady-state requests per second the API's default stage accepts. @default 100 */
+  throttleRateLimit: z.coerce.number().int().positive().default(100),
+  /** Burst of requests the API's default stage accepts. @default 200 */
+  throttleBurstLimit: z.coerce.number().int().positive().default(200),
+  /** Browser origins allowed to call the API (CORS). Empty means no CORS configuration at all. @default [] */
+  corsAllowedOrigins: list(z.url()).default([]),
+  /** Where the 402 `change_plan` action sends people. @default none */
+  billingUrl: optionalUrl,
+  /** Public base URL of the API (e.g. a custom domain) for absolute links. @default derived from the request */
+  publicUrl: optionalUrl,
+  /** How long a parked query can be resumed, in hours (48 h to 30 days). @default 48 */
+  parkedQueryTtlHours: z.coerce
+    .number()
+    .int()
+    .min(48)
+    .max(24 * 30)
+    .default(48),
+  /** How long idempotency records are kept, in hours (at least 24). @default 48 */
+  idempotencyTtlHours: z.coerce.number().int().min(24).default(48),
+  /** Alarm when more than this fraction of API requests fail with a 5xx over 5 minutes. @default 0.01 */
+  api5xxRateThreshold: z.coerce.number().gt(0).lt(1).default(0.01),
+  /** Alarm when the stream consumer falls this far behind, in seconds. @default 60 */
+  streamIteratorAgeSeconds: z.coerce.number().int().positive().default(60),
+});
+
+export type TollgateConfig = z.infer<typeof contextSchema>;
+export type RemovalPolicyName = TollgateConfig['removalPolicy'];
+
+/** The context keys Tollgate reads, without the `tollgate:` prefix. */
+export const configKeys = Object.keys(contextSchema.shape) as (keyof TollgateConfig)[];
+
+/** Validates a plain object of settings (keys without prefix); throws one error listing every problem. */
+export function parseConfig(input: Record<string, unknown>): TollgateConfig {
+  const unknownKeys = Object.keys(input).filter((key) => !(configKeys as string[]).includes(key));
+  const parsed = contextSchema.safeParse(input);
+  const problems = [
+    ...unknownKeys.map((key) => `${CONTEXT_PREFIX}${key}: unknown setting (known: ${configKeys.join(', ')})`),
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${CONTEXT_PREFIX}${issue.path.join('.')}: ${issue.message}`)),
+  ];
+  if (problems.length > 0 || !parsed.success) {
+    throw new Error(`Invalid Tollgate configuration in CDK context:\n  - ${problems.join('\n  - ')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads every `tollgate:*` key from the construct's CDK context and validates it. */
+export function configFromContext(node: Node): TollgateConfig {
+  const all = node.getAllContext() as Record<string, unknown>;
+  const settings = Object.fromEntries(
+    Object.entries(all)
+      .filter(([key]) => key.startsWith(CONTEXT_PREFIX))
+      .map(([key, value]) => [key.slice(CONTEXT_PREFIX.length), value]),
+  );
+  return parseConfig(settings);
+}

@@ -1,0 +1,172 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './tollgate-function.ts';
+
+/**
+ * Business metrics the handlers emit with Powertools Metrics (EMF), namespace `Tollgate`,
+ * dimension `service` = `tollgate`, unit Count. The dashboard graphs them.
+ */
+export const BUSINESS_METRICS = {
+  debits: 'Debits',
+  insufficientCredits: 'InsufficientCredits',
+  refunds: 'Refunds',
+  topUps: 'TopUps',
+} as const;
+
+/** The DynamoDB operations Tollgate calls, for the per-operation throttle and system-error metrics. */
+const TABLE_OPERATIONS = [Operation.GET_ITEM, Operation.QUERY, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.TRANSACT_WRITE_ITEMS];
+
+export interface MonitoringProps {
+  readonly stage: HttpStage;
+  readonly table: Table;
+  /** Every function, by a short name used in alarm names and the dashboard. */
+  readonly functions: Record<string, IFunction>;
+  /** The stream consumer, whose iterator age says how far behind the ledger is. */
+  readonly streamConsumer: IFunction;
+  readonly onFailureQueue: IQueue;
+  /** Addresses subscribed to the alarm topic. @default [] */
+  readonly alarmEmails?: readonly string[];
+  /** Alarm above this fraction of 5xx responses over 5 minutes. @default 0.01 */
+  readonly api5xxRateThreshold?: number;
+  /** Alarm when the stream consumer is this many seconds behind. @default 60 */
+  readonly streamIteratorAgeSeconds?: number;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * Alarms on what hurts users (API 5xx rate, Lambda errors and throttles, DynamoDB throttles and
+ * system errors, stream lag, records parked in the on-failure queue), sent to an encrypted SNS
+ * topic, and a dashboard with the business metrics next to the technical ones.
+ */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    // CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, so the topic gets its own key.
+    const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts Tollgate alarm notifications.' });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', { displayName: 'Tollgate alarms', masterKey: key, enforceSSL: true });
+    for (const email of props.alarmEmails ?? []) this.topic.addSubscription(new EmailSubscription(email));
+    const action = new SnsAction(this.topic);
+
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
+      const created = new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+
+    const requests = props.stage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES });
+    const serverErrors = props.stage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES });
+    const api5xxRate = new MathExpression({
+      expression: 'IF(requests > 0, errors / requests, 0)',
+      usingMetrics: { requests, errors: serverErrors },
+      period: FIVE_MINUTES,
+      label: 'API 5xx rate',
+    });
+    alarm('Api5xxRate', api5xxRate, props.api5xxRateThreshold ?? 0.01, 'Share of API requests answered with a 5xx over 5 minutes.');
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${name}Errors`, fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }), 1, `The ${name} function failed (crash or timeout).`);
+      alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }), 1, `The ${name} function was throttled.`);
+    }
+
+    const tableThrottles = props.table.metricThrottledRequestsForOperations({ operations: TABLE_OPERATIONS, period: FIVE_MINUTES });
+    alarm('TableThrottles', tableThrottles, 1, 'DynamoDB throttled requests to the table.');
+    const tableSystemErrors = props.table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS, period: FIVE_MINUTES });
+    alarm('TableSystemErrors', tableSystemErrors, 1, 'DynamoDB answered requests to the table with a system error.');
+
+    const iteratorAge = props.streamConsumer.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
+    alarm('StreamIteratorAge', iteratorAge, (props.streamIteratorAgeSeconds ?? 60) * 1000, 'The ledger projection is falling behind the table stream.');
+
+    const parked = props.onFailureQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) });
+    alarm('StreamOnFailureQueueDepth', parked, 1, 'Stream records were given up after retries; their coordinates wait in the on-failure queue.');
+
+    const business = (metricName: string, label: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: FIVE_MINUTES, label });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(24) });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Metering',
+        width: 12,
+        left: [
+          business(BUSINESS_METRICS.debits, 'Debits'),
+          business(BUSINESS_METRICS.insufficientCredits, '402 Insufficient credits'),
+          business(BUSINESS_METRICS.refunds, 'Refunds'),
+          business(BUSINESS_METRICS.topUps, 'Top-ups'),
+        ],
+      }),
+      new GraphWidget({
+        title: 'API',
+        width: 12,
+        left: [
+          requests.with({ label: 'Requests' }),
+          props.stage.metricClientError({ statistic: 'Sum', period: FIVE_MINUTES, label: '4xx' }),
+          serverErrors.with({ label: '5xx' }),
+        ],
+        right: [props.stage.metricLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'Latency p99' })],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Lambda errors',
+        width: 8,
+        left: Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES, label: name })),
+      }),
+      // The throttle and system-error expressions name their per-operation metrics alike, so each gets its own graph.
+      new GraphWidget({ title: 'DynamoDB throttled requests', width: 8, left: [tableThrottles] }),
+      new GraphWidget({ title: 'DynamoDB system errors', width: 8, left: [tableSystemErrors] }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'DynamoDB consumed capacity',
+        width: 12,
+        left: [
+          props.table.metricConsumedReadCapacityUnits({ statistic: 'Sum', period: FIVE_MINUTES, label: 'RCU' }),
+          props.table.metricConsumedWriteCapacityUnits({ statistic: 'Sum', period: FIVE_MINUTES, label: 'WCU' }),
+        ],
+      }),
+      new GraphWidget({ title: 'Ledger stream', width: 12, left: [iteratorAge], right: [parked] }),
+    );
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }));
+  }
+
+  /** Console link to the dashboard. */
+  get dashboardUrl(): string {
+    const { region } = Stack.of(this);
+    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
+  }
+}

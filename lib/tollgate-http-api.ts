@@ -1,0 +1,149 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  type HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type HttpFunctionName, type Route, routeKey } from '../functions/routes.ts';
+import type { RemovalPolicyName } from './config.ts';
+
+export interface TollgateHttpApiProps {
+  /** The route table (`functions/routes.ts`): one API Gateway route per entry. */
+  readonly routes: readonly Route[];
+  /** The function behind each name the route table uses. */
+  readonly functions: Record<HttpFunctionName, IFunction>;
+  /** The function serving the `$default` route (requests that match no route). */
+  readonly defaultRouteFunction: HttpFunctionName;
+  /** Stage-wide throttling, applied to every route including `$default`. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Browser origins allowed by CORS. @default [] - no CORS configuration */
+  readonly corsAllowedOrigins?: readonly string[];
+  /** Access log retention in days. @default 30 */
+  readonly accessLogRetentionDays?: number;
+  /** @default 'retain' */
+  readonly removalPolicy?: RemovalPolicyName;
+}
+
+/** HTTP API context variables written to the access log, one JSON object per request. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  routeKey: '$context.routeKey',
+  method: '$context.httpMethod',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+};
+
+/**
+ * Tollgate's public API: an API Gateway HTTP API whose routes are generated from the route
+ * table, with a `$default` route answering unknown paths (problem+json 404), stage throttling,
+ * JSON access logs with a retention period, and CORS only when origins are configured.
+ * Authentication happens in the handlers (admin key or hashed client API key).
+ */
+export class TollgateHttpApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly accessLogs: LogGroup;
+  /** The API Gateway route of each route-table entry, by `routeKey()`. */
+  readonly routes: ReadonlyMap<string, HttpRoute>;
+
+  constructor(scope: Construct, id: string, props: TollgateHttpApiProps) {
+    super(scope, id);
+    const integrations = new Map<HttpFunctionName, HttpLambdaIntegration>();
+    const integrationFor = (name: HttpFunctionName) => {
+      let integration = integrations.get(name);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${name}Integration`, props.functions[name], {
+          payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+          // One invoke permission per function for the whole API instead of one per route.
+          scopePermissionToRoute: false,
+        });
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+
+    const origins = props.corsAllowedOrigins ?? [];
+    const methods = [...new Set(props.routes.map((route) => CorsHttpMethod[route.method]))];
+    this.api = new HttpApi(this, 'Api', {
+      description: 'Tollgate: metered API with credit balances, top-ups and usage.',
+      createDefaultStage: false,
+      defaultIntegration: integrationFor(props.defaultRouteFunction),
+      corsPreflight:
+        origins.length > 0
+          ? {
+              allowOrigins: [...origins],
+              allowMethods: [...methods, CorsHttpMethod.OPTIONS],
+              allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+              exposeHeaders: ['retry-after'],
+              maxAge: Duration.hours(1),
+            }
+          : undefined,
+    });
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: (props.accessLogRetentionDays ?? 30) as RetentionDays,
+      removalPolicy: (props.removalPolicy ?? 'retain') === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    const routes = new Map<string, HttpRoute>();
+    for (const route of props.routes) {
+      const key = routeKey(route);
+      if (routes.has(key)) throw new Error(`The route table lists ${key} twice.`);
+      const httpRoute = new HttpRoute(this, key.replace(/[^A-Za-z0-9]/g, ''), {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: integrationFor(route.function),
+      });
+      Validations.of(httpRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          route.auth === 'none'
+            ? 'Public by design (health check).'
+            : `Authenticated in the handler (${route.auth === 'admin' ? 'admin key from Secrets Manager, constant-time compare' : 'hashed client API key checked in the same DynamoDB read or write as the work'}), which keeps the metered path to one DynamoDB round trip.`,
+      });
+      routes.set(key, httpRoute);
+    }
+    this.routes = routes;
+    const defaultRoute = this.api.node.tryFindChild('DefaultRoute');
+    if (defaultRoute) {
+      Validations.of(defaultRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'The $default route only answers unknown paths with a problem+json 404; it reads no data.',
+      });
+    }
+  }
+
+  /** The API's base URL (the `$default` stage). */
+  get url(): string {
+    return this.stage.url;
+  }
+}

@@ -1,0 +1,106 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { defaultRouteFunction, type HttpFunctionName, httpFunctions, routes } from '../functions/routes.ts';
+import { AdminKeySecret } from './admin-key-secret.ts';
+import { BalanceStream } from './balance-stream.ts';
+import { configFromContext, type TollgateConfig } from './config.ts';
+import { LedgerTable } from './ledger-table.ts';
+import { Monitoring } from './monitoring.ts';
+import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
+import { TollgateHttpApi } from './tollgate-http-api.ts';
+
+export interface TollgateStackProps extends StackProps {
+  /** @default read and validated from the `tollgate:*` CDK context keys */
+  readonly config?: TollgateConfig;
+}
+
+/**
+ * What each HTTP function may do: its table access (none for the health/404 function)
+ * and whether its code path reads the admin key.
+ */
+const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminKey: boolean; description: string }> = {
+  health: { adminKey: false, description: 'Health check and the problem+json 404 for unknown routes.' },
+  accounts: { table: 'RW', adminKey: true, description: 'Admin: accounts and API keys.' },
+  metering: { table: 'RW', adminKey: true, description: 'Admin: top-ups, debits and the ledger.' },
+  // Reads only; the admin key is read to tell a caller who sends it to a client route what went wrong.
+  usage: { table: 'RO', adminKey: true, description: 'Client: balance, prices and usage.' },
+  queries: { table: 'RW', adminKey: true, description: 'Client: the metered example service (charged queries).' },
+};
+
+/** The whole Tollgate deployment. It only composes the constructs in this folder. */
+export class TollgateStack extends Stack {
+  readonly config: TollgateConfig;
+  readonly ledger: LedgerTable;
+  readonly httpFunctions: Record<HttpFunctionName, TollgateFunction>;
+  readonly balanceStream: BalanceStream;
+  readonly api: TollgateHttpApi;
+  readonly adminKey: AdminKeySecret;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: TollgateStackProps = {}) {
+    super(scope, id, { description: 'Tollgate: serverless usage metering (API, ledger table, stream, alarms).', ...props });
+    const config = props.config ?? configFromContext(this.node);
+    this.config = config;
+    const common = { logRetentionDays: config.logRetentionDays, logLevel: config.logLevel, removalPolicy: config.removalPolicy };
+
+    this.ledger = new LedgerTable(this, 'Ledger', { removalPolicy: config.removalPolicy });
+    this.adminKey = new AdminKeySecret(this, 'AdminKey', { removalPolicy: config.removalPolicy });
+
+    const environment = Object.fromEntries(
+      Object.entries({
+        PARKED_QUERY_TTL_HOURS: String(config.parkedQueryTtlHours),
+        IDEMPOTENCY_TTL_HOURS: String(config.idempotencyTtlHours),
+        BILLING_URL: config.billingUrl,
+        TOLLGATE_PUBLIC_URL: config.publicUrl,
+      }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    const fns = {} as Record<HttpFunctionName, TollgateFunction>;
+    for (const name of Object.keys(httpFunctions) as HttpFunctionName[]) {
+      const access = httpFunctionAccess[name];
+      const fn = new TollgateFunction(this, `${capitalize(name)}Function`, {
+        entry: httpFunctions[name],
+        description: access.description,
+        environment,
+        ...common,
+      });
+      if (access.table) fn.bindTable(this.ledger.table, access.table);
+      if (access.adminKey) this.adminKey.grantReadTo(fn);
+      fns[name] = fn;
+    }
+    this.httpFunctions = fns;
+
+    this.balanceStream = new BalanceStream(this, 'BalanceStream', { table: this.ledger.table, ...common });
+
+    this.api = new TollgateHttpApi(this, 'Http', {
+      routes,
+      functions: fns,
+      defaultRouteFunction,
+      throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
+      corsAllowedOrigins: config.corsAllowedOrigins,
+      accessLogRetentionDays: config.logRetentionDays,
+      removalPolicy: config.removalPolicy,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: this.api.stage,
+      table: this.ledger.table,
+      functions: { ...fns, streams: this.balanceStream.function },
+      streamConsumer: this.balanceStream.function,
+      onFailureQueue: this.balanceStream.onFailureQueue,
+      alarmEmails: config.alarmEmails,
+      api5xxRateThreshold: config.api5xxRateThreshold,
+      streamIteratorAgeSeconds: config.streamIteratorAgeSeconds,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Tollgate API.' });
+    new CfnOutput(this, 'AdminKeySecretArn', {
+      value: this.adminKey.secret.secretArn,
+      description: 'Admin key: aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
+    });
+    new CfnOutput(this, 'TableName', { value: this.ledger.table.tableName, description: 'The ledger table.' });
+    new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl, description: 'CloudWatch dashboard.' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'SNS topic of all alarms; subscribe more endpoints here.' });
+  }
+}
+
+const capitalize = (name: string) => `${name[0]?.toUpperCase() ?? ''}${name.slice(1)}`;
