@@ -6,6 +6,6 @@ import { NotFoundError } from '../shared/errors.ts';
 export const handler = httpHandler({
   'GET /health': async () => json(200, { status: 'ok' }),
   $default: async (event) => {
-    throw new NotFoundError(`There is no route ${event.requestContext.http.method} ${event.rawPath}. See the API reference in docs/openapi.yaml.`);
+    throw new NotFoundError(`There is no route ${event.requestContext.http.method} ${event.rawPath}. See the API reference in docs/openapi.json.`);
   },
 });

@@ -18,7 +18,7 @@ export const messages = {
   },
   actions: {
     view_usage: 'See where your credits went',
-    top_up: (shortfall: number) => `Add credits (you need ${credits(shortfall)} more)`,
+    top_up: (shortfall: number) => `Add credits (you are ${credits(shortfall)} short)`,
     change_plan: 'Switch to a plan whose unused credits roll over',
     remind_later: 'Remind me later',
     resume: 'Run this query once your balance covers it',
