@@ -47,10 +47,13 @@ export async function changeBalance(request: BalanceChangeRequest): Promise<Bala
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const [accountReason, txnReason] = error.CancellationReasons ?? [];
+      // A missing account or revoked key wins over a replay: a revoked key gets nothing back.
+      const refusal = accountReason?.Code === 'ConditionalCheckFailed' ? accountRefusal(request, accountReason.Item) : undefined;
+      if (refusal && refusal.kind !== 'insufficient') return refusal;
       if (txnReason?.Code === 'ConditionalCheckFailed') {
         return { kind: 'txn-conflict', existing: txnReason.Item ? (unmarshall(txnReason.Item) as TxnItem) : undefined };
       }
-      if (accountReason?.Code === 'ConditionalCheckFailed') return accountRefusal(request, accountReason.Item);
+      if (refusal) return refusal;
       const conflicted = [accountReason, txnReason].some((reason) => reason?.Code === 'TransactionConflict');
       if (!conflicted || attempt >= MAX_ATTEMPTS) throw error;
       await backoff(attempt);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identifyClient } from '../accounts/auth.ts';
+import { identifyClient, requireClientAccount } from '../accounts/auth.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { baseUrl, fields, idempotencyKey, parseBody, pathParam, validate } from '../http/request.ts';
 import { json } from '../http/response.ts';
@@ -73,7 +73,7 @@ async function submit(event: HttpEvent, deps: QueryDeps) {
 }
 
 async function show(event: HttpEvent, deps: QueryDeps) {
-  const owner = await identifyClient(event);
+  const { owner } = await requireClientAccount(event);
   const queryId = pathParam(event, 'queryId', QUERY_ID);
   const txn = await findTxn(owner.accountId, queryId);
   if (txn?.kind !== 'query') throw new NotFoundError(`There is no query "${queryId}" on this account.`);

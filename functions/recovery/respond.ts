@@ -31,5 +31,6 @@ export async function insufficientCreditsResponse(p: {
     baseUrl: p.baseUrl,
     billingUrl: p.billingUrl,
   });
-  return problemResponse(problem, `/v1/queries/${p.txn.id}`);
+  // Parked queries have their own URL (set by the builder); a refused debit is named by its txn.
+  return problemResponse(problem, `urn:tollgate:txn:${p.txn.id}`);
 }

@@ -1,5 +1,5 @@
 /**
- * Tollgate's error hierarchy. Handlers throw these; `http/problem-errors.ts` maps them to
+ * Tollgate's error hierarchy. Handlers throw these; `http/handler.ts` maps them to
  * RFC 9457 problem+json once, at the edge. Anything else becomes a plain 500.
  */
 export const PROBLEM_BASE = 'https://tollgate.dev/problems/';

@@ -98,3 +98,23 @@ describe('API keys', () => {
     expect((await call(app.url, 'GET', '/v1/balance', { token })).status).toBe(401);
   });
 });
+
+describe('revocation beats idempotent replay', () => {
+  it('a revoked key gets a 401, not the stored answer, when it retries an Idempotency-Key', async () => {
+    const customer = await newCustomer(app.url, 10);
+    const first = await call(app.url, 'POST', '/v1/queries', {
+      token: customer.apiKey,
+      idempotencyKey: 'r-1',
+      body: { operation: 'search', input: { q: 'nut' } },
+    });
+    expect(first.status).toBe(200);
+    await call(app.url, 'DELETE', `/v1/accounts/${customer.accountId}/keys/${customer.keyId}`, { token: ADMIN_KEY });
+    const retry = await call(app.url, 'POST', '/v1/queries', {
+      token: customer.apiKey,
+      idempotencyKey: 'r-1',
+      body: { operation: 'search', input: { q: 'nut' } },
+    });
+    expect(retry.status).toBe(401);
+    expect((await call(app.url, 'GET', `/v1/queries/${first.body.id}`, { token: customer.apiKey })).status).toBe(401);
+  });
+});

@@ -55,7 +55,7 @@ describe('npm start', () => {
     expect(output).toContain(`SES inbox      http://127.0.0.1:${ports.SES_LOCAL_PORT}/`);
     const base = `http://127.0.0.1:${ports.PORT}`;
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' });
-    const balance = await (await fetch(`${base}/v1/balance`, { headers: { Authorization: `Bearer ${apiKey}` } })).json();
+    const balance = (await (await fetch(`${base}/v1/balance`, { headers: { Authorization: `Bearer ${apiKey}` } })).json()) as { available: number };
     expect(balance.available).toBe(300);
     app.child.kill('SIGINT');
     expect(await app.exited).toBe(0);
