@@ -25,7 +25,8 @@ const base: RecoveryInput = {
 };
 
 type Action = { id: string; options?: { id: string; credits?: number; rollover?: boolean; href: string }[]; href: string };
-const action = (problem: ReturnType<typeof insufficientCreditsProblem>, id: string) => (problem.extensions?.actions as Action[]).find((a) => a.id === id);
+const action = (problem: ReturnType<typeof insufficientCreditsProblem>, id: string) =>
+  ((problem.extensions?.actions ?? []) as Action[]).find((a) => a.id === id);
 
 describe('insufficientCreditsProblem', () => {
   it('says how short the customer is, in the catalogue copy, for old and new clients', () => {
