@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -20,6 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { RemovalPolicyName } from './config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './tollgate-function.ts';
 
 /**
@@ -50,6 +51,8 @@ export interface MonitoringProps {
   readonly api5xxRateThreshold?: number;
   /** Alarm when the stream consumer is this many seconds behind. @default 60 */
   readonly streamIteratorAgeSeconds?: number;
+  /** Whether the topic's KMS key outlives the stack. @default 'retain' */
+  readonly removalPolicy?: RemovalPolicyName;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -67,7 +70,11 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     // CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, so the topic gets its own key.
-    const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'Encrypts Tollgate alarm notifications.' });
+    const key = new Key(this, 'AlarmTopicKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts Tollgate alarm notifications.',
+      removalPolicy: (props.removalPolicy ?? 'retain') === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'AlarmTopic', { displayName: 'Tollgate alarms', masterKey: key, enforceSSL: true });
     for (const email of props.alarmEmails ?? []) this.topic.addSubscription(new EmailSubscription(email));

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -18,6 +19,9 @@ export const tableActions = {
   RO: ['dynamodb:GetItem', 'dynamodb:Query'],
   RW: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
 } as const satisfies Record<TableAccess, readonly string[]>;
+
+/** Repository root: entries are resolved against it, so synth works from any working directory. */
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Metrics namespace of the Powertools EMF metrics the handlers emit; the dashboard reads it. */
 export const METRICS_NAMESPACE = 'Tollgate';
@@ -63,7 +67,9 @@ export class TollgateFunction extends NodejsFunction {
     });
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
-      entry: props.entry,
+      entry: path.join(REPO_ROOT, props.entry),
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,

@@ -90,6 +90,7 @@ export class TollgateStack extends Stack {
       alarmEmails: config.alarmEmails,
       api5xxRateThreshold: config.api5xxRateThreshold,
       streamIteratorAgeSeconds: config.streamIteratorAgeSeconds,
+      removalPolicy: config.removalPolicy,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Tollgate API.' });

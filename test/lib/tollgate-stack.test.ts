@@ -1,0 +1,274 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { httpFunctions } from '../../functions/routes.ts';
+import { tableDefinition } from '../../functions/table/definition.ts';
+import { ADMIN_KEY_SECRET_ARN_ENV } from '../../lib/admin-key-secret.ts';
+import { tableActions } from '../../lib/tollgate-function.ts';
+import type { TollgateStack } from '../../lib/tollgate-stack.ts';
+import { type CfnResource, logicalIdOf, resourcesOf, synthTollgate } from './synth.ts';
+
+let stack: TollgateStack;
+let template: Template;
+
+beforeAll(() => {
+  // The one real synth of this file: esbuild bundles every function, as `cdk deploy` would.
+  ({ stack, template } = synthTollgate({ bundle: true }));
+});
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every IAM statement of the stack, with the policy it belongs to. */
+function statements(): { policy: string; Action: string[]; Resource: unknown[] }[] {
+  return Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, resource]) =>
+    (resource.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).map((statement) => ({
+      policy,
+      Action: asArray(statement.Action),
+      Resource: asArray(statement.Resource),
+    })),
+  );
+}
+
+/** Statements of the policy attached to one function's role. */
+function statementsOf(fn: { role?: { node: { tryFindChild(id: string): unknown } } }) {
+  const policy = fn.role?.node.tryFindChild('DefaultPolicy') as { node: { defaultChild?: unknown } } | undefined;
+  if (!policy) return [];
+  const id = logicalIdOf(stack, policy);
+  return statements().filter((statement) => statement.policy === id);
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged errors', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    const errors = report.violations
+      .filter((violation) => violation.severity === 'error')
+      .map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(errors).toEqual([]);
+  });
+
+  it('reports no unacknowledged warnings either', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it('has a written reason beside every acknowledgment', () => {
+    const acknowledgments = stack.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata.filter((entry) => entry.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((entry) => Object.values(entry.data as Record<string, unknown>));
+    expect(acknowledgments.length).toBeGreaterThan(0);
+    for (const reason of acknowledgments) expect(String(reason).length).toBeGreaterThan(20);
+  });
+});
+
+describe('functions', () => {
+  it('creates one function per HTTP function plus the stream consumer, and nothing else', () => {
+    template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + 1);
+  });
+
+  it.each([...Object.keys(httpFunctions), 'streams'])('the %s function runs Node.js 24 on arm64 with Powertools settings', (name) => {
+    const construct = name === 'streams' ? stack.balanceStream.function : stack.httpFunctions[name as keyof typeof httpFunctions];
+    const fn = template.toJSON().Resources[logicalIdOf(stack, construct)] as CfnResource;
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+      Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'tollgate', POWERTOOLS_LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps' } },
+    });
+    expect(fn.Properties.MemorySize).toBeGreaterThanOrEqual(512);
+    expect(fn.Properties.Timeout).toBeLessThanOrEqual(30);
+  });
+
+  it('bundles each function into an asset', () => {
+    for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
+    }
+  });
+
+  it('gives every function that touches the table its name, and the health function none', () => {
+    for (const [name, fn] of Object.entries(stack.httpFunctions)) {
+      const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
+      if (name === 'health') expect(variables.TABLE_NAME).toBeUndefined();
+      else expect(variables.TABLE_NAME).toEqual({ Ref: logicalIdOf(stack, stack.ledger.table) });
+    }
+  });
+});
+
+describe('ledger table', () => {
+  it('is built from the table definition, retained, protected, recoverable and encrypted', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: tableDefinition.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: tableDefinition.sortKey.name, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: tableDefinition.partitionKey.name, AttributeType: tableDefinition.partitionKey.type },
+          { AttributeName: tableDefinition.sortKey.name, AttributeType: tableDefinition.sortKey.type },
+        ]),
+        BillingMode: tableDefinition.billingMode,
+        StreamSpecification: { StreamViewType: tableDefinition.streamViewType },
+        TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+});
+
+describe('stream consumer', () => {
+  it('reports partial failures, bisects, retries a bounded number of times and parks failures in SQS', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(stack, stack.balanceStream.onFailureQueue), 'Arn'] } } },
+    });
+  });
+
+  it('wakes only for account items', () => {
+    const mapping = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0];
+    const patterns = (mapping!.Properties.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
+    expect(patterns).toEqual([{ dynamodb: { NewImage: { entity: { S: ['account'] } } } }]);
+  });
+
+  it('keeps its on-failure queue encrypted, TLS-only and for 14 days', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  it('grants no wildcard actions', () => {
+    for (const statement of statements()) {
+      for (const action of statement.Action) expect(action, statement.policy).not.toMatch(/^\*$|:\*$/);
+    }
+  });
+
+  it('names a resource in every statement except dynamodb:ListStreams, which IAM cannot scope', () => {
+    const wildcards = statements().filter((statement) => statement.Resource.includes('*'));
+    expect(wildcards.map((statement) => statement.Action)).toEqual([['dynamodb:ListStreams']]);
+  });
+
+  it('attaches no managed policies to function roles (no AWSLambdaBasicExecutionRole)', () => {
+    for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it.each([
+    ['health', undefined],
+    ['accounts', 'RW'],
+    ['metering', 'RW'],
+    ['usage', 'RO'],
+    ['queries', 'RW'],
+  ] as const)('the %s function gets exactly %s table access', (name, access) => {
+    const tableStatements = statementsOf(stack.httpFunctions[name]).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    if (!access) {
+      expect(tableStatements).toEqual([]);
+      return;
+    }
+    expect(tableStatements).toHaveLength(1);
+    expect([...(tableStatements[0]?.Action ?? [])].sort()).toEqual([...tableActions[access]].sort());
+    expect(tableStatements[0]?.Resource).toEqual([{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }]);
+  });
+
+  it('lets only the functions that check the admin key read its secret, and tells them where it is', () => {
+    const secretRef = { Ref: logicalIdOf(stack, stack.adminKey.secret) };
+    for (const [name, fn] of Object.entries(stack.httpFunctions)) {
+      const reads = statementsOf(fn).filter((statement) => statement.Action.includes('secretsmanager:GetSecretValue'));
+      const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
+      if (name === 'health') {
+        expect(reads).toEqual([]);
+        expect(variables[ADMIN_KEY_SECRET_ARN_ENV]).toBeUndefined();
+      } else {
+        expect(reads).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'], Resource: [secretRef] })]);
+        expect(variables[ADMIN_KEY_SECRET_ARN_ENV]).toEqual(secretRef);
+      }
+    }
+  });
+
+  it('generates the admin key in Secrets Manager: 64 letters and digits', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+  });
+});
+
+describe('logs', () => {
+  it('keeps every log group for the configured retention and retains it with the stack', () => {
+    const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
+    // One per function plus the API access logs.
+    expect(groups).toHaveLength(Object.keys(httpFunctions).length + 2);
+    for (const group of groups) expect(group).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } });
+  });
+
+  it('writes JSON access logs with the request id from the default stage, throttled', () => {
+    const stages = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Stage'));
+    expect(stages).toHaveLength(1);
+    const stage = stages[0] as CfnResource;
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [logicalIdOf(stack, stack.api.accessLogs), 'Arn'] } },
+    });
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+
+  it('configures no CORS unless origins are given', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', CorsConfiguration: Match.absent() });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+  const byMetric = (metricName: string) => alarms().filter((alarm) => JSON.stringify(alarm.Properties).includes(`"MetricName":"${metricName}"`));
+
+  it('sends every alarm and its recovery to the encrypted alarm topic', () => {
+    const topic = { Ref: logicalIdOf(stack, stack.monitoring.topic) };
+    expect(alarms().length).toBeGreaterThan(0);
+    for (const alarm of alarms()) expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it.each([
+    ['API 5xx', '5xx', 1],
+    ['Lambda errors', 'Errors', Object.keys(httpFunctions).length + 1],
+    ['Lambda throttles', 'Throttles', Object.keys(httpFunctions).length + 1],
+    ['DynamoDB throttles', 'ThrottledRequests', 1],
+    ['DynamoDB system errors', 'SystemErrors', 1],
+    ['stream iterator age', 'IteratorAge', 1],
+    ['on-failure queue depth', 'ApproximateNumberOfMessagesVisible', 1],
+  ])('watches %s', (_what, metricName, count) => {
+    expect(byMetric(metricName)).toHaveLength(count);
+  });
+
+  it('alarms on the API 5xx rate, not the count', () => {
+    const [alarm] = byMetric('5xx');
+    expect(alarm!.Properties).toMatchObject({
+      Threshold: 0.01,
+      Metrics: expect.arrayContaining([expect.objectContaining({ Expression: expect.stringContaining('errors / requests') })]),
+    });
+  });
+
+  it('has a dashboard with the business metrics', () => {
+    const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const metric of ['Debits', 'InsufficientCredits', 'Refunds', 'TopUps']) expect(body).toContain(metric);
+  });
+});
+
+describe('outputs', () => {
+  it.each(['ApiUrl', 'AdminKeySecretArn', 'TableName', 'DashboardUrl', 'AlarmTopicArn'])('outputs %s', (name) => {
+    template.hasOutput(name, {});
+  });
+});
