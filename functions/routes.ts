@@ -8,6 +8,7 @@ export const httpFunctions = {
   metering: 'functions/metering/handler.ts',
   usage: 'functions/usage/handler.ts',
   queries: 'functions/queries/handler.ts',
+  alerts: 'functions/alerts/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -17,7 +18,8 @@ export interface Route {
   /** API Gateway path syntax: `{name}` for a path parameter. */
   path: string;
   function: HttpFunctionName;
-  auth: 'none' | 'admin' | 'client';
+  /** `link`: a signed, expiring token in the query string (links in emails and 402 answers). */
+  auth: 'none' | 'admin' | 'client' | 'link';
 }
 
 export const routes: readonly Route[] = [
@@ -35,6 +37,11 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/queries', function: 'queries', auth: 'client' },
   { method: 'GET', path: '/v1/queries/{queryId}', function: 'queries', auth: 'client' },
   { method: 'POST', path: '/v1/queries/{queryId}/resume', function: 'queries', auth: 'client' },
+  { method: 'PUT', path: '/v1/accounts/{accountId}/alerts', function: 'alerts', auth: 'admin' },
+  { method: 'GET', path: '/v1/alerts', function: 'alerts', auth: 'client' },
+  { method: 'PUT', path: '/v1/alerts', function: 'alerts', auth: 'client' },
+  { method: 'GET', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
+  { method: 'POST', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

@@ -25,6 +25,7 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   // Reads only; the admin key is read to tell a caller who sends it to a client route what went wrong.
   usage: { table: 'RO', adminKey: true, description: 'Client: balance, prices and usage.' },
   queries: { table: 'RW', adminKey: true, description: 'Client: the metered example service (charged queries).' },
+  alerts: { table: 'RW', adminKey: true, description: 'Alert settings (admin and client) and the one-click unsubscribe.' },
 };
 
 /** The whole Tollgate deployment. It only composes the constructs in this folder. */

@@ -30,3 +30,15 @@ export async function waitUntil(what: string, check: () => Promise<unknown>, tim
   }
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s: ${String(lastError)}`);
 }
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from './gateway.ts';
+import { freePort } from './ports.ts';
 import { startSesLocal } from './ses-local.ts';
 import { type StreamLambda, StreamPoller } from './stream-poller.ts';
 
@@ -45,7 +47,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await ensureTable(dynamoDb.client, tableName);
     const ses = await startSesLocal(options.sesPort);
     started.push(ses);
+    const port = options.port === 0 ? await freePort() : options.port;
     Object.assign(process.env, {
+      TOLLGATE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      LINK_SIGNING_SECRET: process.env.LINK_SIGNING_SECRET || randomBytes(32).toString('base64url'),
       TABLE_NAME: tableName,
       DYNAMODB_ENDPOINT: dynamoDb.endpoint,
       SES_ENDPOINT: ses.url,
@@ -66,7 +71,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     started.push(poller);
     let gateway: Gateway | undefined;
     if (!options.withoutGateway) {
-      gateway = await startGateway({ port: options.port, lambdas: { ...(await loadLambdas()), ...options.lambdas } });
+      gateway = await startGateway({ port, lambdas: { ...(await loadLambdas()), ...options.lambdas } });
       started.push(gateway);
     }
     return { apiUrl: gateway?.url ?? '', sesUrl: ses.url, dynamoDb, tableName, poller, gateway, stop: stopAll };

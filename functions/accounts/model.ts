@@ -15,6 +15,15 @@ export interface ApiKeyRef {
   createdAt: string;
 }
 
+/** Who gets balance alerts, at which percentages of the baseline, and whether at all. */
+export interface AlertSettings {
+  /** Percentages of the balance right after the latest top-up, highest first. */
+  thresholds: number[];
+  /** Recipient; the account's email when absent. */
+  email?: string;
+  enabled: boolean;
+}
+
 /** The account item: identity, plan, balance and active keys. */
 export interface AccountItem {
   id: string;
@@ -28,6 +37,12 @@ export interface AccountItem {
   createdAt: string;
   updatedAt: string;
   lastChange?: BalanceChange;
+  /** Balance right after the latest top-up or grant: thresholds are percentages of it. */
+  baseline?: number;
+  /** `seq` of that top-up: a new one starts a new alert episode (re-arms every threshold). */
+  baselineSeq?: number;
+  baselineAt?: string;
+  alerts?: AlertSettings;
 }
 
 export interface Balance {

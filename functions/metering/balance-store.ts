@@ -85,13 +85,16 @@ function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
     names['#keys'] = 'keys';
     names['#kid'] = request.activeKeyId;
   }
+  let update = 'SET balance = balance + :delta, seq = seq + :one, lastChange = :change, updatedAt = :at';
+  // A top-up sets the alert baseline to the balance it produces (SET operands read the old values).
+  if (change.type === 'top_up') update += ', baseline = balance + :delta, baselineSeq = seq + :one, baselineAt = :at';
   return {
     TransactItems: [
       {
         Update: {
           TableName: tableName(),
           Key: keys.account(request.accountId),
-          UpdateExpression: 'SET balance = balance + :delta, seq = seq + :one, lastChange = :change, updatedAt = :at',
+          UpdateExpression: update,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
           ExpressionAttributeValues: values,

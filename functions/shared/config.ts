@@ -24,6 +24,21 @@ const configSchema = z.object({
   TOLLGATE_PUBLIC_URL: z.url().optional(),
   /** Idempotency records are kept this long (at least 24 h). @default 48 */
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
+  /** HMAC secret for links in emails and 402 answers (≥ 32 characters). Required where links are made. */
+  LINK_SIGNING_SECRET: z.string().min(32).optional(),
+  /** How long links in emails stay valid. @default 168 (7 days) */
+  LINK_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(168),
+  /** Endpoint override for SES (the local SES endpoint). @default the AWS regional endpoint */
+  SES_ENDPOINT: z.url().optional(),
+  /** Sender of alert emails; must be a verified SES identity on AWS. @default alerts@tollgate.local */
+  ALERT_FROM_ADDRESS: z.email().default('alerts@tollgate.local'),
+  /** SES configuration set for alert emails (event publishing, suppression). @default none */
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -45,4 +60,11 @@ export function config(): Config {
 /** For tests and the local stack, which set the environment before handlers run. */
 export function resetConfig(): void {
   cached = undefined;
+}
+
+/** A setting some features cannot work without; fails with the variable's name. */
+export function required<K extends keyof Config>(name: K): NonNullable<Config[K]> {
+  const value = config()[name];
+  if (value === undefined) throw new Error(`Missing configuration: set ${name}.`);
+  return value as NonNullable<Config[K]>;
 }

@@ -1,38 +1,43 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AccountItem } from '../accounts/model.ts';
+import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/notify.ts';
+import { sesSender } from '../alerts/ses-sender.ts';
 import { ledgerEntryFor } from '../metering/ledger-projection.ts';
 import { putLedgerEntry } from '../metering/ledger-store.ts';
-import { logger } from '../shared/logger.ts';
+import type { TxnItem } from '../metering/txn.ts';
+import { pricing } from '../pricing/catalog.ts';
+import { systemClock } from '../shared/clock.ts';
 
-type Image = Record<string, AttributeValue>;
-
-function imageOf(image: object | undefined): Record<string, unknown> | undefined {
-  return image ? unmarshall(image as Image) : undefined;
+function imageOf<T>(image: object | undefined): T | undefined {
+  return image ? (unmarshall(image as Record<string, AttributeValue>) as T) : undefined;
 }
 
-/** Projects one stream record of an account item into its ledger entry. */
-async function projectLedger(record: DynamoDBRecord): Promise<void> {
-  const newImage = imageOf(record.dynamodb?.NewImage);
-  if (newImage?.entity !== 'account') return;
-  const entry = ledgerEntryFor(imageOf(record.dynamodb?.OldImage) as Partial<AccountItem> | undefined, newImage as Partial<AccountItem>);
-  if (entry) await putLedgerEntry(String(newImage.id), entry);
+/** What one stream record means: a balance change feeds the ledger and threshold alerts; a refused query, the depletion alert. */
+async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<void> {
+  const newImage = imageOf<Record<string, unknown>>(record.dynamodb?.NewImage);
+  if (newImage?.entity === 'account') {
+    const oldAccount = imageOf<AccountItem>(record.dynamodb?.OldImage);
+    const account = newImage as unknown as AccountItem;
+    const entry = ledgerEntryFor(oldAccount, account);
+    if (entry) await putLedgerEntry(account.id, entry);
+    await alertOnBalanceChange(oldAccount, account, deps);
+  } else if (newImage?.entity === 'txn' && record.eventName === 'INSERT' && (newImage.status === 'parked' || newImage.status === 'refused')) {
+    await alertOnRefusal(newImage as unknown as TxnItem, deps);
+  }
 }
 
 /**
- * The table's stream consumer. Records of one account arrive in order; a failed record and
- * everything after it in the batch are reported back for redelivery (ReportBatchItemFailures),
- * so nothing is skipped and order is kept. Every step is idempotent, so redelivery is safe.
+ * The table's stream consumer. Records are processed in order (one account's changes must
+ * not overtake each other); a record that throws is reported in `batchItemFailures`, so Lambda
+ * retries from it, and every step is idempotent, so redelivery never double-writes or double-sends.
  */
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  for (const record of event.Records) {
-    try {
-      await projectLedger(record);
-    } catch (error) {
-      logger.error('stream record failed', { error, eventId: record.eventID });
-      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
-    }
-  }
-  return { batchItemFailures: [] };
+export function createStreamHandler(deps: AlertDeps) {
+  const processor = new BatchProcessor(EventType.DynamoDBStreams);
+  return (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
+    processPartialResponse(event, (record: DynamoDBRecord) => processRecord(record, deps), processor, { processInParallel: false });
 }
+
+export const handler = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing });

@@ -6,6 +6,8 @@ export const keys = {
   apiKey: (keyHash: string) => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
   /** A charge, top-up or parked query: the idempotency record and the query record in one. */
   txn: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `TXN#${txnId}` }),
+  /** Alert state of one episode (from one top-up to the next): what was already sent. */
+  alertEpisode: (accountId: string, baselineSeq: number) => ({ pk: `${ACCOUNT}${accountId}`, sk: `ALERTS#${String(baselineSeq).padStart(12, '0')}` }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,

@@ -4,9 +4,11 @@ import { inject } from 'vitest';
 import { resetConfig } from '../../functions/shared/config.ts';
 import { ensureTable, localCredentials, localRegion } from '../../local/dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from '../../local/gateway.ts';
+import { freePort } from '../../local/ports.ts';
 import { type StreamLambda, StreamPoller } from '../../local/stream-poller.ts';
 
 export const ADMIN_KEY = `tgadmin_test_${randomBytes(12).toString('hex')}`;
+export const LINK_SECRET = `link-secret-${randomBytes(16).toString('hex')}`;
 
 export interface TestApp {
   url: string;
@@ -19,10 +21,20 @@ export interface TestApp {
 }
 
 /** The real handlers behind the local gateway, on a fresh table of the run's DynamoDB Local. */
-export async function startTestApp(options: { lambdas?: (real: HttpLambdas) => Partial<HttpLambdas> } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Replace HTTP handlers (e.g. work that fails). */
+  lambdas?: (real: HttpLambdas) => Partial<HttpLambdas>;
+  /** Wrap or replace the stream handler the poller feeds (e.g. to record or redeliver batches). */
+  stream?: (real: StreamLambda) => StreamLambda;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const endpoint = inject('dynamoDbEndpoint');
   const tableName = `tollgate-test-${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
   Object.assign(process.env, {
+    TOLLGATE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LINK_SIGNING_SECRET: LINK_SECRET,
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: endpoint,
     SES_ENDPOINT: inject('sesUrl'),
@@ -34,10 +46,10 @@ export async function startTestApp(options: { lambdas?: (real: HttpLambdas) => P
   const client = new DynamoDBClient({ endpoint, region: localRegion, credentials: localCredentials });
   await ensureTable(client, tableName);
   const streamHandler = (await import('../../functions/streams/handler.ts')).handler as StreamLambda;
-  const poller = new StreamPoller({ client, endpoint, tableName, handler: streamHandler, intervalMs: 50 });
+  const poller = new StreamPoller({ client, endpoint, tableName, handler: options.stream?.(streamHandler) ?? streamHandler, intervalMs: 50, maxAttempts: 5 });
   poller.start();
   const real = await loadLambdas();
-  const gateway: Gateway = await startGateway({ port: 0, lambdas: { ...real, ...options.lambdas?.(real) } });
+  const gateway: Gateway = await startGateway({ port, lambdas: { ...real, ...options.lambdas?.(real) } });
   return {
     url: gateway.url,
     client,

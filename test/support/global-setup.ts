@@ -1,18 +1,7 @@
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal } from '../../local/dynamodb-local.ts';
+import { freePort } from '../../local/ports.ts';
 import { startSesLocal } from '../../local/ses-local.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One DynamoDB Local and one SES endpoint for the whole run; each test file makes its own table. */
 export default async function setup(project: TestProject) {

@@ -33,10 +33,10 @@ export async function call(baseUrl: string, method: string, path: string, option
 }
 
 /** Creates an account with one API key and, optionally, an opening top-up. */
-export async function newCustomer(baseUrl: string, credits = 0, plan?: string) {
+export async function newCustomer(baseUrl: string, credits = 0, plan?: string, email = 'owner@test.example') {
   const account = await call(baseUrl, 'POST', '/v1/accounts', {
     token: ADMIN_KEY,
-    body: { name: 'Test Co', email: 'owner@test.example', ...(plan ? { plan } : {}) },
+    body: { name: 'Test Co', email, ...(plan ? { plan } : {}) },
   });
   if (account.status !== 201) throw new Error(`account: ${account.status} ${account.text}`);
   const key = await call(baseUrl, 'POST', `/v1/accounts/${account.body.id}/keys`, { token: ADMIN_KEY, body: { name: 'test' } });

@@ -1,0 +1,117 @@
+import { escapeHtml } from '../http/response.ts';
+import type { Plan, TopUpPack } from '../pricing/catalog.ts';
+import type { OperationUsage } from '../usage/aggregate.ts';
+import { emailMessages as m } from './messages.ts';
+
+export interface EmailLinks {
+  usage: string;
+  remind: string;
+  unsubscribe: string;
+  topUp: string;
+  resume?: string;
+}
+
+export interface AlertEmailInput {
+  kind: 'threshold' | 'depletion';
+  name: string;
+  balance: number;
+  asOf: string;
+  percent?: number;
+  usage: { since: string; total: number; top: OperationUsage[] };
+  runwayDays?: number;
+  packs: TopUpPack[];
+  plans: Plan[];
+  /** Depletion: the query that was refused. */
+  refused?: { operation: string; required: number; expiresAt?: string };
+  links: EmailLinks;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+  headers: { name: string; value: string }[];
+}
+
+/** Renders an alert email (plain text + HTML) from the catalogue. Pure. */
+export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
+  const { links } = input;
+  const intro =
+    input.kind === 'threshold'
+      ? m.threshold.intro({ name: input.name, percent: input.percent ?? 0, balance: input.balance })
+      : m.depletion.intro({
+          name: input.name,
+          operation: input.refused?.operation ?? 'request',
+          required: input.refused?.required ?? 0,
+          balance: input.balance,
+        });
+  const subject =
+    input.kind === 'threshold'
+      ? m.threshold.subject({ percent: input.percent ?? 0, balance: input.balance })
+      : m.depletion.subject({ operation: input.refused?.operation ?? 'request', shortfall: (input.refused?.required ?? 0) - input.balance });
+  const usageLines = input.usage.top.length > 0 ? input.usage.top.map((u) => m.usageLine(u)) : [m.noUsage];
+  const packs = input.packs.map((p) => m.topUpOption({ credits: p.credits, ...p.price }));
+  const plans = input.plans.map((p) => m.planOption({ name: p.name, monthlyCredits: p.monthlyCredits, ...p.price }));
+  const resume =
+    input.refused?.expiresAt && links.resume ? { label: m.depletion.resume({ expiresAt: input.refused.expiresAt }), href: links.resume } : undefined;
+  const sections = {
+    balance: m.balanceLine({ balance: input.balance, asOf: input.asOf }),
+    runway: input.runwayDays === undefined ? undefined : m.runway(input.runwayDays),
+    usageHeading: m.usageHeading({ since: input.usage.since, total: input.usage.total }),
+  };
+
+  const text = [
+    intro,
+    '',
+    sections.balance,
+    sections.runway,
+    '',
+    sections.usageHeading,
+    ...usageLines.map((line) => `  - ${line}`),
+    '',
+    ...(resume ? [`${resume.label}: ${resume.href}`, ''] : []),
+    `${m.topUpHeading}: ${links.topUp}`,
+    ...packs.map((line) => `  - ${line}`),
+    ...(plans.length > 0 ? ['', `${m.planHeading}:`, ...plans.map((line) => `  - ${line}`)] : []),
+    '',
+    `${m.viewUsage}: ${links.usage}`,
+    `${m.remindLater}: ${links.remind}`,
+    '',
+    m.footer,
+    `${m.unsubscribe}: ${links.unsubscribe}`,
+  ]
+    .filter((line) => line !== undefined)
+    .join('\n');
+
+  const button = (label: string, href: string) =>
+    `<a href="${attr(href)}" style="display:inline-block;background:#1d4ed8;color:#ffffff;padding:10px 16px;border-radius:6px;text-decoration:none;margin:4px 8px 4px 0">${esc(label)}</a>`;
+  const list = (items: string[]) => `<ul>${items.map((item) => `<li>${esc(item)}</li>`).join('')}</ul>`;
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(subject)}</title></head>
+<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#111827;line-height:1.5;max-width:600px;margin:0 auto;padding:16px">
+<p>${esc(intro)}</p>
+<p><strong>${esc(sections.balance)}</strong>${sections.runway ? `<br>${esc(sections.runway)}` : ''}</p>
+<h2 style="font-size:16px">${esc(sections.usageHeading)}</h2>
+${list(usageLines)}
+${resume ? `<p>${button(resume.label, resume.href)}</p>` : ''}
+<h2 style="font-size:16px">${esc(m.topUpHeading)}</h2>
+${list(packs)}
+<p>${button(m.topUpHeading, links.topUp)}</p>
+${plans.length > 0 ? `<h2 style="font-size:16px">${esc(m.planHeading)}</h2>${list(plans)}` : ''}
+<p>${button(m.viewUsage, links.usage)}${button(m.remindLater, links.remind)}</p>
+<p style="color:#4b5563;font-size:13px">${esc(m.footer)} <a href="${attr(links.unsubscribe)}" style="color:#4b5563">${esc(m.unsubscribe)}</a></p>
+</body></html>`;
+
+  return {
+    subject,
+    text,
+    html,
+    headers: [
+      { name: 'List-Unsubscribe', value: `<${links.unsubscribe}>` },
+      { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
+    ],
+  };
+}
+
+const esc = escapeHtml;
+const attr = escapeHtml;

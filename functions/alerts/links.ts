@@ -1,0 +1,35 @@
+import { config, required } from '../shared/config.ts';
+import { type LinkPurpose, signLink } from '../shared/signed-links.ts';
+import type { EmailLinks } from './email.ts';
+
+/** Unsubscribe links must keep working long after the email arrives. */
+const UNSUBSCRIBE_TTL_HOURS = 24 * 90;
+
+export const linkPaths: Record<LinkPurpose, string> = {
+  usage: '/usage',
+  remind: '/remind',
+  unsubscribe: '/v1/alerts/unsubscribe',
+  resume: '/resume',
+};
+
+/** A signed, expiring link for one account and purpose. */
+export function signedUrl(purpose: LinkPurpose, accountId: string, now: Date, extra: { queryId?: string; ttlHours?: number } = {}): string {
+  const ttlHours = extra.ttlHours ?? config().LINK_TTL_HOURS;
+  const token = signLink(
+    { purpose, accountId, exp: Math.floor(now.getTime() / 1000) + ttlHours * 3600, queryId: extra.queryId },
+    required('LINK_SIGNING_SECRET'),
+  );
+  return `${required('TOLLGATE_PUBLIC_URL').replace(/\/+$/, '')}${linkPaths[purpose]}?token=${token}`;
+}
+
+/** Every link an alert email carries. */
+export function emailLinks(accountId: string, now: Date, queryId?: string): EmailLinks {
+  const usage = signedUrl('usage', accountId, now);
+  return {
+    usage,
+    remind: signedUrl('remind', accountId, now),
+    unsubscribe: signedUrl('unsubscribe', accountId, now, { ttlHours: UNSUBSCRIBE_TTL_HOURS }),
+    topUp: config().BILLING_URL ?? usage,
+    resume: queryId ? signedUrl('resume', accountId, now, { queryId }) : undefined,
+  };
+}

@@ -1,0 +1,80 @@
+import type { AccountItem } from '../accounts/model.ts';
+import { findAccount } from '../accounts/store.ts';
+import { ledgerSince } from '../metering/ledger-store.ts';
+import type { TxnItem } from '../metering/txn.ts';
+import type { PricingCatalog } from '../pricing/catalog.ts';
+import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
+import type { Clock } from '../shared/clock.ts';
+import { logger } from '../shared/logger.ts';
+import { summarizeUsage } from '../usage/aggregate.ts';
+import { crossedThreshold, isNews } from './crossings.ts';
+import { type AlertEmailInput, renderAlertEmail } from './email.ts';
+import { episodeState, recordDepletionSent, recordThresholdSent } from './episode-store.ts';
+import { emailLinks } from './links.ts';
+import { RUNWAY_WINDOW_DAYS, runwayDays } from './runway.ts';
+import type { EmailSender } from './ses-sender.ts';
+import { effectiveAlerts } from './settings.ts';
+
+export interface AlertDeps {
+  sender: EmailSender;
+  clock: Clock;
+  pricing: PricingCatalog;
+}
+
+const TOP_OPERATIONS = 3;
+const PACKS_SHOWN = 3;
+
+/**
+ * A balance change: emails the lowest threshold it crossed, once per episode. The episode
+ * record is written after the send, so a failed send is retried (the record is redelivered)
+ * and a redelivered record after a successful send finds the episode record and sends nothing.
+ */
+export async function alertOnBalanceChange(oldImage: AccountItem | undefined, newImage: AccountItem, deps: AlertDeps): Promise<void> {
+  const percent = crossedThreshold(oldImage, newImage);
+  const settings = effectiveAlerts(newImage);
+  if (percent === undefined || !settings.enabled) return;
+  const episode = newImage.baselineSeq ?? 0;
+  if (!isNews(percent, await episodeState(newImage.id, episode))) return;
+  const email = renderAlertEmail(await emailInput(newImage, deps, { kind: 'threshold', percent }));
+  await deps.sender.send(settings.email, email, { kind: 'threshold', threshold: String(percent) });
+  await recordThresholdSent(newImage.id, episode, percent, deps.clock.now());
+  logger.info('threshold alert sent', { accountId: newImage.id, threshold: percent });
+}
+
+/** The first refused query of a depletion episode: one "you're out of credits" email with the way forward. */
+export async function alertOnRefusal(txn: TxnItem, deps: AlertDeps): Promise<void> {
+  const account = await findAccount(txn.accountId);
+  if (!account) return;
+  const settings = effectiveAlerts(account);
+  const episode = account.baselineSeq ?? 0;
+  if (!settings.enabled || (await episodeState(account.id, episode))?.depletionSentAt) return;
+  const refused = { operation: txn.operation ?? 'request', required: txn.credits, expiresAt: txn.status === 'parked' ? txn.resumableUntil : undefined };
+  const input = await emailInput(account, deps, { kind: 'depletion', refused, queryId: refused.expiresAt ? txn.id : undefined });
+  await deps.sender.send(settings.email, renderAlertEmail(input), { kind: 'depletion' });
+  await recordDepletionSent(account.id, episode, deps.clock.now());
+  logger.info('depletion alert sent', { accountId: account.id });
+}
+
+type Kind = { kind: 'threshold'; percent: number } | { kind: 'depletion'; refused: NonNullable<AlertEmailInput['refused']>; queryId?: string };
+
+async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Promise<AlertEmailInput> {
+  const now = deps.clock.now();
+  const since = new Date(account.baselineAt ?? account.createdAt);
+  const windowStart = new Date(Math.min(since.getTime(), now.getTime() - RUNWAY_WINDOW_DAYS * 86_400_000));
+  const entries = await ledgerSince(account.id, windowStart);
+  const usage = summarizeUsage(entries, since, new Date(now.getTime() + 1));
+  const shortfall = what.kind === 'depletion' ? what.refused.required - account.balance : 0;
+  return {
+    kind: what.kind,
+    name: account.name,
+    balance: account.balance,
+    asOf: now.toISOString(),
+    percent: what.kind === 'threshold' ? what.percent : undefined,
+    usage: { since: since.toISOString().slice(0, 10), total: usage.total, top: usage.byOperation.slice(0, TOP_OPERATIONS) },
+    runwayDays: what.kind === 'threshold' ? runwayDays(account.balance, entries, now) : undefined,
+    packs: packsCovering(deps.pricing, shortfall).slice(0, PACKS_SHOWN),
+    plans: rolloverPlans(deps.pricing),
+    refused: what.kind === 'depletion' ? what.refused : undefined,
+    links: emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined),
+  };
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { AccountItem, AlertSettings } from '../accounts/model.ts';
+
+export const DEFAULT_THRESHOLDS = [50, 20, 5];
+
+/** The settings in force: stored ones, or the defaults (on, 50/20/5 %, to the account's email). */
+export function effectiveAlerts(account: Pick<AccountItem, 'alerts' | 'email'>): Required<AlertSettings> {
+  return {
+    thresholds: account.alerts?.thresholds ?? DEFAULT_THRESHOLDS,
+    enabled: account.alerts?.enabled ?? true,
+    email: account.alerts?.email ?? account.email,
+  };
+}
+
+/** `PUT …/alerts` body: any subset of the settings. */
+export const alertSettingsPatch = z.strictObject({
+  thresholds: z
+    .array(z.number().int('must be whole percentages').min(1, 'must be at least 1 %').max(99, 'must be below 100 %'))
+    .min(1, 'needs at least one threshold')
+    .max(5, 'allows at most 5 thresholds')
+    .refine((list) => new Set(list).size === list.length, 'must not repeat a threshold')
+    .transform((list) => [...list].sort((a, b) => b - a))
+    .optional(),
+  email: z.email('must be an email address').max(254).optional(),
+  enabled: z.boolean().optional(),
+});
+
+export type AlertSettingsPatch = z.infer<typeof alertSettingsPatch>;
+
+export function alertsView(account: Pick<AccountItem, 'alerts' | 'email' | 'baseline'>) {
+  const settings = effectiveAlerts(account);
+  return { ...settings, baseline: account.baseline ?? 0, unit: 'credits' };
+}
