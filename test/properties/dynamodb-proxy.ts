@@ -1,0 +1,106 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type CutMode =
+  /** The k-th call never reaches DynamoDB. */
+  | 'before'
+  /** The k-th call is applied by DynamoDB, but its answer is lost. */
+  | 'after';
+
+/**
+ * A switchable HTTP proxy in front of DynamoDB Local, standing for the network path to DynamoDB.
+ * `down()` closes the listening port (new connections are refused, open ones reset), `up()` opens
+ * it again on the same port, and `cutAt(k, mode)` takes DynamoDB away at the k-th call from now —
+ * in the middle of a request — and keeps it away until `up()`.
+ */
+export class DynamoDbProxy {
+  readonly calls: string[] = [];
+  private server!: Server;
+  private port = 0;
+  private readonly sockets = new Set<Socket>();
+  private cut?: { at: number; mode: CutMode };
+  private isDown = false;
+  private readonly target: URL;
+
+  constructor(target: string) {
+    this.target = new URL(target);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await this.listen();
+  }
+
+  cutAt(at: number, mode: CutMode): void {
+    this.cut = { at: this.calls.length + at, mode };
+  }
+
+  async down(): Promise<void> {
+    if (this.isDown) return;
+    this.isDown = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  async up(): Promise<void> {
+    this.cut = undefined;
+    if (!this.isDown) return;
+    await this.listen();
+    this.isDown = false;
+  }
+
+  async stop(): Promise<void> {
+    await this.down();
+  }
+
+  private listen(): Promise<void> {
+    this.server = createServer((req, res) => this.forward(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.port = (this.server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (this.isDown) return void req.socket.destroy();
+    const operation =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '?';
+    this.calls.push(operation);
+    const cutHere = this.cut && this.calls.length === this.cut.at ? this.cut.mode : undefined;
+    if (cutHere === 'before') {
+      req.socket.destroy();
+      await this.down();
+      return;
+    }
+    const upstream = httpRequest({ host: this.target.hostname, port: this.target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      const body: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => body.push(chunk));
+      answer.on('end', async () => {
+        if (cutHere === 'after') {
+          req.socket.destroy();
+          await this.down();
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        res.end(Buffer.concat(body));
+      });
+    });
+    upstream.on('error', () => req.socket.destroy());
+    upstream.end(Buffer.concat(chunks));
+  }
+}
