@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
+import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
 import { problemBody } from '../functions/http/response.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
 import { pricing } from '../functions/pricing/catalog.ts';
@@ -197,16 +198,49 @@ describe('docs/openapi.json', () => {
     const responses = Object.entries<Json>(operationOf(route).operation.responses ?? {}).map(([status, response]) => [status, deref(response)] as const);
     expect(responses.some(([status]) => /^2\d\d$/.test(status))).toBe(true);
     const isProblem = (response: Json) => Object.keys(response.content ?? {}).join() === 'application/problem+json';
+    // Pages opened from a link may also answer an error as HTML for the browser, but always offer problem+json too.
+    const isProblemOrPage = (response: Json) => {
+      const types = Object.keys(response.content ?? {}).sort();
+      return types.join() === 'application/problem+json' || (route.auth === 'link' && types.join() === 'application/problem+json,text/html');
+    };
     // Every error answer is problem+json (RFC 9457) with a schema built on Problem.
     for (const [status, response] of responses.filter(([s]) => /^[45]\d\d$/.test(s))) {
-      expect(isProblem(response), `${status} is problem+json`).toBe(true);
+      expect(isProblemOrPage(response), `${status} is problem+json`).toBe(true);
       expect(builtOnProblem(response.content['application/problem+json'].schema), `${status} schema`).toBe(true);
     }
-    // Routes that take a key can always be refused with a 4xx; the keyless health check cannot.
+    // Routes that take a key or a signed link can always be refused with a 4xx; the keyless health check cannot.
     if (route.auth !== 'none') {
       expect(responses.some(([status, response]) => /^4\d\d$/.test(status) && isProblem(response))).toBe(true);
-      expect(responses.map(([status]) => status)).toEqual(expect.arrayContaining(['401', '403']));
+      // A link is never asked for a bearer, so never 401: a bad signature is 403, an expired link 410.
+      const refusals = route.auth === 'link' ? ['403', '410'] : ['401', '403'];
+      expect(responses.map(([status]) => status)).toEqual(expect.arrayContaining(refusals));
+      if (route.auth === 'link') expect(responses.map(([status]) => status)).not.toContain('401');
     }
+  });
+
+  it.each(routes.filter((route) => route.auth === 'link').map((route) => [routeKey(route), route] as const))(
+    '%s: takes the signed link token in the query and answers an HTML page',
+    (_key, route) => {
+      const op = operationOf(route);
+      const token = parametersOf(op).find((p) => p.in === 'query' && p.name === 'token');
+      expect(token?.required).toBe(true);
+      expect(token?.schema).toMatchObject({ type: 'string', minLength: 10, maxLength: 2048 });
+      expect(parametersOf(op).filter((p) => p.in === 'header' && String(p.name).toLowerCase() === 'authorization')).toEqual([]);
+      const ok = deref(op.operation.responses['200']);
+      expect(Object.keys(ok.content)).toEqual(['text/html']);
+      expect(ok.content['text/html'].schema.type).toBe('string');
+    },
+  );
+
+  it('documents the one-click unsubscribe body of RFC 8058', () => {
+    const op = documented.get('POST /v1/alerts/unsubscribe');
+    const body = op?.operation.requestBody;
+    expect(body.required).toBe(false);
+    expect(Object.keys(body.content)).toEqual(['application/x-www-form-urlencoded']);
+    const form = deref(body.content['application/x-www-form-urlencoded'].schema);
+    expect(form.additionalProperties).toBe(false);
+    expect(form.properties).toEqual({ 'List-Unsubscribe': { const: 'One-Click' } });
+    expect(Object.keys(deref(op?.operation.responses['400']).content).sort()).toEqual(['application/problem+json', 'text/html']);
   });
 
   it('documents Idempotency-Key as a required header where the code requires it, and as optional on queries', () => {
@@ -238,12 +272,31 @@ describe('docs/openapi.json', () => {
       'SearchInput',
       'ReportInput',
       'ExportInput',
+      'AlertSettingsPatch',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }
     expect(deref(schema('QueryRequest')).properties.operation.enum).toEqual(Object.keys(pricing.operations));
     expect(deref(schema('CreateAccountRequest')).properties.plan.enum).toEqual(pricing.plans.map((plan) => plan.id));
     expect(deref(schema('CreateAccountRequest')).properties.plan.default).toBe(pricing.defaultPlan);
+    expect(Object.keys(deref(schema('AlertSettingsPatch')).properties).sort()).toEqual(Object.keys(alertSettingsPatch.shape).sort());
+  });
+
+  it('documents the limits of the alert settings the code enforces', () => {
+    const documentedThresholds = deref(schema('AlertSettingsPatch')).properties.thresholds;
+    expect(documentedThresholds).toMatchObject({ minItems: 1, maxItems: 5, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 99 } });
+    const accepts = (thresholds: unknown) => alertSettingsPatch.safeParse({ thresholds }).success;
+    expect([
+      accepts([1]),
+      accepts([99, 50, 20, 5, 1]),
+      accepts([]),
+      accepts([0]),
+      accepts([100]),
+      accepts([5, 5]),
+      accepts([1, 2, 3, 4, 5, 6]),
+      accepts([2.5]),
+    ]).toEqual([true, true, false, false, false, false, false, false]);
+    expect(alertSettingsPatch.parse({ thresholds: [5, 50, 20] }).thresholds).toEqual([50, 20, 5]);
   });
 });
 
@@ -296,6 +349,13 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     ['Usage', 'Usage', usage],
     ['Balance', 'Balance', balanceOf(account, now)],
     ['Account', 'Account', accountView(account, now)],
+    ['AlertSettings (defaults)', 'AlertSettings', alertsView(account)],
+    [
+      'AlertSettings (stored)',
+      'AlertSettings',
+      alertsView({ ...account, baseline: 100, alerts: { thresholds: [30, 10], email: 'ops@test.example', enabled: false } }),
+    ],
+    ['AlertSettingsPatch', 'AlertSettingsPatch', alertSettingsPatch.parse({ thresholds: [10, 40], email: 'ops@test.example', enabled: true })],
     [
       'LedgerEntry',
       'LedgerEntry',
