@@ -1,8 +1,8 @@
 import { header } from '../http/request.ts';
 import type { HttpEvent } from '../http/types.ts';
-import { config } from '../shared/config.ts';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors.ts';
 import { secretsEqual } from '../shared/ids.ts';
+import { adminKey } from '../shared/secrets.ts';
 import { API_KEY_FORMAT, API_KEY_PREFIX, hashApiKey } from './api-keys.ts';
 import type { AccountItem } from './model.ts';
 import { findAccount, findKeyOwner, type KeyOwner } from './store.ts';
@@ -14,16 +14,13 @@ function bearer(event: HttpEvent): string {
   return match[1];
 }
 
-function adminKey(): string {
-  const key = config().TOLLGATE_ADMIN_KEY;
-  if (!key) throw new Error('No admin key is configured (TOLLGATE_ADMIN_KEY).');
-  return key;
-}
-
-/** Admin routes: the bearer must be the admin key. */
-export function requireAdmin(event: HttpEvent): void {
+/**
+ * Admin routes: the bearer must be the admin key (`TOLLGATE_ADMIN_KEY` locally, Secrets Manager
+ * on AWS, read once per container). Always `await` it: the check is the promise.
+ */
+export async function requireAdmin(event: HttpEvent): Promise<void> {
   const token = bearer(event);
-  if (secretsEqual(token, adminKey())) return;
+  if (secretsEqual(token, await adminKey())) return;
   if (token.startsWith(API_KEY_PREFIX)) throw new ForbiddenError('API keys cannot use admin routes; use the admin key.');
   throw new UnauthorizedError('The admin key is not valid.');
 }
@@ -37,7 +34,7 @@ const MAX_CACHED_OWNERS = 10_000;
 export async function identifyClient(event: HttpEvent): Promise<KeyOwner> {
   const token = bearer(event);
   if (!API_KEY_FORMAT.test(token)) {
-    if (secretsEqual(token, adminKey())) throw new ForbiddenError('The admin key has no account; call client routes with an API key.');
+    if (secretsEqual(token, await adminKey())) throw new ForbiddenError('The admin key has no account; call client routes with an API key.');
     throw new UnauthorizedError('That is not a Tollgate API key.');
   }
   const hash = hashApiKey(token);

@@ -30,12 +30,12 @@ export function accountRoutes(deps: AccountDeps): RouteMap {
   return {
     'POST /v1/accounts': (event) => create(event, deps),
     'GET /v1/accounts/{accountId}': async (event) => {
-      requireAdmin(event);
+      await requireAdmin(event);
       return json(200, accountView(await getAccount(pathParam(event, 'accountId', ACCOUNT_ID)), deps.clock.now()));
     },
     'POST /v1/accounts/{accountId}/keys': (event) => createKey(event, deps),
     'DELETE /v1/accounts/{accountId}/keys/{keyId}': async (event) => {
-      requireAdmin(event);
+      await requireAdmin(event);
       await removeKey(pathParam(event, 'accountId', ACCOUNT_ID), pathParam(event, 'keyId', KEY_ID));
       return noContent();
     },
@@ -43,7 +43,7 @@ export function accountRoutes(deps: AccountDeps): RouteMap {
 }
 
 async function create(event: HttpEvent, deps: AccountDeps) {
-  requireAdmin(event);
+  await requireAdmin(event);
   const { value } = parseBody(event, createSchema);
   const plan = value.plan ?? deps.pricing.defaultPlan;
   if (!isKnownPlan(deps.pricing, plan)) {
@@ -66,7 +66,7 @@ async function create(event: HttpEvent, deps: AccountDeps) {
 }
 
 async function createKey(event: HttpEvent, deps: AccountDeps) {
-  requireAdmin(event);
+  await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const { value } = parseBody(event, keySchema);
   const { key, hash } = newApiKey();

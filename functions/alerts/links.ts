@@ -1,4 +1,5 @@
 import { config, required } from '../shared/config.ts';
+import { linkSigningSecret } from '../shared/secrets.ts';
 import { type LinkPurpose, signLink } from '../shared/signed-links.ts';
 import type { EmailLinks } from './email.ts';
 
@@ -13,23 +14,20 @@ export const linkPaths: Record<LinkPurpose, string> = {
 };
 
 /** A signed, expiring link for one account and purpose. */
-export function signedUrl(purpose: LinkPurpose, accountId: string, now: Date, extra: { queryId?: string; ttlHours?: number } = {}): string {
+export async function signedUrl(purpose: LinkPurpose, accountId: string, now: Date, extra: { queryId?: string; ttlHours?: number } = {}): Promise<string> {
   const ttlHours = extra.ttlHours ?? config().LINK_TTL_HOURS;
-  const token = signLink(
-    { purpose, accountId, exp: Math.floor(now.getTime() / 1000) + ttlHours * 3600, queryId: extra.queryId },
-    required('LINK_SIGNING_SECRET'),
-  );
+  const token = signLink({ purpose, accountId, exp: Math.floor(now.getTime() / 1000) + ttlHours * 3600, queryId: extra.queryId }, await linkSigningSecret());
   return `${required('TOLLGATE_PUBLIC_URL').replace(/\/+$/, '')}${linkPaths[purpose]}?token=${token}`;
 }
 
 /** Every link an alert email carries. */
-export function emailLinks(accountId: string, now: Date, queryId?: string): EmailLinks {
-  const usage = signedUrl('usage', accountId, now);
+export async function emailLinks(accountId: string, now: Date, queryId?: string): Promise<EmailLinks> {
+  const usage = await signedUrl('usage', accountId, now);
   return {
     usage,
-    remind: signedUrl('remind', accountId, now),
-    unsubscribe: signedUrl('unsubscribe', accountId, now, { ttlHours: UNSUBSCRIBE_TTL_HOURS }),
+    remind: await signedUrl('remind', accountId, now),
+    unsubscribe: await signedUrl('unsubscribe', accountId, now, { ttlHours: UNSUBSCRIBE_TTL_HOURS }),
     topUp: config().BILLING_URL ?? usage,
-    resume: queryId ? signedUrl('resume', accountId, now, { queryId }) : undefined,
+    resume: queryId ? await signedUrl('resume', accountId, now, { queryId }) : undefined,
   };
 }

@@ -75,6 +75,6 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     packs: packsCovering(deps.pricing, shortfall).slice(0, PACKS_SHOWN),
     plans: rolloverPlans(deps.pricing),
     refused: what.kind === 'depletion' ? what.refused : undefined,
-    links: emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined),
+    links: await emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined),
   };
 }

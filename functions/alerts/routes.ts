@@ -7,7 +7,7 @@ import { parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { escapeHtml, html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
-import { required } from '../shared/config.ts';
+import { linkSigningSecret } from '../shared/secrets.ts';
 import { verifyLink } from '../shared/signed-links.ts';
 import { alertSettingsPatch, alertsView, effectiveAlerts } from './settings.ts';
 import { saveAlertSettings } from './store.ts';
@@ -24,18 +24,18 @@ const ONE_CLICK = /^(List-Unsubscribe=One-Click)?$/;
 export function alertRoutes(deps: AlertRouteDeps): RouteMap {
   return {
     'PUT /v1/accounts/{accountId}/alerts': async (event) => {
-      requireAdmin(event);
+      await requireAdmin(event);
       return update(event, await getAccount(pathParam(event, 'accountId', ACCOUNT_ID)), deps);
     },
     'GET /v1/alerts': async (event) => json(200, alertsView((await requireClientAccount(event)).account)),
     'PUT /v1/alerts': async (event) => update(event, (await requireClientAccount(event)).account, deps),
     'GET /v1/alerts/unsubscribe': async (event) => {
-      const claims = verifyLink(parseQuery(event, tokenQuery).token, 'unsubscribe', deps.clock.now(), required('LINK_SIGNING_SECRET'));
+      const claims = verifyLink(parseQuery(event, tokenQuery).token, 'unsubscribe', deps.clock.now(), await linkSigningSecret());
       await getAccount(claims.accountId);
       return html(200, unsubscribePage(event));
     },
     'POST /v1/alerts/unsubscribe': async (event) => {
-      const claims = verifyLink(parseQuery(event, tokenQuery).token, 'unsubscribe', deps.clock.now(), required('LINK_SIGNING_SECRET'));
+      const claims = verifyLink(parseQuery(event, tokenQuery).token, 'unsubscribe', deps.clock.now(), await linkSigningSecret());
       const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
       if (!ONE_CLICK.test(body.trim())) return html(400, page('That did not work', 'This address only accepts the one-click unsubscribe request.'));
       const account = await getAccount(claims.accountId);

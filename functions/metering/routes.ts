@@ -43,7 +43,7 @@ export function meteringRoutes(deps: MeteringDeps): RouteMap {
 }
 
 async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> {
-  requireAdmin(event);
+  await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const key = idempotencyKey(event, true);
   const { value, hash } = parseBody(event, topUpSchema);
@@ -72,7 +72,7 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
 }
 
 async function debit(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> {
-  requireAdmin(event);
+  await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const key = idempotencyKey(event, true);
   const { value, hash } = parseBody(event, debitSchema);
@@ -110,7 +110,7 @@ async function debit(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
 }
 
 async function ledger(event: HttpEvent): Promise<HttpResult> {
-  requireAdmin(event);
+  await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const query = parseQuery(event, ledgerQuery);
   await getAccount(accountId);

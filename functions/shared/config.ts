@@ -11,6 +11,8 @@ const configSchema = z.object({
   DYNAMODB_ENDPOINT: z.url().optional(),
   /** Admin bearer key, given directly (local stack and tests). */
   TOLLGATE_ADMIN_KEY: z.string().min(16).optional(),
+  /** On AWS: the Secrets Manager secret holding the admin key (read once per container). Ignored when TOLLGATE_ADMIN_KEY is set. */
+  ADMIN_KEY_SECRET_ARN: z.string().startsWith('arn:').optional(),
   /** How long a parked query can be resumed. @default 48 */
   PARKED_QUERY_TTL_HOURS: z.coerce
     .number()
@@ -26,6 +28,8 @@ const configSchema = z.object({
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
   /** HMAC secret for links in emails and 402 answers (≥ 32 characters). Required where links are made. */
   LINK_SIGNING_SECRET: z.string().min(32).optional(),
+  /** On AWS: the Secrets Manager secret holding the link signing key. Ignored when LINK_SIGNING_SECRET is set. */
+  LINK_SIGNING_SECRET_ARN: z.string().startsWith('arn:').optional(),
   /** How long links in emails stay valid. @default 168 (7 days) */
   LINK_TTL_HOURS: z.coerce
     .number()

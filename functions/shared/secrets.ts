@@ -1,0 +1,47 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type Config, config } from './config.ts';
+
+let client: SecretsManagerClient | undefined;
+const secrets = new Map<string, Promise<string>>();
+
+/**
+ * A Secrets Manager secret's `SecretString`, read once per container and cached. A failed read
+ * is not cached, so the next request tries again.
+ */
+export function secretString(secretArn: string): Promise<string> {
+  let value = secrets.get(secretArn);
+  if (!value) {
+    client ??= new SecretsManagerClient({ maxAttempts: 3 });
+    value = client.send(new GetSecretValueCommand({ SecretId: secretArn })).then(({ SecretString }) => {
+      if (!SecretString) throw new Error(`The secret ${secretArn} has no SecretString.`);
+      return SecretString;
+    });
+    value.catch(() => secrets.delete(secretArn));
+    secrets.set(secretArn, value);
+  }
+  return value;
+}
+
+type DirectSecret = 'TOLLGATE_ADMIN_KEY' | 'LINK_SIGNING_SECRET';
+type SecretArn = 'ADMIN_KEY_SECRET_ARN' | 'LINK_SIGNING_SECRET_ARN';
+
+/**
+ * A secret setting given directly in the environment (local stack, tests) or, on AWS, as the
+ * ARN of a Secrets Manager secret whose SecretString is the value. The direct value wins.
+ */
+async function configuredSecret(direct: DirectSecret, arn: SecretArn, minLength: number): Promise<string> {
+  const settings: Config = config();
+  const given = settings[direct];
+  if (given) return given;
+  const secretArn = settings[arn];
+  if (!secretArn) throw new Error(`Missing configuration: set ${direct} or ${arn}.`);
+  const value = await secretString(secretArn);
+  if (value.length < minLength) throw new Error(`The secret in ${arn} is shorter than ${minLength} characters.`);
+  return value;
+}
+
+/** The admin bearer key: `TOLLGATE_ADMIN_KEY`, or the secret named by `ADMIN_KEY_SECRET_ARN`. */
+export const adminKey = (): Promise<string> => configuredSecret('TOLLGATE_ADMIN_KEY', 'ADMIN_KEY_SECRET_ARN', 16);
+
+/** The HMAC key of signed links: `LINK_SIGNING_SECRET`, or the secret named by `LINK_SIGNING_SECRET_ARN`. */
+export const linkSigningSecret = (): Promise<string> => configuredSecret('LINK_SIGNING_SECRET', 'LINK_SIGNING_SECRET_ARN', 32);
