@@ -9,6 +9,7 @@ export const httpFunctions = {
   usage: 'functions/usage/handler.ts',
   queries: 'functions/queries/handler.ts',
   alerts: 'functions/alerts/handler.ts',
+  reminders: 'functions/reminders/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -26,6 +27,7 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/health', function: 'health', auth: 'none' },
   { method: 'POST', path: '/v1/accounts', function: 'accounts', auth: 'admin' },
   { method: 'GET', path: '/v1/accounts/{accountId}', function: 'accounts', auth: 'admin' },
+  { method: 'PATCH', path: '/v1/accounts/{accountId}', function: 'accounts', auth: 'admin' },
   { method: 'POST', path: '/v1/accounts/{accountId}/keys', function: 'accounts', auth: 'admin' },
   { method: 'DELETE', path: '/v1/accounts/{accountId}/keys/{keyId}', function: 'accounts', auth: 'admin' },
   { method: 'POST', path: '/v1/accounts/{accountId}/top-ups', function: 'metering', auth: 'admin' },
@@ -42,6 +44,10 @@ export const routes: readonly Route[] = [
   { method: 'PUT', path: '/v1/alerts', function: 'alerts', auth: 'client' },
   { method: 'GET', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
   { method: 'POST', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
+  { method: 'POST', path: '/v1/reminders', function: 'reminders', auth: 'client' },
+  { method: 'DELETE', path: '/v1/reminders/{reminderId}', function: 'reminders', auth: 'client' },
+  { method: 'GET', path: '/remind', function: 'reminders', auth: 'link' },
+  { method: 'POST', path: '/remind', function: 'reminders', auth: 'link' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

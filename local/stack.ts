@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
+import { LocalScheduler } from './scheduler.ts';
 import { startSesLocal } from './ses-local.ts';
 import { type StreamLambda, StreamPoller } from './stream-poller.ts';
 
@@ -69,6 +70,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     poller.start();
     started.push(poller);
+    const { sesSender } = await import('../functions/alerts/ses-sender.ts');
+    const { pricing } = await import('../functions/pricing/catalog.ts');
+    const { systemClock } = await import('../functions/shared/clock.ts');
+    const scheduler = new LocalScheduler({ sender: sesSender(), clock: systemClock, pricing });
+    scheduler.start();
+    started.push(scheduler);
     let gateway: Gateway | undefined;
     if (!options.withoutGateway) {
       gateway = await startGateway({ port, lambdas: { ...(await loadLambdas()), ...options.lambdas } });

@@ -1,7 +1,7 @@
 /** The last balance change, kept on the account item so the stream can project it into the ledger. */
 export interface BalanceChange {
   id: string;
-  type: 'top_up' | 'debit' | 'refund';
+  type: 'top_up' | 'debit' | 'refund' | 'grant' | 'expiry';
   /** Signed: negative for debits. */
   credits: number;
   operation?: string;
@@ -43,6 +43,10 @@ export interface AccountItem {
   baselineSeq?: number;
   baselineAt?: string;
   alerts?: AlertSettings;
+  /** Purchased credits not yet spent, as of the last renewal plus top-ups since (plan credits are spent first). */
+  purchased?: number;
+  /** The last plan period granted, `YYYY-MM`. */
+  renewedPeriod?: string;
 }
 
 export interface Balance {

@@ -11,7 +11,7 @@ import { randomId } from '../shared/ids.ts';
 import { newApiKey } from './api-keys.ts';
 import { requireAdmin } from './auth.ts';
 import { ACCOUNT_ID, type AccountItem, accountView, KEY_ID } from './model.ts';
-import { addKey, getAccount, putNewAccount, removeKey } from './store.ts';
+import { addKey, getAccount, putNewAccount, removeKey, setPlan } from './store.ts';
 
 export interface AccountDeps {
   pricing: PricingCatalog;
@@ -24,6 +24,7 @@ const createSchema = z.strictObject({
   plan: z.string().max(64).optional(),
 });
 const keySchema = z.strictObject({ name: fields.text(100).optional() });
+const patchSchema = z.strictObject({ plan: z.string().max(64) });
 
 /** Admin routes for accounts and their API keys. */
 export function accountRoutes(deps: AccountDeps): RouteMap {
@@ -33,6 +34,7 @@ export function accountRoutes(deps: AccountDeps): RouteMap {
       await requireAdmin(event);
       return json(200, accountView(await getAccount(pathParam(event, 'accountId', ACCOUNT_ID)), deps.clock.now()));
     },
+    'PATCH /v1/accounts/{accountId}': (event) => changePlan(event, deps),
     'POST /v1/accounts/{accountId}/keys': (event) => createKey(event, deps),
     'DELETE /v1/accounts/{accountId}/keys/{keyId}': async (event) => {
       await requireAdmin(event);
@@ -42,13 +44,24 @@ export function accountRoutes(deps: AccountDeps): RouteMap {
   };
 }
 
+function assertKnownPlan(pricing: PricingCatalog, plan: string): void {
+  if (!isKnownPlan(pricing, plan)) throw new ValidationError(`body.plan: unknown plan "${plan}". Plans: ${pricing.plans.map((p) => p.id).join(', ')}.`);
+}
+
+/** The new plan's grant starts with the next renewal; credits already granted stay as they are. */
+async function changePlan(event: HttpEvent, deps: AccountDeps) {
+  await requireAdmin(event);
+  const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
+  const { value } = parseBody(event, patchSchema);
+  assertKnownPlan(deps.pricing, value.plan);
+  return json(200, accountView(await setPlan(accountId, value.plan, deps.clock.now()), deps.clock.now()));
+}
+
 async function create(event: HttpEvent, deps: AccountDeps) {
   await requireAdmin(event);
   const { value } = parseBody(event, createSchema);
   const plan = value.plan ?? deps.pricing.defaultPlan;
-  if (!isKnownPlan(deps.pricing, plan)) {
-    throw new ValidationError(`body.plan: unknown plan "${plan}". Plans: ${deps.pricing.plans.map((p) => p.id).join(', ')}.`);
-  }
+  assertKnownPlan(deps.pricing, plan);
   const now = deps.clock.now().toISOString();
   const account: AccountItem = {
     id: randomId('acc'),

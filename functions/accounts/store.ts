@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, tableName } from '../shared/dynamodb.ts';
 import { ConflictError, NotFoundError } from '../shared/errors.ts';
 import { keys } from '../table/keys.ts';
@@ -97,6 +97,26 @@ export async function removeKey(accountId: string, keyId: string): Promise<void>
     if (error instanceof TransactionCanceledException || error instanceof ConditionalCheckFailedException) {
       throw new NotFoundError(`Account "${accountId}" has no active key "${keyId}".`);
     }
+    throw error;
+  }
+}
+
+export async function setPlan(accountId: string, plan: string, at: Date): Promise<AccountItem> {
+  try {
+    const { Attributes } = await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.account(accountId),
+        UpdateExpression: 'SET #plan = :plan, updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#plan': 'plan' },
+        ExpressionAttributeValues: { ':plan': plan, ':at': at.toISOString() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as AccountItem;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new NotFoundError(`There is no account "${accountId}".`);
     throw error;
   }
 }

@@ -12,7 +12,7 @@ export interface EmailLinks {
 }
 
 export interface AlertEmailInput {
-  kind: 'threshold' | 'depletion';
+  kind: 'threshold' | 'depletion' | 'reminder';
   name: string;
   balance: number;
   asOf: string;
@@ -36,19 +36,19 @@ export interface RenderedEmail {
 /** Renders an alert email (plain text + HTML) from the catalogue. Pure. */
 export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
   const { links } = input;
-  const intro =
-    input.kind === 'threshold'
-      ? m.threshold.intro({ name: input.name, percent: input.percent ?? 0, balance: input.balance })
-      : m.depletion.intro({
-          name: input.name,
-          operation: input.refused?.operation ?? 'request',
-          required: input.refused?.required ?? 0,
-          balance: input.balance,
-        });
-  const subject =
-    input.kind === 'threshold'
-      ? m.threshold.subject({ percent: input.percent ?? 0, balance: input.balance })
-      : m.depletion.subject({ operation: input.refused?.operation ?? 'request', shortfall: (input.refused?.required ?? 0) - input.balance });
+  const refused = input.refused ?? { operation: 'request', required: 0 };
+  const copy = {
+    threshold: () => ({
+      subject: m.threshold.subject({ percent: input.percent ?? 0, balance: input.balance }),
+      intro: m.threshold.intro({ name: input.name, percent: input.percent ?? 0, balance: input.balance }),
+    }),
+    depletion: () => ({
+      subject: m.depletion.subject({ operation: refused.operation, shortfall: refused.required - input.balance }),
+      intro: m.depletion.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
+    }),
+    reminder: () => ({ subject: m.reminder.subject({ balance: input.balance }), intro: m.reminder.intro({ name: input.name, balance: input.balance }) }),
+  }[input.kind]();
+  const { subject, intro } = copy;
   const usageLines = input.usage.top.length > 0 ? input.usage.top.map((u) => m.usageLine(u)) : [m.noUsage];
   const packs = input.packs.map((p) => m.topUpOption({ credits: p.credits, ...p.price }));
   const plans = input.plans.map((p) => m.planOption({ name: p.name, monthlyCredits: p.monthlyCredits, ...p.price }));

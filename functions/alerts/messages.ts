@@ -17,6 +17,11 @@ export const emailMessages = {
       `Hi ${p.name}, your ${p.operation} needs ${credits(p.required)} and your balance is ${credits(p.balance)}, so we couldn't run it. It isn't lost: we've kept it, and it can run as soon as your balance covers it.`,
     resume: (p: { expiresAt: string }) => `Resume the waiting query (kept until ${p.expiresAt})`,
   },
+  reminder: {
+    subject: (p: { balance: number }) => `Your reminder: ${credits(p.balance)} left`,
+    intro: (p: { name: string; balance: number }) =>
+      `Hi ${p.name}, you asked us to remind you about your credits, so here we are. Your balance is ${credits(p.balance)}; everything you need to keep going is below.`,
+  },
   balanceLine: (p: { balance: number; asOf: string }) => `Balance: ${credits(p.balance)} as of ${p.asOf}.`,
   usageHeading: (p: { since: string; total: number }) => `Where your credits went since your last top-up (${p.since}): ${credits(p.total)}`,
   usageLine: (p: { operation: string; count: number; credits: number }) =>

@@ -55,7 +55,16 @@ export async function alertOnRefusal(txn: TxnItem, deps: AlertDeps): Promise<voi
   logger.info('depletion alert sent', { accountId: account.id });
 }
 
-type Kind = { kind: 'threshold'; percent: number } | { kind: 'depletion'; refused: NonNullable<AlertEmailInput['refused']>; queryId?: string };
+/** A "remind me later" the customer asked for: the then-current balance and the ways forward. */
+export async function sendReminderEmail(account: AccountItem, deps: AlertDeps): Promise<void> {
+  const input = await emailInput(account, deps, { kind: 'reminder' });
+  await deps.sender.send(effectiveAlerts(account).email, renderAlertEmail(input), { kind: 'reminder' });
+}
+
+type Kind =
+  | { kind: 'threshold'; percent: number }
+  | { kind: 'depletion'; refused: NonNullable<AlertEmailInput['refused']>; queryId?: string }
+  | { kind: 'reminder' };
 
 async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Promise<AlertEmailInput> {
   const now = deps.clock.now();
@@ -71,7 +80,7 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     asOf: now.toISOString(),
     percent: what.kind === 'threshold' ? what.percent : undefined,
     usage: { since: since.toISOString().slice(0, 10), total: usage.total, top: usage.byOperation.slice(0, TOP_OPERATIONS) },
-    runwayDays: what.kind === 'threshold' ? runwayDays(account.balance, entries, now) : undefined,
+    runwayDays: what.kind === 'depletion' ? undefined : runwayDays(account.balance, entries, now),
     packs: packsCovering(deps.pricing, shortfall).slice(0, PACKS_SHOWN),
     plans: rolloverPlans(deps.pricing),
     refused: what.kind === 'depletion' ? what.refused : undefined,

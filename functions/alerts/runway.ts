@@ -1,4 +1,5 @@
 import type { LedgerEntry } from '../metering/ledger.ts';
+import { isSpending } from '../usage/aggregate.ts';
 
 export const RUNWAY_WINDOW_DAYS = 7;
 
@@ -8,7 +9,7 @@ export const RUNWAY_WINDOW_DAYS = 7;
  */
 export function runwayDays(balance: number, entries: LedgerEntry[], now: Date): number | undefined {
   const since = new Date(now.getTime() - RUNWAY_WINDOW_DAYS * 86_400_000).toISOString();
-  const spent = entries.filter((e) => e.type !== 'top_up' && e.at >= since).reduce((sum, e) => sum - e.credits, 0);
+  const spent = entries.filter((e) => isSpending(e) && e.at >= since).reduce((sum, e) => sum - e.credits, 0);
   if (spent <= 0) return undefined;
   return balance / (spent / RUNWAY_WINDOW_DAYS);
 }

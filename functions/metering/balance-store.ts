@@ -20,6 +20,10 @@ export interface BalanceChangeRequest {
   change: BalanceChange;
   /** When set, the change only applies while this API key is active on the account. */
   activeKeyId?: string;
+  /** When set, the change only applies to exactly this state, and sets the purchased remainder (renewal). */
+  expected?: { balance: number; purchased: number; purchasedAfter: number };
+  /** Marks the plan period as granted (renewal). */
+  renewedPeriod?: string;
   txn: TxnItemWrite;
 }
 
@@ -73,6 +77,7 @@ function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
   const conditions = ['attribute_exists(pk)'];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':delta': change.credits, ':one': 1, ':change': change, ':at': change.at };
+  const sets = ['balance = balance + :delta', 'seq = seq + :one', 'lastChange = :change', 'updatedAt = :at'];
   if (change.credits < 0) {
     conditions.push('balance >= :price');
     values[':price'] = -change.credits;
@@ -85,9 +90,31 @@ function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
     names['#keys'] = 'keys';
     names['#kid'] = request.activeKeyId;
   }
-  let update = 'SET balance = balance + :delta, seq = seq + :one, lastChange = :change, updatedAt = :at';
-  // A top-up sets the alert baseline to the balance it produces (SET operands read the old values).
-  if (change.type === 'top_up') update += ', baseline = balance + :delta, baselineSeq = seq + :one, baselineAt = :at';
+  if (change.type === 'top_up' || change.type === 'grant') {
+    // A top-up or grant sets the alert baseline to the balance it produces (SET operands read the old values).
+    sets.push('baseline = balance + :delta', 'baselineSeq = seq + :one', 'baselineAt = :at');
+  }
+  if (change.type === 'top_up') {
+    // Purchased credits never expire; renewal tells them apart from plan credits by this running total.
+    sets.push('purchased = if_not_exists(purchased, :zero) + :delta');
+    values[':zero'] = 0;
+  }
+  if (request.expected) {
+    // Renewal computes expiry from a read: apply it only to the state it was computed from.
+    conditions.push('balance = :expectedBalance AND (purchased = :expectedPurchased OR (attribute_not_exists(purchased) AND :expectedPurchased = :zero))');
+    sets.push('purchased = :purchasedAfter');
+    Object.assign(values, {
+      ':expectedBalance': request.expected.balance,
+      ':expectedPurchased': request.expected.purchased,
+      ':purchasedAfter': request.expected.purchasedAfter,
+      ':zero': 0,
+    });
+  }
+  if (request.renewedPeriod) {
+    sets.push('renewedPeriod = :period');
+    values[':period'] = request.renewedPeriod;
+  }
+  const update = `SET ${sets.join(', ')}`;
   return {
     TransactItems: [
       {

@@ -1,6 +1,6 @@
 import type { BalanceChange } from '../accounts/model.ts';
 
-export type TxnKind = 'query' | 'top_up' | 'debit';
+export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry';
 /** `parked`: a query refused for credits, resumable; `refused`: an admin debit refused for credits. */
 export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused';
 
@@ -36,13 +36,15 @@ export interface TxnItem {
   expiresAtEpoch: number;
 }
 
+const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
+
 /** The balance change a txn makes, as recorded on the account item for the ledger. */
 export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation'>, at: Date): BalanceChange {
   const isQuery = txn.kind === 'query';
   return {
     id: txn.id,
-    type: txn.kind === 'top_up' ? 'top_up' : 'debit',
-    credits: txn.kind === 'top_up' ? txn.credits : -txn.credits,
+    type: txn.kind === 'query' ? 'debit' : txn.kind,
+    credits: CREDITING.has(txn.kind) ? txn.credits : -txn.credits,
     operation: txn.operation,
     queryId: isQuery ? txn.id : undefined,
     at: at.toISOString(),

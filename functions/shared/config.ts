@@ -39,10 +39,18 @@ const configSchema = z.object({
     .default(168),
   /** Endpoint override for SES (the local SES endpoint). @default the AWS regional endpoint */
   SES_ENDPOINT: z.url().optional(),
+  /** `off` when no SES identity is configured on AWS: the stream consumer then sends no alert emails. @default on */
+  ALERT_EMAILS: z.enum(['on', 'off']).default('on'),
   /** Sender of alert emails; must be a verified SES identity on AWS. @default alerts@tollgate.local */
   ALERT_FROM_ADDRESS: z.email().default('alerts@tollgate.local'),
   /** SES configuration set for alert emails (event publishing, suppression). @default none */
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  /** The reminder function EventBridge Scheduler invokes. Unset locally: the local scheduler fires reminders. */
+  REMINDER_TARGET_ARN: z.string().startsWith('arn:').optional(),
+  /** Role EventBridge Scheduler assumes to invoke it. */
+  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  /** Schedule group for reminder schedules. @default default */
+  SCHEDULER_GROUP: z.string().min(1).default('default'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -8,6 +8,7 @@ export const keys = {
   txn: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `TXN#${txnId}` }),
   /** Alert state of one episode (from one top-up to the next): what was already sent. */
   alertEpisode: (accountId: string, baselineSeq: number) => ({ pk: `${ACCOUNT}${accountId}`, sk: `ALERTS#${String(baselineSeq).padStart(12, '0')}` }),
+  reminder: (accountId: string, reminderId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `REMINDER#${reminderId}` }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,

@@ -15,6 +15,11 @@ export interface UsageSummary {
   byDay: { date: string; credits: number }[];
 }
 
+/** Debits and their refunds are spending; top-ups, plan grants and expiries are not. */
+export function isSpending(entry: Pick<LedgerEntry, 'type'>): boolean {
+  return entry.type === 'debit' || entry.type === 'refund';
+}
+
 /**
  * Where the credits went between `from` and `to`: net spend per operation (a refunded query
  * counts neither as a query nor as credits) and per UTC day, biggest operations first.
@@ -26,7 +31,7 @@ export function summarizeUsage(entries: LedgerEntry[], from: Date, to: Date): Us
   const byDay = new Map<string, number>();
   let total = 0;
   for (const entry of entries) {
-    if (entry.type === 'top_up' || entry.at < fromIso || entry.at >= toIso) continue;
+    if (!isSpending(entry) || entry.at < fromIso || entry.at >= toIso) continue;
     const spent = -entry.credits;
     const operation = entry.operation ?? 'other';
     const usage = byOperation.get(operation) ?? { operation, count: 0, credits: 0 };

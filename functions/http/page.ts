@@ -1,0 +1,9 @@
+import { escapeHtml } from './response.ts';
+
+/** A small, accessible, phone-friendly page for the answers to links people click in emails. */
+export function simplePage(title: string, text: string, extraHtml = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title></head>
+<body style="font-family:system-ui,sans-serif;color:#111827;max-width:560px;margin:40px auto;padding:0 16px;line-height:1.5"><main><h1 style="font-size:22px">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>${extraHtml}</main></body></html>`;
+}
+
+export const BUTTON_STYLE = 'background:#1d4ed8;color:#fff;border:0;padding:10px 16px;border-radius:6px;font-size:16px;cursor:pointer';

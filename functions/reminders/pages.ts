@@ -1,0 +1,30 @@
+import { BUTTON_STYLE, simplePage } from '../http/page.ts';
+import { escapeHtml, html } from '../http/response.ts';
+import type { HttpEvent } from '../http/types.ts';
+import type { ReminderItem } from './model.ts';
+
+const LABELS: Record<string, string> = { PT4H: 'In 4 hours', P1D: 'Tomorrow', P3D: 'In 3 days', P7D: 'In a week' };
+
+/** The page a "Remind me later" link opens: pick when, one click. */
+export function remindPage(event: HttpEvent, choices: string[]) {
+  const action = escapeHtml(`${event.rawPath}?${event.rawQueryString}`);
+  const options = choices
+    .map(
+      (after, i) =>
+        `<div><input type="radio" id="after-${i}" name="after" value="${after}"${i === 1 ? ' checked' : ''}><label for="after-${i}"> ${escapeHtml(LABELS[after] ?? after)}</label></div>`,
+    )
+    .join('');
+  return html(
+    200,
+    simplePage(
+      'When should we remind you?',
+      "We'll email you your balance and your options then. If you top up before, we won't bother you.",
+      `<form method="post" action="${action}"><fieldset style="border:0;padding:0;margin:0 0 16px"><legend>Remind me</legend>${options}</fieldset><button type="submit" style="${BUTTON_STYLE}">Set reminder</button></form>`,
+    ),
+  );
+}
+
+export function remindConfirmationPage(reminder: ReminderItem) {
+  const when = new Date(reminder.dueAt).toUTCString();
+  return html(201, simplePage("We'll remind you", `You'll get an email around ${when}. If you top up before then, we'll skip it.`));
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { requireClientAccount } from '../accounts/auth.ts';
+import { getAccount } from '../accounts/store.ts';
+import type { RouteMap } from '../http/handler.ts';
+import { parseBody, parseQuery, pathParam } from '../http/request.ts';
+import { json, noContent } from '../http/response.ts';
+import type { HttpEvent } from '../http/types.ts';
+import type { Clock } from '../shared/clock.ts';
+import { ConflictError, NotFoundError } from '../shared/errors.ts';
+import { linkSigningSecret } from '../shared/secrets.ts';
+import { verifyLink } from '../shared/signed-links.ts';
+import { createReminder, reminderDelay } from './create.ts';
+import { REMINDER_ID, reminderView } from './model.ts';
+import { remindConfirmationPage, remindPage } from './pages.ts';
+import type { ReminderScheduler } from './scheduler.ts';
+import { findReminder, transitionReminder } from './store.ts';
+
+export interface ReminderDeps {
+  clock: Clock;
+  scheduler: ReminderScheduler;
+}
+
+const createSchema = z.strictObject({ after: z.string().max(32) });
+const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
+const CHOICES = ['PT4H', 'P1D', 'P3D', 'P7D'];
+
+/** "Remind me later" for programs (API key) and for people (signed link from an email or the usage page). */
+export function reminderRoutes(deps: ReminderDeps): RouteMap {
+  return {
+    'POST /v1/reminders': async (event) => {
+      const { account } = await requireClientAccount(event);
+      const { value } = parseBody(event, createSchema);
+      const reminder = await createReminder(account, reminderDelay(value.after), deps.clock.now(), deps.scheduler);
+      return json(201, reminderView(reminder), { Location: `/v1/reminders/${reminder.id}` });
+    },
+    'DELETE /v1/reminders/{reminderId}': async (event) => {
+      const { account } = await requireClientAccount(event);
+      const id = pathParam(event, 'reminderId', REMINDER_ID);
+      const reminder = await findReminder(account.id, id);
+      if (!reminder) throw new NotFoundError(`There is no reminder "${id}" on this account.`);
+      if (!(await transitionReminder(reminder, ['scheduled'], 'cancelled', deps.clock.now()))) {
+        throw new ConflictError(`Reminder "${id}" is already ${reminder.status === 'scheduled' ? 'being sent' : reminder.status}.`);
+      }
+      await deps.scheduler.cancel(reminder);
+      return noContent();
+    },
+    'GET /remind': async (event) => {
+      const { accountId } = await linkClaims(event, deps);
+      await getAccount(accountId);
+      return remindPage(event, CHOICES);
+    },
+    'POST /remind': async (event) => {
+      const { accountId } = await linkClaims(event, deps);
+      const after = formField(event, 'after') ?? '';
+      const reminder = await createReminder(await getAccount(accountId), reminderDelay(after), deps.clock.now(), deps.scheduler);
+      return remindConfirmationPage(reminder);
+    },
+  };
+}
+
+async function linkClaims(event: HttpEvent, deps: ReminderDeps) {
+  return verifyLink(parseQuery(event, tokenQuery).token, 'remind', deps.clock.now(), await linkSigningSecret());
+}
+
+/** A field of an HTML form post (`application/x-www-form-urlencoded`). */
+function formField(event: HttpEvent, name: string): string | undefined {
+  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  return new URLSearchParams(body).get(name) ?? undefined;
+}
