@@ -16,6 +16,8 @@ export interface BalanceStreamProps {
   readonly logLevel?: TollgateConfig['logLevel'];
   /** @default 'retain' */
   readonly removalPolicy?: RemovalPolicyName;
+  /** Extra environment of the consumer (runtime settings such as `BILLING_URL`). @default none */
+  readonly environment?: Record<string, string>;
   /**
    * Attempts per batch before a record is given up and sent to the on-failure queue.
    * @default 10
@@ -29,9 +31,23 @@ export interface BalanceStreamProps {
 }
 
 /**
+ * What wakes the consumer: any change whose new image is an account item (ledger entries and
+ * threshold alerts), and the insert of a txn refused for credits (a parked query or a refused
+ * debit: the depletion alert). Everything else (txn updates, ledger entries, alert episode
+ * records, deletions by TTL) is filtered out by Lambda and costs no invocation.
+ */
+export const streamFilters = [
+  FilterCriteria.filter({ dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('account') } } } }),
+  FilterCriteria.filter({
+    eventName: FilterRule.isEqual('INSERT'),
+    dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('txn') }, status: { S: FilterRule.or('parked', 'refused') } } },
+  }),
+];
+
+/**
  * The table's stream consumer (`functions/streams/handler.ts`): projects balance changes of
- * account items into ledger entries. It wakes only for records whose new image is an account
- * item, reports partial batch failures, bisects a failing batch, retries a bounded number of
+ * account items into ledger entries and sends balance alerts. It wakes only for the records
+ * `streamFilters` selects, reports partial batch failures, bisects a failing batch, retries a bounded number of
  * times for a bounded time, and then parks the record's coordinates in an encrypted SQS queue
  * so nothing is silently lost. One poller per shard keeps each account's changes in order.
  */
@@ -55,7 +71,8 @@ export class BalanceStream extends Construct {
 
     this.function = new TollgateFunction(this, 'Consumer', {
       entry: 'functions/streams/handler.ts',
-      description: 'Projects balance changes from the table stream into ledger entries.',
+      description: 'Projects balance changes from the table stream into ledger entries and sends balance alerts.',
+      environment: props.environment,
       logRetentionDays: props.logRetentionDays,
       logLevel: props.logLevel,
       removalPolicy: props.removalPolicy,
@@ -73,7 +90,7 @@ export class BalanceStream extends Construct {
       retryAttempts: props.retryAttempts ?? 10,
       maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
       onFailure: new SqsDlq(this.onFailureQueue),
-      filters: [FilterCriteria.filter({ dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('account') } } } })],
+      filters: streamFilters,
     });
     this.function.addEventSource(this.eventSource);
     const policy = this.function.role?.node.tryFindChild('DefaultPolicy');

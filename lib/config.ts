@@ -24,7 +24,9 @@ const list = <T extends z.ZodType>(item: T) =>
     z.array(item),
   );
 
-const optionalUrl = z.preprocess((value) => (value === '' ? undefined : value), z.url().optional());
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+const optionalUrl = z.preprocess(emptyAsUnset, z.url().optional());
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 const contextSchema = z.object({
   /**
@@ -64,7 +66,24 @@ const contextSchema = z.object({
   api5xxRateThreshold: z.coerce.number().gt(0).lt(1).default(0.01),
   /** Alarm when the stream consumer falls this far behind, in seconds. @default 60 */
   streamIteratorAgeSeconds: z.coerce.number().int().positive().default(60),
+  /**
+   * The SES identity alert emails are sent from: a domain (`example.com`, verified by the DKIM
+   * records the stack outputs) or a single address (verified by clicking the link SES sends).
+   * @default none - balance alert emails are off until one is configured
+   */
+  sesIdentity: z.preprocess(emptyAsUnset, z.union([z.email(), z.string().regex(DOMAIN)], { error: 'must be a domain name or an email address' }).optional()),
+  /** The From address of alert emails; must belong to `sesIdentity`. @default `alerts@<domain>`, or the identity address */
+  alertFromAddress: z.preprocess(emptyAsUnset, z.email().optional()),
 });
+
+/** Whether an address can be sent from an identity: the address itself, or an address at the domain or a subdomain. */
+export function identityCovers(identity: string, address: string): boolean {
+  const lower = address.toLowerCase();
+  const id = identity.toLowerCase();
+  if (id.includes('@')) return lower === id;
+  const domain = lower.slice(lower.lastIndexOf('@') + 1);
+  return domain === id || domain.endsWith(`.${id}`);
+}
 
 export type TollgateConfig = z.infer<typeof contextSchema>;
 export type RemovalPolicyName = TollgateConfig['removalPolicy'];
@@ -78,12 +97,22 @@ export function parseConfig(input: Record<string, unknown>): TollgateConfig {
   const parsed = contextSchema.safeParse(input);
   const problems = [
     ...unknownKeys.map((key) => `${CONTEXT_PREFIX}${key}: unknown setting (known: ${configKeys.join(', ')})`),
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${CONTEXT_PREFIX}${issue.path.join('.')}: ${issue.message}`)),
+    ...(parsed.success ? crossFieldProblems(parsed.data) : parsed.error.issues.map((issue) => `${CONTEXT_PREFIX}${issue.path.join('.')}: ${issue.message}`)),
   ];
   if (problems.length > 0 || !parsed.success) {
     throw new Error(`Invalid Tollgate configuration in CDK context:\n  - ${problems.join('\n  - ')}`);
   }
   return parsed.data;
+}
+
+function crossFieldProblems(config: TollgateConfig): string[] {
+  const { sesIdentity, alertFromAddress } = config;
+  if (alertFromAddress && !sesIdentity)
+    return [`${CONTEXT_PREFIX}alertFromAddress: set ${CONTEXT_PREFIX}sesIdentity too (the domain or address SES sends from)`];
+  if (alertFromAddress && sesIdentity && !identityCovers(sesIdentity, alertFromAddress)) {
+    return [`${CONTEXT_PREFIX}alertFromAddress: ${alertFromAddress} is not covered by the SES identity ${sesIdentity}`];
+  }
+  return [];
 }
 
 /** Reads every `tollgate:*` key from the construct's CDK context and validates it. */

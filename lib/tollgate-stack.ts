@@ -2,9 +2,11 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { defaultRouteFunction, type HttpFunctionName, httpFunctions, routes } from '../functions/routes.ts';
 import { AdminKeySecret } from './admin-key-secret.ts';
+import { AlertEmail } from './alert-email.ts';
 import { BalanceStream } from './balance-stream.ts';
 import { configFromContext, type TollgateConfig } from './config.ts';
 import { LedgerTable } from './ledger-table.ts';
+import { LinkSigningSecret } from './link-signing-secret.ts';
 import { Monitoring } from './monitoring.ts';
 import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
 import { TollgateHttpApi } from './tollgate-http-api.ts';
@@ -15,17 +17,18 @@ export interface TollgateStackProps extends StackProps {
 }
 
 /**
- * What each HTTP function may do: its table access (none for the health/404 function)
- * and whether its code path reads the admin key.
+ * What each HTTP function may do: its table access (none for the health/404 function), whether
+ * its code path reads the admin key, and whether it makes or checks signed links.
  */
-const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminKey: boolean; description: string }> = {
-  health: { adminKey: false, description: 'Health check and the problem+json 404 for unknown routes.' },
-  accounts: { table: 'RW', adminKey: true, description: 'Admin: accounts and API keys.' },
-  metering: { table: 'RW', adminKey: true, description: 'Admin: top-ups, debits and the ledger.' },
+const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminKey: boolean; links: boolean; description: string }> = {
+  health: { adminKey: false, links: false, description: 'Health check and the problem+json 404 for unknown routes.' },
+  accounts: { table: 'RW', adminKey: true, links: false, description: 'Admin: accounts and API keys.' },
+  metering: { table: 'RW', adminKey: true, links: false, description: 'Admin: top-ups, debits and the ledger.' },
   // Reads only; the admin key is read to tell a caller who sends it to a client route what went wrong.
-  usage: { table: 'RO', adminKey: true, description: 'Client: balance, prices and usage.' },
-  queries: { table: 'RW', adminKey: true, description: 'Client: the metered example service (charged queries).' },
-  alerts: { table: 'RW', adminKey: true, description: 'Alert settings (admin and client) and the one-click unsubscribe.' },
+  usage: { table: 'RO', adminKey: true, links: true, description: 'Client: balance, prices and usage.' },
+  queries: { table: 'RW', adminKey: true, links: true, description: 'Client: the metered example service (charged queries).' },
+  alerts: { table: 'RW', adminKey: true, links: true, description: 'Alert settings (admin and client) and the one-click unsubscribe.' },
+  reminders: { table: 'RW', adminKey: true, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
 };
 
 /** The whole Tollgate deployment. It only composes the constructs in this folder. */
@@ -36,6 +39,8 @@ export class TollgateStack extends Stack {
   readonly balanceStream: BalanceStream;
   readonly api: TollgateHttpApi;
   readonly adminKey: AdminKeySecret;
+  readonly linkSigningKey: LinkSigningSecret;
+  readonly alertEmail: AlertEmail;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: TollgateStackProps = {}) {
@@ -46,6 +51,8 @@ export class TollgateStack extends Stack {
 
     this.ledger = new LedgerTable(this, 'Ledger', { removalPolicy: config.removalPolicy });
     this.adminKey = new AdminKeySecret(this, 'AdminKey', { removalPolicy: config.removalPolicy });
+    this.linkSigningKey = new LinkSigningSecret(this, 'LinkSigningKey', { removalPolicy: config.removalPolicy });
+    this.alertEmail = new AlertEmail(this, 'AlertEmail', { identity: config.sesIdentity, fromAddress: config.alertFromAddress });
 
     const environment = Object.fromEntries(
       Object.entries({
@@ -66,11 +73,14 @@ export class TollgateStack extends Stack {
       });
       if (access.table) fn.bindTable(this.ledger.table, access.table);
       if (access.adminKey) this.adminKey.grantReadTo(fn);
+      if (access.links) this.linkSigningKey.grantReadTo(fn);
       fns[name] = fn;
     }
     this.httpFunctions = fns;
 
-    this.balanceStream = new BalanceStream(this, 'BalanceStream', { table: this.ledger.table, ...common });
+    this.balanceStream = new BalanceStream(this, 'BalanceStream', { table: this.ledger.table, environment, ...common });
+    this.linkSigningKey.grantReadTo(this.balanceStream.function);
+    this.alertEmail.grantSendTo(this.balanceStream.function);
 
     this.api = new TollgateHttpApi(this, 'Http', {
       routes,
@@ -81,6 +91,9 @@ export class TollgateStack extends Stack {
       accessLogRetentionDays: config.logRetentionDays,
       removalPolicy: config.removalPolicy,
     });
+    // Links in alert emails need an absolute base URL. The consumer is not an API integration,
+    // so it can reference the API's endpoint without a dependency cycle.
+    if (!config.publicUrl) this.balanceStream.function.addEnvironment('TOLLGATE_PUBLIC_URL', this.api.url);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.stage,
@@ -101,6 +114,22 @@ export class TollgateStack extends Stack {
     });
     new CfnOutput(this, 'TableName', { value: this.ledger.table.tableName, description: 'The ledger table.' });
     new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl, description: 'CloudWatch dashboard.' });
+    new CfnOutput(this, 'LinkSigningSecretArn', { value: this.linkSigningKey.secret.secretArn, description: 'HMAC key of signed links.' });
+    new CfnOutput(this, 'SesConfigurationSet', {
+      value: this.alertEmail.configurationSet.configurationSetName,
+      description: 'SES configuration set of alert emails.',
+    });
+    if (this.alertEmail.identity && this.alertEmail.fromAddress) {
+      new CfnOutput(this, 'AlertFromAddress', { value: this.alertEmail.fromAddress, description: 'Sender of alert emails (verify the SES identity first).' });
+      if (!config.sesIdentity?.includes('@')) {
+        this.alertEmail.identity.dkimRecords.forEach((record, i) => {
+          new CfnOutput(this, `SesDkimRecord${i + 1}`, {
+            value: `${record.name} CNAME ${record.value}`,
+            description: 'DNS record that verifies the SES domain.',
+          });
+        });
+      }
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'SNS topic of all alarms; subscribe more endpoints here.' });
   }
 }

@@ -100,7 +100,8 @@ export async function refundCharge(txn: TxnItem, now: Date): Promise<void> {
 export type ResumeStart = { kind: 'charged'; txn: TxnItem } | { kind: 'insufficient'; account: AccountItem; txn: TxnItem };
 
 /** Charges a parked query and moves it to running, exactly once however many resumes race. */
-export async function resumeCharge(accountId: string, keyId: string, queryId: string, now: Date): Promise<ResumeStart> {
+/** `keyId` is absent when a signed link authorises the resume. */
+export async function resumeCharge(accountId: string, keyId: string | undefined, queryId: string, now: Date): Promise<ResumeStart> {
   const parked = await findTxn(accountId, queryId);
   if (parked?.kind !== 'query') throw new NotFoundError(`There is no query "${queryId}" on this account.`);
   assertResumable(parked, now);

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { identifyClient, requireClientAccount } from '../accounts/auth.ts';
+import { getAccount } from '../accounts/store.ts';
+import { signedUrl } from '../alerts/links.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { baseUrl, fields, idempotencyKey, parseBody, pathParam, validate } from '../http/request.ts';
+import { baseUrl, fields, idempotencyKey, parseBody, parseQuery, pathParam, validate } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { resumeCharge, startCharge } from '../metering/charges.ts';
@@ -15,6 +17,9 @@ import type { Clock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
+import { linkSigningSecret } from '../shared/secrets.ts';
+import { verifyLink } from '../shared/signed-links.ts';
+import { resumedPage, resumePage } from './resume-pages.ts';
 import type { MeteredService } from './service.ts';
 
 export interface QueryDeps {
@@ -32,7 +37,30 @@ export function queryRoutes(deps: QueryDeps): RouteMap {
     'POST /v1/queries': (event) => submit(event, deps),
     'GET /v1/queries/{queryId}': (event) => show(event, deps),
     'POST /v1/queries/{queryId}/resume': (event) => resume(event, deps),
+    'GET /resume': async (event) => {
+      const { claims, txn } = await linkedQuery(event, deps);
+      const now = deps.clock.now();
+      return resumePage(event, txn, await getAccount(claims.accountId), await signedUrl('usage', claims.accountId, now), now);
+    },
+    'POST /resume': async (event) => {
+      const { claims, txn } = await linkedQuery(event, deps);
+      const now = deps.clock.now();
+      const start = await resumeCharge(claims.accountId, undefined, txn.id, now);
+      if (start.kind === 'insufficient') return resumePage(event, start.txn, start.account, await signedUrl('usage', claims.accountId, now), now);
+      const charged = start.txn;
+      return resumedPage(charged, await runCharged(charged, () => deps.service.run(charged.operation ?? '', charged.input), deps.clock));
+    },
   };
+}
+
+const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
+
+/** The parked query a signed resume link names. */
+async function linkedQuery(event: HttpEvent, deps: QueryDeps) {
+  const claims = verifyLink(parseQuery(event, tokenQuery).token, 'resume', deps.clock.now(), await linkSigningSecret());
+  const txn = claims.queryId ? await findTxn(claims.accountId, claims.queryId) : undefined;
+  if (txn?.kind !== 'query') throw new NotFoundError('This link names no query on your account.');
+  return { claims, txn };
 }
 
 async function submit(event: HttpEvent, deps: QueryDeps) {

@@ -17,6 +17,8 @@ export interface RecoveryInput {
   baseUrl: string;
   /** Where customers buy credits or change plans, when the platform has such a page. */
   billingUrl?: string;
+  /** Signed link to the usage page, for a person reading the answer. */
+  usagePageUrl?: string;
 }
 
 export interface RecoveryAction {
@@ -24,6 +26,8 @@ export interface RecoveryAction {
   label: string;
   method: 'GET' | 'POST';
   href: string;
+  /** The same action as a page for people (signed, expiring link). */
+  pageHref?: string;
   options?: unknown[];
   body?: unknown;
 }
@@ -69,7 +73,7 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
   const { baseUrl, pricing } = input;
   const buyHref = input.billingUrl ?? `${baseUrl}/v1/prices`;
   const list: RecoveryAction[] = [
-    { id: 'view_usage', label: messages.actions.view_usage, method: 'GET', href: `${baseUrl}/v1/usage` },
+    { id: 'view_usage', label: messages.actions.view_usage, method: 'GET', href: `${baseUrl}/v1/usage`, pageHref: input.usagePageUrl },
     {
       id: 'top_up',
       label: messages.actions.top_up(shortfall),

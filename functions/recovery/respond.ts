@@ -1,5 +1,6 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { balanceOf } from '../accounts/model.ts';
+import { signedUrl } from '../alerts/links.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpResult } from '../http/types.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
@@ -30,6 +31,7 @@ export async function insufficientCreditsResponse(p: {
     pricing,
     baseUrl: p.baseUrl,
     billingUrl: p.billingUrl,
+    usagePageUrl: await signedUrl('usage', p.account.id, p.now),
   });
   // Parked queries have their own URL (set by the builder); a refused debit is named by its txn.
   return problemResponse(problem, `urn:tollgate:txn:${p.txn.id}`);

@@ -10,10 +10,14 @@ import { putLedgerEntry } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { pricing } from '../pricing/catalog.ts';
 import { systemClock } from '../shared/clock.ts';
+import { config } from '../shared/config.ts';
 
 function imageOf<T>(image: object | undefined): T | undefined {
   return image ? (unmarshall(image as Record<string, AttributeValue>) as T) : undefined;
 }
+
+/** Off on AWS until an SES identity is configured (`tollgate:sesIdentity`). */
+const alertEmailsOn = () => config().ALERT_EMAILS === 'on';
 
 /** What one stream record means: a balance change feeds the ledger and threshold alerts; a refused query, the depletion alert. */
 async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<void> {
@@ -23,9 +27,9 @@ async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<v
     const account = newImage as unknown as AccountItem;
     const entry = ledgerEntryFor(oldAccount, account);
     if (entry) await putLedgerEntry(account.id, entry);
-    await alertOnBalanceChange(oldAccount, account, deps);
+    if (alertEmailsOn()) await alertOnBalanceChange(oldAccount, account, deps);
   } else if (newImage?.entity === 'txn' && record.eventName === 'INSERT' && (newImage.status === 'parked' || newImage.status === 'refused')) {
-    await alertOnRefusal(newImage as unknown as TxnItem, deps);
+    if (alertEmailsOn()) await alertOnRefusal(newImage as unknown as TxnItem, deps);
   }
 }
 

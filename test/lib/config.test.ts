@@ -59,8 +59,24 @@ describe('parseConfig', () => {
     [{ billingUrl: 'billing' }, 'tollgate:billingUrl'],
     [{ api5xxRateThreshold: 5 }, 'tollgate:api5xxRateThreshold'],
     [{ alarmEmail: 'ops@example.com' }, 'tollgate:alarmEmail: unknown setting'],
+    [{ sesIdentity: 'not a domain' }, 'tollgate:sesIdentity: must be a domain name or an email address'],
+    [{ alertFromAddress: 'alerts@example.com' }, 'tollgate:alertFromAddress: set tollgate:sesIdentity too'],
+    [
+      { sesIdentity: 'example.com', alertFromAddress: 'alerts@example.org' },
+      'tollgate:alertFromAddress: alerts@example.org is not covered by the SES identity example.com',
+    ],
+    [{ sesIdentity: 'ops@example.com', alertFromAddress: 'alerts@example.com' }, 'not covered by the SES identity ops@example.com'],
   ])('rejects %j, naming the key', (input, message) => {
     expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it('accepts a domain or an address as the SES identity, and a sender it covers', () => {
+    expect(parseConfig({ sesIdentity: 'example.com' })).toMatchObject({ sesIdentity: 'example.com' });
+    expect(parseConfig({ sesIdentity: 'example.com', alertFromAddress: 'alerts@mail.example.com' })).toMatchObject({
+      alertFromAddress: 'alerts@mail.example.com',
+    });
+    expect(parseConfig({ sesIdentity: 'ops@example.com', alertFromAddress: 'OPS@example.com' })).toMatchObject({ sesIdentity: 'ops@example.com' });
+    expect(parseConfig({ sesIdentity: '', alertFromAddress: '' })).toEqual(parseConfig({}));
   });
 
   it('lists every problem at once', () => {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/routes.ts';
 import { tableDefinition } from '../../functions/table/definition.ts';
 import { ADMIN_KEY_SECRET_ARN_ENV } from '../../lib/admin-key-secret.ts';
+import { LINK_SIGNING_SECRET_ARN_ENV } from '../../lib/link-signing-secret.ts';
 import { tableActions } from '../../lib/tollgate-function.ts';
 import type { TollgateStack } from '../../lib/tollgate-stack.ts';
 import { type CfnResource, logicalIdOf, resourcesOf, synthTollgate } from './synth.ts';
@@ -35,6 +36,11 @@ function statementsOf(fn: { role?: { node: { tryFindChild(id: string): unknown }
   if (!policy) return [];
   const id = logicalIdOf(stack, policy);
   return statements().filter((statement) => statement.policy === id);
+}
+
+/** Statements of a function's policy that name this secret; IAM may merge several secrets into one statement. */
+function secretReads(fn: Parameters<typeof statementsOf>[0], secretRef: { Ref: string }) {
+  return statementsOf(fn).filter((statement) => statement.Resource.some((resource) => JSON.stringify(resource) === JSON.stringify(secretRef)));
 }
 
 describe('cdk-nag AwsSolutions', () => {
@@ -133,10 +139,35 @@ describe('stream consumer', () => {
     });
   });
 
-  it('wakes only for account items', () => {
+  it('wakes only for account items and for txns inserted as refused for credits', () => {
     const mapping = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0];
     const patterns = (mapping!.Properties.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
-    expect(patterns).toEqual([{ dynamodb: { NewImage: { entity: { S: ['account'] } } } }]);
+    expect(patterns).toEqual([
+      { dynamodb: { NewImage: { entity: { S: ['account'] } } } },
+      { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['txn'] }, status: { S: ['parked', 'refused'] } } } },
+    ]);
+  });
+
+  it('gets the runtime settings, the link signing key and the API URL for the links in alert emails', () => {
+    const variables = template.toJSON().Resources[logicalIdOf(stack, stack.balanceStream.function)].Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      TABLE_NAME: { Ref: logicalIdOf(stack, stack.ledger.table) },
+      LINK_SIGNING_SECRET_ARN: { Ref: logicalIdOf(stack, stack.linkSigningKey.secret) },
+      PARKED_QUERY_TTL_HOURS: '48',
+      TOLLGATE_PUBLIC_URL: { 'Fn::Join': ['', expect.arrayContaining([{ Ref: logicalIdOf(stack, stack.api.api) }])] },
+    });
+  });
+
+  it('sends no alert emails and may not send any until an SES identity is configured', () => {
+    const variables = template.toJSON().Resources[logicalIdOf(stack, stack.balanceStream.function)].Properties.Environment.Variables;
+    expect(variables.ALERT_EMAILS).toBe('off');
+    expect(variables.ALERT_FROM_ADDRESS).toBeUndefined();
+    expect(statements().filter((statement) => statement.Action.some((action) => action.startsWith('ses:')))).toEqual([]);
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+    });
   });
 
   it('keeps its on-failure queue encrypted, TLS-only and for 14 days', () => {
@@ -183,13 +214,13 @@ describe('least privilege', () => {
   it('lets only the functions that check the admin key read its secret, and tells them where it is', () => {
     const secretRef = { Ref: logicalIdOf(stack, stack.adminKey.secret) };
     for (const [name, fn] of Object.entries(stack.httpFunctions)) {
-      const reads = statementsOf(fn).filter((statement) => statement.Action.includes('secretsmanager:GetSecretValue'));
+      const reads = secretReads(fn, secretRef);
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
       if (name === 'health') {
         expect(reads).toEqual([]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV]).toBeUndefined();
       } else {
-        expect(reads).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'], Resource: [secretRef] })]);
+        expect(reads).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'] })]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV]).toEqual(secretRef);
       }
     }
@@ -199,6 +230,83 @@ describe('least privilege', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
     });
+  });
+});
+
+describe('signed links', () => {
+  it('lets the functions that make or check links read the link signing key, and no other', () => {
+    const secretRef = { Ref: logicalIdOf(stack, stack.linkSigningKey.secret) };
+    const functions: [string, typeof stack.balanceStream.function][] = [...Object.entries(stack.httpFunctions), ['streams', stack.balanceStream.function]];
+    const withKey: string[] = [];
+    for (const [name, fn] of functions) {
+      const reads = secretReads(fn, secretRef);
+      const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
+      if (variables[LINK_SIGNING_SECRET_ARN_ENV]) {
+        expect(variables[LINK_SIGNING_SECRET_ARN_ENV], name).toEqual(secretRef);
+        expect(reads, name).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'] })]);
+        withKey.push(name);
+      } else {
+        expect(reads, name).toEqual([]);
+      }
+    }
+    expect(withKey).toEqual(expect.arrayContaining(['alerts', 'queries', 'usage', 'streams']));
+    expect(withKey).not.toEqual(expect.arrayContaining(['health']));
+    expect(withKey.filter((name) => ['health', 'accounts', 'metering'].includes(name))).toEqual([]);
+  });
+
+  it('generates the link signing key in Secrets Manager, separate from the admin key', () => {
+    expect(logicalIdOf(stack, stack.linkSigningKey.secret)).not.toBe(logicalIdOf(stack, stack.adminKey.secret));
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+  });
+});
+
+describe('alert emails with an SES identity', () => {
+  const withIdentity = (context: Record<string, unknown>) => {
+    const synth = synthTollgate({ context });
+    const fn = synth.template.toJSON().Resources[logicalIdOf(synth.stack, synth.stack.balanceStream.function)] as CfnResource;
+    const sesStatements = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((statement) =>
+        asArray(statement.Action).some((action) => action.startsWith('ses:')),
+      ),
+    );
+    const policyOfStream = logicalIdOf(synth.stack, synth.stack.balanceStream.function.role?.node.tryFindChild('DefaultPolicy') as never);
+    return { ...synth, variables: fn.Properties.Environment.Variables, sesStatements, policyOfStream };
+  };
+
+  it('creates the domain identity in the configuration set and lets only the stream consumer send, from that identity and set', () => {
+    const { stack: s, template: t, variables, sesStatements, policyOfStream } = withIdentity({ 'tollgate:sesIdentity': 'mail.example.com' });
+    const identity = logicalIdOf(s, s.alertEmail.identity!);
+    const configurationSet = logicalIdOf(s, s.alertEmail.configurationSet);
+    t.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'mail.example.com',
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configurationSet } },
+    });
+    expect(sesStatements).toHaveLength(1);
+    const [statement] = sesStatements as { Action: string[]; Resource: unknown[] }[];
+    expect([...statement!.Action].sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+    const resources = JSON.stringify(statement!.Resource);
+    expect(resources).toContain(':identity/');
+    expect(resources).toContain(`{"Ref":"${identity}"}`);
+    expect(resources).toContain(':configuration-set/');
+    expect(resources).toContain(`{"Ref":"${configurationSet}"}`);
+    expect(resources).not.toContain('*');
+    const streamPolicy = t.toJSON().Resources[policyOfStream] as CfnResource;
+    expect(JSON.stringify(streamPolicy.Properties.PolicyDocument)).toContain('ses:SendEmail');
+    expect(variables).toMatchObject({ ALERT_EMAILS: 'on', ALERT_FROM_ADDRESS: 'alerts@mail.example.com', SES_CONFIGURATION_SET: { Ref: configurationSet } });
+    t.hasOutput('AlertFromAddress', { Value: 'alerts@mail.example.com' });
+    t.hasOutput('SesDkimRecord1', {});
+  });
+
+  it('sends from a single verified address, or from the configured address of the domain', () => {
+    expect(withIdentity({ 'tollgate:sesIdentity': 'billing@example.com' }).variables.ALERT_FROM_ADDRESS).toBe('billing@example.com');
+    expect(withIdentity({ 'tollgate:sesIdentity': 'example.com', 'tollgate:alertFromAddress': 'credits@example.com' }).variables.ALERT_FROM_ADDRESS).toBe(
+      'credits@example.com',
+    );
+  });
+
+  it('stays clean under cdk-nag', () => {
+    const { stack: s } = withIdentity({ 'tollgate:sesIdentity': 'example.com' });
+    expect(new AwsSolutionsChecks().validateScope(s).violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 });
 

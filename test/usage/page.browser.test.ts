@@ -1,16 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { html } from '../../functions/http/response.ts';
 import { pricing } from '../../functions/pricing/catalog.ts';
 import { renderUsagePage, type UsagePageData } from '../../functions/usage/page.ts';
-
-/** Debian's Chromium: CI installs it (.ci/run); `npx playwright install` cannot download browsers here. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const RESULTS = 'test-results';
+import { launchChromium, RESULTS } from '../support/browser.ts';
 
 const DAILY = [12, 0, 8, 15, 3, 0, 0, 21, 14, 9, 26, 11, 0, 0, 18, 35, 12, 7, 4, 0, 0, 27, 19, 13, 36, 58, 0, 0, 41, 24];
 const TOTAL = DAILY.reduce((a, b) => a + b, 0);
@@ -88,15 +83,9 @@ let origin: string;
 const posts: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the usage page browser test needs Debian's Chromium. Install it with "apt-get install -y chromium" (.ci/run does).`,
-    );
-  }
-  mkdirSync(RESULTS, { recursive: true });
+  browser = await launchChromium();
   server = await serve(renderUsagePage(pageData()), posts);
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {
