@@ -91,9 +91,18 @@ export class TollgateStack extends Stack {
       accessLogRetentionDays: config.logRetentionDays,
       removalPolicy: config.removalPolicy,
     });
-    // Links in alert emails need an absolute base URL. The consumer is not an API integration,
-    // so it can reference the API's endpoint without a dependency cycle.
-    if (!config.publicUrl) this.balanceStream.function.addEnvironment('TOLLGATE_PUBLIC_URL', this.api.url);
+    // Signed links (alert emails, the 402's usage page) need an absolute base URL. Referencing the
+    // API's endpoint from its own integrations is no cycle: it depends only on the API resource,
+    // while the routes and integrations depend on the functions (a test checks the template).
+    if (!config.publicUrl) {
+      const linkMakers = [
+        this.balanceStream.function,
+        ...Object.entries(fns)
+          .filter(([name]) => httpFunctionAccess[name as HttpFunctionName].links)
+          .map(([, fn]) => fn),
+      ];
+      for (const fn of linkMakers) fn.addEnvironment('TOLLGATE_PUBLIC_URL', this.api.url);
+    }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.stage,

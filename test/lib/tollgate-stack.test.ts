@@ -260,6 +260,46 @@ describe('signed links', () => {
   });
 });
 
+describe('template', () => {
+  it('has no dependency cycle (Ref, Fn::GetAtt, Fn::Sub and DependsOn between resources)', () => {
+    const resources = template.toJSON().Resources as Record<string, CfnResource & { DependsOn?: string | string[] }>;
+    const edges = new Map<string, Set<string>>();
+    const collect = (value: unknown, into: Set<string>): void => {
+      if (Array.isArray(value)) for (const item of value) collect(item, into);
+      else if (value && typeof value === 'object') {
+        for (const [key, inner] of Object.entries(value)) {
+          if (key === 'Ref' && typeof inner === 'string') into.add(inner);
+          else if (key === 'Fn::GetAtt') into.add(String((inner as unknown[])[0]));
+          else if (key === 'Fn::Sub') for (const [, name] of JSON.stringify(inner).matchAll(/\$\{([A-Za-z0-9]+)/g)) into.add(name!);
+          collect(inner, into);
+        }
+      }
+    };
+    for (const [id, resource] of Object.entries(resources)) {
+      const refs = new Set<string>(asArray(resource.DependsOn ?? []));
+      collect(resource.Properties, refs);
+      edges.set(id, new Set([...refs].filter((ref) => ref in resources)));
+    }
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (id: string, path: string[]): void => {
+      if (state.get(id) === 'done') return;
+      if (state.get(id) === 'visiting') throw new Error(`cycle: ${[...path, id].join(' → ')}`);
+      state.set(id, 'visiting');
+      for (const next of edges.get(id) ?? []) visit(next, [...path, id]);
+      state.set(id, 'done');
+    };
+    for (const id of edges.keys()) visit(id, []);
+  });
+
+  it('gives every function that makes signed links the API URL as its public base URL', () => {
+    const apiRef = { Ref: logicalIdOf(stack, stack.api.api) };
+    for (const fn of [stack.balanceStream.function, stack.httpFunctions.queries, stack.httpFunctions.usage, stack.httpFunctions.alerts]) {
+      const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
+      expect(JSON.stringify(variables.TOLLGATE_PUBLIC_URL)).toContain(JSON.stringify(apiRef));
+    }
+  });
+});
+
 describe('alert emails with an SES identity', () => {
   const withIdentity = (context: Record<string, unknown>) => {
     const synth = synthTollgate({ context });
