@@ -24,6 +24,8 @@ export interface AlertEmailInput {
   /** Depletion: the query that was refused. */
   refused?: { operation: string; required: number; expiresAt?: string };
   links: EmailLinks;
+  /** A real recovery rate for the customer's plan, when there is one worth showing. */
+  socialProof?: string;
 }
 
 export interface RenderedEmail {
@@ -70,6 +72,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     ...usageLines.map((line) => `  - ${line}`),
     '',
     ...(resume ? [`${resume.label}: ${resume.href}`, ''] : []),
+    ...(input.socialProof ? [input.socialProof, ''] : []),
     `${m.topUpHeading}: ${links.topUp}`,
     ...packs.map((line) => `  - ${line}`),
     ...(plans.length > 0 ? ['', `${m.planHeading}:`, ...plans.map((line) => `  - ${line}`)] : []),
@@ -94,6 +97,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
 <h2 style="font-size:16px">${esc(sections.usageHeading)}</h2>
 ${list(usageLines)}
 ${resume ? `<p>${button(resume.label, resume.href)}</p>` : ''}
+${input.socialProof ? `<p>${esc(input.socialProof)}</p>` : ''}
 <h2 style="font-size:16px">${esc(m.topUpHeading)}</h2>
 ${list(packs)}
 <p>${button(m.topUpHeading, links.topUp)}</p>

@@ -1,9 +1,10 @@
 import type { AccountItem } from '../accounts/model.ts';
-import { findAccount } from '../accounts/store.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
+import { socialProofMessage } from '../recovery/insufficient-credits.ts';
+import { socialProofFor } from '../recovery/social-proof-source.ts';
 import type { Clock } from '../shared/clock.ts';
 import { logger } from '../shared/logger.ts';
 import { summarizeUsage } from '../usage/aggregate.ts';
@@ -42,9 +43,7 @@ export async function alertOnBalanceChange(oldImage: AccountItem | undefined, ne
 }
 
 /** The first refused query of a depletion episode: one "you're out of credits" email with the way forward. */
-export async function alertOnRefusal(txn: TxnItem, deps: AlertDeps): Promise<void> {
-  const account = await findAccount(txn.accountId);
-  if (!account) return;
+export async function alertOnRefusal(txn: TxnItem, account: AccountItem, deps: AlertDeps): Promise<void> {
   const settings = effectiveAlerts(account);
   const episode = account.baselineSeq ?? 0;
   if (!settings.enabled || (await episodeState(account.id, episode))?.depletionSentAt) return;
@@ -84,6 +83,12 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     packs: packsCovering(deps.pricing, shortfall).slice(0, PACKS_SHOWN),
     plans: rolloverPlans(deps.pricing),
     refused: what.kind === 'depletion' ? what.refused : undefined,
+    socialProof: what.kind === 'depletion' ? await socialProofLine(account.plan, now, deps.pricing) : undefined,
     links: await emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined),
   };
+}
+
+async function socialProofLine(plan: string, now: Date, pricing: PricingCatalog): Promise<string | undefined> {
+  const proof = await socialProofFor(plan, now);
+  return proof ? socialProofMessage(proof, pricing) : undefined;
 }

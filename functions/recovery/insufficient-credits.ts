@@ -4,6 +4,7 @@ import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
 import type { ProblemFields } from '../shared/errors.ts';
 import type { UsageSummary } from '../usage/aggregate.ts';
 import { messages } from './messages.ts';
+import type { SocialProof } from './social-proof.ts';
 
 export interface RecoveryInput {
   balance: Balance;
@@ -19,6 +20,8 @@ export interface RecoveryInput {
   billingUrl?: string;
   /** Signed link to the usage page, for a person reading the answer. */
   usagePageUrl?: string;
+  /** The plan's real recovery rate, present only when its sample is large enough. */
+  socialProof?: SocialProof;
 }
 
 export interface RecoveryAction {
@@ -64,6 +67,7 @@ export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields 
         total: input.usage.total,
         topOperations: input.usage.byOperation.slice(0, TOP_OPERATIONS),
       },
+      socialProof: input.socialProof ? { ...input.socialProof, message: socialProofMessage(input.socialProof, input.pricing) } : undefined,
       actions: actions(input, shortfall),
     },
   };
@@ -97,6 +101,11 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
     list.push({ id: 'resume', label: messages.actions.resume, method: 'POST', href: `${baseUrl}/v1/queries/${input.query.id}/resume` });
   }
   return list;
+}
+
+export function socialProofMessage(proof: SocialProof, pricing: PricingCatalog): string {
+  const planName = pricing.plans.find((plan) => plan.id === proof.plan)?.name ?? proof.plan;
+  return messages.socialProof({ ...proof, planName });
 }
 
 function withParam(href: string, name: string, value: string): string {

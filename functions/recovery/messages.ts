@@ -16,6 +16,9 @@ export const messages = {
     /** Kept for clients written against the old `{"error","message"}` answer. */
     legacyError: 'InsufficientBalance',
   },
+  /** Only ever built from real episodes with a large enough sample (see social-proof.ts). */
+  socialProof: (p: { percent: number; planName: string; recoveryHours: number; sample: number; windowDays: number }) =>
+    `${p.percent}% of customers on the ${p.planName} plan who ran out topped up within ${p.recoveryHours} hours and kept working (${p.sample.toLocaleString('en-US')} cases in the last ${p.windowDays} days).`,
   actions: {
     view_usage: 'See where your credits went',
     top_up: (shortfall: number) => `Add credits (you are ${credits(shortfall)} short)`,

@@ -8,6 +8,7 @@ import type { TxnItem } from '../metering/txn.ts';
 import { pricing } from '../pricing/catalog.ts';
 import { summarizeUsage } from '../usage/aggregate.ts';
 import { insufficientCreditsProblem } from './insufficient-credits.ts';
+import { socialProofFor } from './social-proof-source.ts';
 
 /** The usage period the 402 explains: the last 30 days. */
 const USAGE_WINDOW_DAYS = 30;
@@ -32,6 +33,7 @@ export async function insufficientCreditsResponse(p: {
     baseUrl: p.baseUrl,
     billingUrl: p.billingUrl,
     usagePageUrl: await signedUrl('usage', p.account.id, p.now),
+    socialProof: await socialProofFor(p.account.plan, p.now),
   });
   // Parked queries have their own URL (set by the builder); a refused debit is named by its txn.
   return problemResponse(problem, `urn:tollgate:txn:${p.txn.id}`);

@@ -45,6 +45,8 @@ const configSchema = z.object({
   ALERT_FROM_ADDRESS: z.email().default('alerts@tollgate.local'),
   /** SES configuration set for alert emails (event publishing, suppression). @default none */
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  /** Fewest depletion episodes of a plan before its recovery rate is shown. @default 30 */
+  SOCIAL_PROOF_MIN_SAMPLE: z.coerce.number().int().min(1).default(30),
   /** The reminder function EventBridge Scheduler invokes. Unset locally: the local scheduler fires reminders. */
   REMINDER_TARGET_ARN: z.string().startsWith('arn:').optional(),
   /** Role EventBridge Scheduler assumes to invoke it. */

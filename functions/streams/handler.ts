@@ -3,12 +3,14 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AccountItem } from '../accounts/model.ts';
+import { findAccount } from '../accounts/store.ts';
 import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/notify.ts';
 import { sesSender } from '../alerts/ses-sender.ts';
 import { ledgerEntryFor } from '../metering/ledger-projection.ts';
 import { putLedgerEntry } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { pricing } from '../pricing/catalog.ts';
+import { recordDepletionStart, recordRecovery } from '../recovery/depletion-stats.ts';
 import { systemClock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 
@@ -19,7 +21,10 @@ function imageOf<T>(image: object | undefined): T | undefined {
 /** Off on AWS until an SES identity is configured (`tollgate:sesIdentity`). */
 const alertEmailsOn = () => config().ALERT_EMAILS === 'on';
 
-/** What one stream record means: a balance change feeds the ledger and threshold alerts; a refused query, the depletion alert. */
+/**
+ * What one stream record means: a balance change feeds the ledger, the recovery statistic and
+ * threshold alerts; a refused query starts a depletion sample and sends the depletion alert.
+ */
 async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<void> {
   const newImage = imageOf<Record<string, unknown>>(record.dynamodb?.NewImage);
   if (newImage?.entity === 'account') {
@@ -27,9 +32,16 @@ async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<v
     const account = newImage as unknown as AccountItem;
     const entry = ledgerEntryFor(oldAccount, account);
     if (entry) await putLedgerEntry(account.id, entry);
+    if (oldAccount && (account.baselineSeq ?? 0) > (oldAccount.baselineSeq ?? 0)) {
+      await recordRecovery(account.id, oldAccount.baselineSeq ?? 0, account.lastChange?.at ?? account.updatedAt);
+    }
     if (alertEmailsOn()) await alertOnBalanceChange(oldAccount, account, deps);
   } else if (newImage?.entity === 'txn' && record.eventName === 'INSERT' && (newImage.status === 'parked' || newImage.status === 'refused')) {
-    if (alertEmailsOn()) await alertOnRefusal(newImage as unknown as TxnItem, deps);
+    const txn = newImage as unknown as TxnItem;
+    const account = await findAccount(txn.accountId);
+    if (!account) return;
+    await recordDepletionStart(account, txn.createdAt);
+    if (alertEmailsOn()) await alertOnRefusal(txn, account, deps);
   }
 }
 

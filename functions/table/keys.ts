@@ -9,6 +9,8 @@ export const keys = {
   /** Alert state of one episode (from one top-up to the next): what was already sent. */
   alertEpisode: (accountId: string, baselineSeq: number) => ({ pk: `${ACCOUNT}${accountId}`, sk: `ALERTS#${String(baselineSeq).padStart(12, '0')}` }),
   reminder: (accountId: string, reminderId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `REMINDER#${reminderId}` }),
+  /** One depletion episode of a plan, for the honest social-proof statistic; sorted by start. */
+  depletionSample: (plan: string, startedAt: string, accountId: string) => ({ pk: `STATS#DEPLETION#${plan}`, sk: `${startedAt}#${accountId}` }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
