@@ -3,10 +3,10 @@ import { requireAdmin } from '../accounts/auth.ts';
 import { ACCOUNT_ID, balanceOf } from '../accounts/model.ts';
 import { findAccount, getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { baseUrl, fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../http/request.ts';
+import { fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
-import { insufficientCreditsResponse } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/respond.ts';
 import { addHours, type Clock, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
@@ -87,17 +87,7 @@ async function debit(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
     now,
   });
   if (start.kind === 'replay') return replayed(start.response);
-  if (start.kind === 'insufficient') {
-    const response = await insufficientCreditsResponse({
-      account: start.account,
-      txn: start.txn,
-      now,
-      baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
-      billingUrl: config().BILLING_URL,
-    });
-    await saveResponse(start.txn, stored(response));
-    return response;
-  }
+  if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
   const account = await findAccount(accountId);
   const balance = balanceOf({ balance: account?.balance ?? 0 }, deps.clock.now());
   const response = json(

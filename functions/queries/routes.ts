@@ -3,18 +3,17 @@ import { identifyClient, requireClientAccount } from '../accounts/auth.ts';
 import { getAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { baseUrl, fields, idempotencyKey, parseBody, parseQuery, pathParam, validate } from '../http/request.ts';
+import { fields, idempotencyKey, parseBody, parseQuery, pathParam, validate } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { resumeCharge, startCharge } from '../metering/charges.ts';
-import { replayed, runCharged, stored } from '../metering/metered-call.ts';
+import { replayed, runCharged } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
-import { findTxn, saveResponse } from '../metering/txn-store.ts';
+import { findTxn } from '../metering/txn-store.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { priceOf } from '../pricing/prices.ts';
-import { insufficientCreditsResponse } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/respond.ts';
 import type { Clock } from '../shared/clock.ts';
-import { config } from '../shared/config.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
 import { linkSigningSecret } from '../shared/secrets.ts';
@@ -86,17 +85,7 @@ async function submit(event: HttpEvent, deps: QueryDeps) {
     now,
   });
   if (start.kind === 'replay') return replayed(start.response);
-  if (start.kind === 'insufficient') {
-    const response = await insufficientCreditsResponse({
-      account: start.account,
-      txn: start.txn,
-      now,
-      baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
-      billingUrl: config().BILLING_URL,
-    });
-    await saveResponse(start.txn, stored(response));
-    return response;
-  }
+  if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
   return runCharged(start.txn, () => deps.service.run(value.operation, input), deps.clock);
 }
 
@@ -114,13 +103,7 @@ async function resume(event: HttpEvent, deps: QueryDeps) {
   const now = deps.clock.now();
   const start = await resumeCharge(owner.accountId, owner.keyId, queryId, now);
   if (start.kind === 'insufficient') {
-    return insufficientCreditsResponse({
-      account: start.account,
-      txn: start.txn,
-      now,
-      baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
-      billingUrl: config().BILLING_URL,
-    });
+    return refusalAnswer(event, start, now, false);
   }
   const { txn } = start;
   return runCharged(txn, () => deps.service.run(txn.operation ?? '', txn.input), deps.clock);

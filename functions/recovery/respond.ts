@@ -1,11 +1,14 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { balanceOf } from '../accounts/model.ts';
 import { signedUrl } from '../alerts/links.ts';
+import { baseUrl } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
-import type { HttpResult } from '../http/types.ts';
+import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
+import { saveResponse } from '../metering/txn-store.ts';
 import { pricing } from '../pricing/catalog.ts';
+import { config } from '../shared/config.ts';
 import { summarizeUsage } from '../usage/aggregate.ts';
 import { insufficientCreditsProblem } from './insufficient-credits.ts';
 import { socialProofFor } from './social-proof-source.ts';
@@ -37,4 +40,20 @@ export async function insufficientCreditsResponse(p: {
   });
   // Parked queries have their own URL (set by the builder); a refused debit is named by its txn.
   return problemResponse(problem, `urn:tollgate:txn:${p.txn.id}`);
+}
+
+/**
+ * The 402 for a refused charge, with links based on this API's URL. Kept on the txn by default,
+ * so a retry with the same Idempotency-Key gets the same answer; a refused resume is not kept
+ * (the query's stored answer stays the one its first request got).
+ */
+export async function refusalAnswer(event: HttpEvent, refused: { account: AccountItem; txn: TxnItem }, now: Date, keep = true): Promise<HttpResult> {
+  const response = await insufficientCreditsResponse({
+    ...refused,
+    now,
+    baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
+    billingUrl: config().BILLING_URL,
+  });
+  if (keep) await saveResponse(refused.txn, { statusCode: response.statusCode, headers: response.headers, body: response.body ?? '' });
+  return response;
 }
