@@ -2,11 +2,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
-import { problemBody } from '../functions/http/response.ts';
+import { html, json, problemBody } from '../functions/http/response.ts';
+import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
+import type { TxnItem } from '../functions/metering/txn.ts';
 import { pricing } from '../functions/pricing/catalog.ts';
 import { priceList } from '../functions/pricing/prices.ts';
+import { resumedPage, resumePage } from '../functions/queries/resume-pages.ts';
 import { insufficientCreditsProblem } from '../functions/recovery/insufficient-credits.ts';
+import { durationMs } from '../functions/reminders/duration.ts';
+import { MAX_DELAY_MS, MIN_DELAY_MS, reminderView } from '../functions/reminders/model.ts';
+import { remindConfirmationPage, remindPage } from '../functions/reminders/pages.ts';
 import { type Route, routeKey, routes } from '../functions/routes.ts';
 import { NotFoundError, ValidationError } from '../functions/shared/errors.ts';
 import { summarizeUsage } from '../functions/usage/aggregate.ts';
@@ -143,6 +149,11 @@ const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: 
 /** Routes that refuse a request without an Idempotency-Key (`idempotencyKey(event, true)`). */
 const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits'];
 const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries'];
+/**
+ * Error answers of link routes that only ever come as an HTML page: the code answers them with a
+ * page and no problem+json can reach that status there (GET /resume: nothing left to resume).
+ */
+const HTML_ONLY_ERRORS: Record<string, string[]> = { 'GET /resume': ['409'] };
 
 describe('docs/openapi.json', () => {
   it('is an OpenAPI 3.1 document of this package', () => {
@@ -205,6 +216,12 @@ describe('docs/openapi.json', () => {
     };
     // Every error answer is problem+json (RFC 9457) with a schema built on Problem.
     for (const [status, response] of responses.filter(([s]) => /^[45]\d\d$/.test(s))) {
+      if (HTML_ONLY_ERRORS[routeKey(route)]?.includes(status)) {
+        expect(route.auth, `${status} is a page of a link route`).toBe('link');
+        expect(Object.keys(response.content ?? {}), `${status} is an HTML page`).toEqual(['text/html']);
+        expect(response.content['text/html'].schema.type).toBe('string');
+        continue;
+      }
       expect(isProblemOrPage(response), `${status} is problem+json`).toBe(true);
       expect(builtOnProblem(response.content['application/problem+json'].schema), `${status} schema`).toBe(true);
     }
@@ -226,9 +243,14 @@ describe('docs/openapi.json', () => {
       expect(token?.required).toBe(true);
       expect(token?.schema).toMatchObject({ type: 'string', minLength: 10, maxLength: 2048 });
       expect(parametersOf(op).filter((p) => p.in === 'header' && String(p.name).toLowerCase() === 'authorization')).toEqual([]);
-      const ok = deref(op.operation.responses['200']);
-      expect(Object.keys(ok.content)).toEqual(['text/html']);
-      expect(ok.content['text/html'].schema.type).toBe('string');
+      // 200 for pages, 201 for a page confirming what a form post created.
+      const successes = Object.entries<Json>(op.operation.responses).filter(([status]) => /^2\d\d$/.test(status));
+      expect(successes.map(([status]) => status)).toEqual([route.method === 'POST' && op.operation.responses['201'] ? '201' : '200']);
+      for (const [, response] of successes) {
+        const ok = deref(response);
+        expect(Object.keys(ok.content)).toEqual(['text/html']);
+        expect(ok.content['text/html'].schema.type).toBe('string');
+      }
     },
   );
 
@@ -273,12 +295,16 @@ describe('docs/openapi.json', () => {
       'ReportInput',
       'ExportInput',
       'AlertSettingsPatch',
+      'PlanChangeRequest',
+      'ReminderRequest',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }
     expect(deref(schema('QueryRequest')).properties.operation.enum).toEqual(Object.keys(pricing.operations));
     expect(deref(schema('CreateAccountRequest')).properties.plan.enum).toEqual(pricing.plans.map((plan) => plan.id));
     expect(deref(schema('CreateAccountRequest')).properties.plan.default).toBe(pricing.defaultPlan);
+    expect(deref(schema('PlanChangeRequest')).properties.plan.enum).toEqual(pricing.plans.map((plan) => plan.id));
+    expect(deref(schema('PlanChangeRequest')).required).toEqual(['plan']);
     expect(Object.keys(deref(schema('AlertSettingsPatch')).properties).sort()).toEqual(Object.keys(alertSettingsPatch.shape).sort());
   });
 
@@ -298,6 +324,30 @@ describe('docs/openapi.json', () => {
     ]).toEqual([true, true, false, false, false, false, false, false]);
     expect(alertSettingsPatch.parse({ thresholds: [5, 50, 20] }).thresholds).toEqual([50, 20, 5]);
   });
+
+  it('documents the reminder delays the code accepts', () => {
+    const delay = deref(schema('ReminderDelay'));
+    const pattern = new RegExp(delay.pattern, 'u');
+    for (const after of ['PT1H', 'PT4H', 'P1D', 'P1W', 'P2DT12H', 'PT90M', 'P30D', 'P1W2D', 'PT0H', 'P999W']) {
+      expect(pattern.test(after), after).toBe(true);
+      expect(durationMs(after), after).toBeDefined();
+    }
+    for (const after of ['', 'P', 'PT', 'P1DT', 'P1M', 'P1Y', 'PT1S', 'P1.5D', 'p1d', 'P1DT1H1S', 'P1000W', 'P1D ', '1D', 'P-1D']) {
+      expect(pattern.test(after), after).toBe(false);
+      expect(durationMs(after), after).toBeUndefined();
+    }
+    // 1 hour to 30 days, as the description says.
+    expect([MIN_DELAY_MS, MAX_DELAY_MS]).toEqual([durationMs('PT1H'), durationMs('P30D')]);
+    expect(delay.description).toContain('`PT1H`');
+    expect(delay.description).toContain('`P30D`');
+    for (const key of ['POST /v1/reminders', 'POST /remind']) {
+      const body = documented.get(key)?.operation.requestBody;
+      const [media] = Object.values<Json>(body.content);
+      expect(deref(media.schema).properties.after, key).toEqual(schema('ReminderDelay'));
+      expect(deref(media.schema).required, key).toEqual(['after']);
+    }
+    expect(Object.keys(documented.get('POST /remind')?.operation.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
+  });
 });
 
 describe('docs/openapi.json matches the bodies the code builds', () => {
@@ -311,7 +361,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     new Date('2025-05-02T12:00:00.000Z'),
     now,
   );
-  const recovery = (query?: { id: string; resumableUntil: string }) =>
+  const recovery = (query?: { id: string; resumableUntil: string }, usagePageUrl?: string) =>
     problemBody(
       insufficientCreditsProblem({
         balance: balanceOf({ balance: 3 }, now),
@@ -321,6 +371,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
         usage,
         pricing,
         baseUrl: 'https://api.example.com',
+        usagePageUrl,
       }),
       'urn:tollgate:request:r1',
     );
@@ -336,9 +387,25 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     updatedAt: now.toISOString(),
   };
 
+  const reminder = {
+    id: 'rem_AAAAAAAAAAAAAAAA',
+    accountId: account.id,
+    dueAt: '2025-06-02T12:00:00.000Z',
+    status: 'scheduled' as const,
+    baselineSeq: 3,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAtEpoch: 1_751_457_600,
+  };
+
   it.each([
     ['InsufficientCredits (parked query)', 'InsufficientCredits', recovery({ id: 'q_AAAAAAAAAAAAAAAA', resumableUntil: '2025-06-03T12:00:00.000Z' })],
     ['InsufficientCredits (admin debit)', 'InsufficientCredits', recovery()],
+    [
+      'InsufficientCredits (with the usage page link)',
+      'InsufficientCredits',
+      recovery({ id: 'q_AAAAAAAAAAAAAAAA', resumableUntil: '2025-06-03T12:00:00.000Z' }, 'https://api.example.com/usage?token=abc.def'),
+    ],
     ['Problem', 'Problem', problemBody(new NotFoundError('There is no account "acc_x".').problem, 'urn:tollgate:request:r1')],
     [
       'ValidationProblem',
@@ -356,6 +423,8 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       alertsView({ ...account, baseline: 100, alerts: { thresholds: [30, 10], email: 'ops@test.example', enabled: false } }),
     ],
     ['AlertSettingsPatch', 'AlertSettingsPatch', alertSettingsPatch.parse({ thresholds: [10, 40], email: 'ops@test.example', enabled: true })],
+    ['Reminder', 'Reminder', reminderView(reminder)],
+    ['Reminder (firing)', 'Reminder', reminderView({ ...reminder, status: 'firing' })],
     [
       'LedgerEntry',
       'LedgerEntry',
@@ -369,9 +438,50 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     const example = deref({ $ref: '#/components/responses/InsufficientCredits' }).content['application/problem+json'].examples.parkedQuery.value;
     expect(conformance(schema('InsufficientCredits'), example)).toEqual([]);
     const action = (body: Json, id: string) => body.actions.find((a: Json) => a.id === id);
-    const fresh = recovery({ id: example.query.id, resumableUntil: example.query.expiresAt }) as Json;
+    const fresh = recovery({ id: example.query.id, resumableUntil: example.query.expiresAt }, 'https://api.example.com/usage?token=abc.def') as Json;
     expect(example.title).toBe(fresh.title);
     expect(example.actions.map((a: Json) => a.id)).toEqual(fresh.actions.map((a: Json) => a.id));
     expect(action(example, 'top_up').options).toEqual(action(fresh, 'top_up').options);
+    expect(Object.keys(action(example, 'view_usage')).sort()).toEqual(Object.keys(action(fresh, 'view_usage')).sort());
+  });
+
+  it('documents the statuses of the HTML pages the link routes answer', () => {
+    const htmlStatuses = (key: string) =>
+      Object.entries<Json>(documented.get(key)?.operation.responses ?? {})
+        .filter(([, response]) => deref(response).content?.['text/html'])
+        .map(([status]) => Number(status))
+        .sort();
+    const statuses = (results: { statusCode: number }[]) => [...new Set(results.map((r) => r.statusCode))].sort();
+    const event = { rawPath: '/resume', rawQueryString: 'token=abc.def' } as HttpEvent;
+    const later = '2025-06-03T12:00:00.000Z';
+    const txn = (over: Partial<TxnItem>): TxnItem => ({
+      id: 'q_AAAAAAAAAAAAAAAA',
+      kind: 'query',
+      accountId: account.id,
+      status: 'parked',
+      requestHash: 'h',
+      credits: 10,
+      operation: 'report',
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      resumableUntil: later,
+      expiresAtEpoch: 1_751_457_600,
+      ...over,
+    });
+    const page = (t: TxnItem, balance: number) => resumePage(event, t, { ...account, balance }, 'https://api.example.com/usage?token=abc.def', now);
+    const shown = [
+      page(txn({}), 3),
+      page(txn({}), 30),
+      page(txn({ status: 'completed' }), 3),
+      page(txn({ status: 'running' }), 3),
+      page(txn({ status: 'failed' }), 3),
+      page(txn({ resumableUntil: now.toISOString() }), 30),
+    ];
+    expect(statuses(shown)).toEqual(htmlStatuses('GET /resume'));
+    const charged = txn({ status: 'running' });
+    const resumed = [page(txn({}), 3), resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' })), resumedPage(charged, html(500, 'failed'))];
+    expect(statuses(resumed)).toEqual(htmlStatuses('POST /resume'));
+    expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'])])).toEqual(htmlStatuses('GET /remind'));
+    expect(statuses([remindConfirmationPage(reminder)])).toEqual(htmlStatuses('POST /remind'));
   });
 });
