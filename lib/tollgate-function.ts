@@ -29,8 +29,13 @@ export const METRICS_NAMESPACE = 'Tollgate';
 export const SERVICE_NAME = 'tollgate';
 
 export interface TollgateFunctionProps {
-  /** Entry file, relative to the repository root, exporting `handler`. */
+  /** Entry file exporting `handler`: absolute, or relative to `projectRoot`. */
   readonly entry: string;
+  /**
+   * The project the entry belongs to (its `package-lock.json` pins what is bundled).
+   * @default the Tollgate repository root
+   */
+  readonly projectRoot?: string;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
   /** Log retention in days; must be a value CloudWatch Logs accepts. @default 30 */
@@ -67,9 +72,9 @@ export class TollgateFunction extends NodejsFunction {
     });
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     super(scope, id, {
-      entry: path.join(REPO_ROOT, props.entry),
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      entry: path.resolve(props.projectRoot ?? REPO_ROOT, props.entry),
+      projectRoot: props.projectRoot ?? REPO_ROOT,
+      depsLockFilePath: path.join(props.projectRoot ?? REPO_ROOT, 'package-lock.json'),
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,

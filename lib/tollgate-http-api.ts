@@ -66,21 +66,11 @@ export class TollgateHttpApi extends Construct {
   /** The API Gateway route of each route-table entry, by `routeKey()`. */
   readonly routes: ReadonlyMap<string, HttpRoute>;
 
+  private readonly integrations = new Map<IFunction, HttpLambdaIntegration>();
+
   constructor(scope: Construct, id: string, props: TollgateHttpApiProps) {
     super(scope, id);
-    const integrations = new Map<HttpFunctionName, HttpLambdaIntegration>();
-    const integrationFor = (name: HttpFunctionName) => {
-      let integration = integrations.get(name);
-      if (!integration) {
-        integration = new HttpLambdaIntegration(`${name}Integration`, props.functions[name], {
-          payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-          // One invoke permission per function for the whole API instead of one per route.
-          scopePermissionToRoute: false,
-        });
-        integrations.set(name, integration);
-      }
-      return integration;
-    };
+    const integrationFor = (name: HttpFunctionName) => this.integrationFor(props.functions[name], `${name}Integration`);
 
     const origins = props.corsAllowedOrigins ?? [];
     const methods = [...new Set(props.routes.map((route) => CorsHttpMethod[route.method]))];
@@ -140,6 +130,37 @@ export class TollgateHttpApi extends Construct {
         reason: 'The $default route only answers unknown paths with a problem+json 404; it reads no data.',
       });
     }
+  }
+
+  /** One integration per function (payload format 2.0), with one invoke permission for the whole API. */
+  private integrationFor(fn: IFunction, id: string): HttpLambdaIntegration {
+    let integration = this.integrations.get(fn);
+    if (!integration) {
+      integration = new HttpLambdaIntegration(id, fn, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0, scopePermissionToRoute: false });
+      this.integrations.set(fn, integration);
+    }
+    return integration;
+  }
+
+  /**
+   * Adds a route to a function metered with `meter()` (typically a `MeteredFunction`): a platform
+   * team's own endpoint on the Tollgate API. Callers authenticate with their Tollgate API key,
+   * which `meter()` checks before anything is charged. Paths must not collide with the route table.
+   */
+  addMeteredRoute(method: Route['method'], path: string, fn: IFunction): HttpRoute {
+    const key = `${method} ${path}`;
+    if (this.routes.has(key)) throw new Error(`${key} is already a Tollgate route.`);
+    const route = new HttpRoute(this, `Metered${key.replace(/[^A-Za-z0-9]/g, '')}`, {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.with(path, HttpMethod[method]),
+      integration: this.integrationFor(fn, `${fn.node.id}Integration`),
+    });
+    Validations.of(route).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: "Authenticated by meter() in the handler: the caller's hashed Tollgate API key is checked in the same DynamoDB transaction as the debit.",
+    });
+    (this.routes as Map<string, HttpRoute>).set(key, route);
+    return route;
   }
 
   /** The API's base URL (the `$default` stage). */

@@ -7,6 +7,7 @@ import { BalanceStream } from './balance-stream.ts';
 import { configFromContext, type TollgateConfig } from './config.ts';
 import { LedgerTable } from './ledger-table.ts';
 import { LinkSigningSecret } from './link-signing-secret.ts';
+import { MeteredFunction, type TollgateResources } from './metered-function.ts';
 import { Monitoring } from './monitoring.ts';
 import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
 import { TollgateHttpApi } from './tollgate-http-api.ts';
@@ -31,6 +32,9 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   reminders: { table: 'RW', adminKey: true, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
 };
 
+/** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint. */
+const METERED_EXAMPLE: HttpFunctionName = 'queries';
+
 /** The whole Tollgate deployment. It only composes the constructs in this folder. */
 export class TollgateStack extends Stack {
   readonly config: TollgateConfig;
@@ -41,6 +45,8 @@ export class TollgateStack extends Stack {
   readonly adminKey: AdminKeySecret;
   readonly linkSigningKey: LinkSigningSecret;
   readonly alertEmail: AlertEmail;
+  /** What a `MeteredFunction` needs from this deployment: `new MeteredFunction(this, 'Mine', { tollgate: stack.resources, … })`. */
+  readonly resources: TollgateResources;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: TollgateStackProps = {}) {
@@ -52,6 +58,7 @@ export class TollgateStack extends Stack {
     this.ledger = new LedgerTable(this, 'Ledger', { removalPolicy: config.removalPolicy });
     this.adminKey = new AdminKeySecret(this, 'AdminKey', { removalPolicy: config.removalPolicy });
     this.linkSigningKey = new LinkSigningSecret(this, 'LinkSigningKey', { removalPolicy: config.removalPolicy });
+    this.resources = { table: this.ledger.table, adminKey: this.adminKey, linkSigningKey: this.linkSigningKey };
     this.alertEmail = new AlertEmail(this, 'AlertEmail', { identity: config.sesIdentity, fromAddress: config.alertFromAddress });
 
     const environment = Object.fromEntries(
@@ -65,12 +72,13 @@ export class TollgateStack extends Stack {
     const fns = {} as Record<HttpFunctionName, TollgateFunction>;
     for (const name of Object.keys(httpFunctions) as HttpFunctionName[]) {
       const access = httpFunctionAccess[name];
-      const fn = new TollgateFunction(this, `${capitalize(name)}Function`, {
-        entry: httpFunctions[name],
-        description: access.description,
-        environment,
-        ...common,
-      });
+      const props = { entry: httpFunctions[name], description: access.description, environment, ...common };
+      if (name === METERED_EXAMPLE) {
+        // The example metered service is deployed with the construct platform teams use.
+        fns[name] = new MeteredFunction(this, `${capitalize(name)}Function`, { ...props, tollgate: this.resources });
+        continue;
+      }
+      const fn = new TollgateFunction(this, `${capitalize(name)}Function`, props);
       if (access.table) fn.bindTable(this.ledger.table, access.table);
       if (access.adminKey) this.adminKey.grantReadTo(fn);
       if (access.links) this.linkSigningKey.grantReadTo(fn);

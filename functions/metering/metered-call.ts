@@ -1,4 +1,4 @@
-import { balanceOf } from '../accounts/model.ts';
+import { type Balance, balanceOf } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { json, problemResponse } from '../http/response.ts';
 import type { HttpResult } from '../http/types.ts';
@@ -17,38 +17,69 @@ export function stored(response: HttpResult): StoredResponse {
   return { statusCode: response.statusCode, headers: response.headers, body: typeof response.body === 'string' ? response.body : '' };
 }
 
+/** Why charged work did not deliver: it threw, or it answered with a 5xx of its own. */
+export type WorkFailure = { error: unknown } | { response: HttpResult };
+
 /**
- * Runs charged work: on success the txn completes with its answer kept for replays; when the
- * work throws, the credits are refunded and the customer is told so. Pays only for delivered work.
+ * Charged work failed: gives the credits back (at most once: the txn moves running → failed)
+ * and keeps the answer for a retry with the same Idempotency-Key. A thrown error becomes a
+ * problem+json 500 that says the credits were refunded; a 5xx the work answered is kept as it is,
+ * with `Credits-Charged: 0`.
+ */
+export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: Clock, instance = `urn:tollgate:txn:${txn.id}`): Promise<HttpResult> {
+  logger.error('metered work failed; refunding', {
+    ...('error' in failure ? { error: failure.error } : { statusCode: failure.response.statusCode }),
+    txnId: txn.id,
+    operation: txn.operation,
+  });
+  await refundCharge(txn, clock.now());
+  const response =
+    'response' in failure
+      ? { ...failure.response, headers: { ...failure.response.headers, 'Credits-Charged': '0', 'Credits-Refunded': String(txn.credits) } }
+      : problemResponse(
+          {
+            status: 500,
+            slug: 'work-failed',
+            title: `Your ${txn.kind === 'query' ? 'query' : 'request'} failed on our side`,
+            detail: `The ${txn.operation ?? 'request'} could not be completed. The ${txn.credits} credits it cost have been refunded; send it again with a new Idempotency-Key.`,
+            extensions: { refunded: txn.credits, ...(txn.kind === 'query' ? { query: { id: txn.id, status: 'failed' } } : {}) },
+          },
+          instance,
+        );
+  await saveResponse(txn, stored(response));
+  return response;
+}
+
+/**
+ * Charged work delivered: completes the txn with the answer (kept for replays) and tells the
+ * caller what it cost and what is left (`Credits-Charged`, `Credits-Remaining`).
+ */
+export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => HttpResult, clock: Clock, result?: unknown): Promise<HttpResult> {
+  const now = clock.now();
+  const account = await findAccount(txn.accountId);
+  const balance = balanceOf({ balance: account?.balance ?? 0 }, now);
+  const base = answer(balance);
+  const response = { ...base, headers: { ...base.headers, 'Credits-Charged': String(txn.credits), 'Credits-Remaining': String(balance.available) } };
+  await completeTxn(txn, { result, response: stored(response), at: now });
+  return response;
+}
+
+/**
+ * Runs the example service's charged work: on success the txn completes with its answer kept
+ * for replays; when the work throws, the credits are refunded and the customer is told so.
+ * Pays only for delivered work. `meter()` settles a team's handler with the same functions.
  */
 export async function runCharged(txn: TxnItem, work: () => Promise<unknown>, clock: Clock): Promise<HttpResult> {
   let result: unknown;
   try {
     result = await work();
   } catch (error) {
-    logger.error('metered work failed; refunding', { error, txnId: txn.id, operation: txn.operation });
-    await refundCharge(txn, clock.now());
-    const response = problemResponse(
-      {
-        status: 500,
-        slug: 'work-failed',
-        title: 'Your query failed on our side',
-        detail: `The ${txn.operation ?? 'query'} could not be completed. The ${txn.credits} credits it cost have been refunded; send it again with a new Idempotency-Key.`,
-        extensions: { refunded: txn.credits, query: { id: txn.id, status: 'failed' } },
-      },
-      `/v1/queries/${txn.id}`,
-    );
-    await saveResponse(txn, stored(response));
-    return response;
+    return settleFailure(txn, { error }, clock, `/v1/queries/${txn.id}`);
   }
-  const now = clock.now();
-  const account = await findAccount(txn.accountId);
-  const balance = balanceOf({ balance: account?.balance ?? 0 }, now);
-  const response = json(
-    200,
-    { id: txn.id, operation: txn.operation, status: 'completed', charged: txn.credits, result, balance },
-    { 'Credits-Charged': String(txn.credits), 'Credits-Remaining': String(balance.available) },
+  return settleSuccess(
+    txn,
+    (balance) => json(200, { id: txn.id, operation: txn.operation, status: 'completed', charged: txn.credits, result, balance }),
+    clock,
+    result,
   );
-  await completeTxn(txn, { result, response: stored(response), at: now });
-  return response;
 }

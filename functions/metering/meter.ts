@@ -1,0 +1,144 @@
+import type middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { identifyClient } from '../accounts/auth.ts';
+import { fields, header, idempotencyKey } from '../http/request.ts';
+import { problemResponse } from '../http/response.ts';
+import type { HttpEvent, HttpResult } from '../http/types.ts';
+import { pricing as catalog, type PricingCatalog } from '../pricing/catalog.ts';
+import { priceOf } from '../pricing/prices.ts';
+import { refusalAnswer } from '../recovery/respond.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
+import { TollgateError } from '../shared/errors.ts';
+import { derivedId, randomId, sha256 } from '../shared/ids.ts';
+import { startCharge } from './charges.ts';
+import { replayed, settleFailure, settleSuccess } from './metered-call.ts';
+import type { TxnItem } from './txn.ts';
+
+/** What one call costs: the operation it is recorded under (usage, ledger, 402) and its price in credits. */
+export interface MeterPrice {
+  operation: string;
+  credits: number;
+}
+
+export interface MeterOptions<TEvent extends HttpEvent = HttpEvent> {
+  /**
+   * The price of a call: an operation name from the pricing catalogue (`functions/pricing/catalog.ts`),
+   * or a function of the event, e.g. `(event) => ({ operation: 'render', credits: pages(event) })`.
+   * A TollgateError it throws (e.g. `ValidationError`) is answered as problem+json; nothing is charged.
+   */
+  price: string | ((event: TEvent) => MeterPrice | Promise<MeterPrice>);
+  /** Refuse calls without an `Idempotency-Key` header. @default false - optional, but retries are only safe with one */
+  requireIdempotencyKey?: boolean;
+  /** Prefix of the txn ids this endpoint's charges get. @default 'mt' */
+  idPrefix?: string;
+  /** Where operation names are priced. @default the Tollgate catalogue */
+  pricing?: PricingCatalog;
+  /** @default the system clock */
+  clock?: Clock;
+}
+
+const defaults = {
+  requireIdempotencyKey: false,
+  idPrefix: 'mt',
+  pricing: catalog,
+  clock: systemClock,
+};
+
+/**
+ * Credit metering for your own Lambda handler (API Gateway HTTP API, payload format 2.0), as a
+ * middy middleware. Before your handler runs it identifies the caller by their Tollgate API key
+ * (`Authorization: Bearer tg_…`) and debits the price atomically, never below zero. Then:
+ *
+ * - a retry with the same `Idempotency-Key` gets the stored answer again (`Idempotent-Replayed: true`),
+ *   and your handler does not run;
+ * - a caller who is short gets the standard `402` recovery answer, and your handler does not run;
+ * - if your handler throws or answers `5xx`, the credits are refunded (at most once);
+ * - otherwise the call completes: the answer is kept for replays and gets `Credits-Charged` and
+ *   `Credits-Remaining` headers.
+ *
+ * The function needs `TABLE_NAME` and read-write access to the Tollgate table and the admin key
+ * and link secrets: the `MeteredFunction` construct gives it all of that. Register `meter()` last,
+ * so that it sees your handler's own response and errors first.
+ *
+ * @example
+ * export const handler = middy<HttpEvent, HttpResult>()
+ *   .use(meter({ price: (event) => ({ operation: 'thumbnail', credits: sizeOf(event) > 1_000_000 ? 5 : 1 }) }))
+ *   .handler(async (event) => ({ statusCode: 200, headers: {}, body: await render(event) }));
+ */
+export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<TEvent>): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
+  const options = { ...defaults, ...opts };
+  const fixedPrice = typeof options.price === 'string' ? fixed(options.pricing, options.price) : undefined;
+  /** The charge of each request in flight, from `before` to `after` or `onError`. */
+  const charges = new WeakMap<object, TxnItem>();
+
+  const meterMiddlewareBefore: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
+    const { event } = request;
+    const owner = await identifyClient(event);
+    const key = options.requireIdempotencyKey ? idempotencyKey(event, true) : idempotencyKey(event, false);
+    const price = fixedPrice ?? checked(await (options.price as (event: TEvent) => MeterPrice | Promise<MeterPrice>)(event));
+    const now = options.clock.now();
+    const start = await startCharge({
+      accountId: owner.accountId,
+      keyId: owner.keyId,
+      kind: 'debit',
+      txnId: key ? derivedId(options.idPrefix, owner.accountId, key) : randomId(options.idPrefix),
+      operation: price.operation,
+      credits: price.credits,
+      requestHash: requestHash(event),
+      now,
+    });
+    if (start.kind === 'replay') return replayed(start.response);
+    if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
+    charges.set(request, start.txn);
+    return undefined;
+  };
+
+  const meterMiddlewareAfter: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
+    const txn = charges.get(request);
+    if (!txn) return;
+    charges.delete(request);
+    const response = request.response;
+    if (typeof response?.statusCode !== 'number') {
+      request.response = await settleFailure(txn, { error: new Error('The metered handler returned no response with a statusCode.') }, options.clock);
+      return;
+    }
+    request.response =
+      response.statusCode >= 500 ? await settleFailure(txn, { response }, options.clock) : await settleSuccess(txn, () => response, options.clock);
+  };
+
+  const meterMiddlewareOnError: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
+    const txn = charges.get(request);
+    charges.delete(request);
+    if (txn) {
+      request.response = await settleFailure(txn, { error: request.error }, options.clock);
+      return;
+    }
+    // Refused before anything was charged (key, Idempotency-Key, price): answer the problem here,
+    // so the handler needs no error middleware of its own. Other errors pass on untouched.
+    if (request.error instanceof TollgateError) {
+      request.response = problemResponse(request.error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
+    }
+  };
+
+  return { before: meterMiddlewareBefore, after: meterMiddlewareAfter, onError: meterMiddlewareOnError };
+}
+
+function fixed(pricing: PricingCatalog, operation: string): MeterPrice {
+  const credits = priceOf(pricing, operation);
+  if (credits === undefined) throw new Error(`meter(): "${operation}" is not an operation of the pricing catalogue.`);
+  return { operation, credits };
+}
+
+function checked(price: MeterPrice): MeterPrice {
+  if (!fields.operation.safeParse(price.operation).success)
+    throw new Error(`meter(): "${price.operation}" is not a valid operation name (lower case, e.g. "search").`);
+  if (!Number.isSafeInteger(price.credits) || price.credits < 1)
+    throw new Error(`meter(): the price of "${price.operation}" must be a whole number of credits ≥ 1.`);
+  return price;
+}
+
+/** What makes two requests "the same" for an Idempotency-Key: method, path, query and body. */
+function requestHash(event: HttpEvent): string {
+  const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('base64') : event.body;
+  return sha256([event.requestContext.http.method, event.rawPath, event.rawQueryString, header(event, 'content-type') ?? '', body].join('\n'));
+}
