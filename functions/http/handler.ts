@@ -66,7 +66,11 @@ function asTollgateError(error: Error | null | undefined): TollgateError | undef
   if (error instanceof TollgateError) return error;
   const code = (error as { code?: string } | undefined)?.code ?? error?.name;
   if (code && UNAVAILABLE_ERRORS.has(code)) {
-    return new ServiceUnavailableError('A storage dependency is unavailable right now. Nothing was charged; retry shortly.', { cause: error });
+    // Honest about what is known: a write may have been applied before its answer was lost.
+    return new ServiceUnavailableError(
+      'Our database is unavailable right now, so this request could not be confirmed. Retry it with the same Idempotency-Key: it will not be charged twice. A charge that was taken without its work being delivered is refunded automatically.',
+      { cause: error },
+    );
   }
   return undefined;
 }

@@ -4,7 +4,7 @@ import { config } from '../shared/config.ts';
 import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError } from '../shared/errors.ts';
 import { type BalanceChangeOutcome, changeBalance } from './balance-store.ts';
 import { changeFor, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
-import { findTxn, putUnchargedTxn } from './txn-store.ts';
+import { claimAbandoned, findTxn, putUnchargedTxn } from './txn-store.ts';
 
 /** Txn records outlive the idempotency window and the resume window by this much. */
 const RECORD_RETENTION_DAYS = 30;
@@ -54,7 +54,7 @@ export async function startCharge(request: ChargeRequest): Promise<ChargeStart> 
     case 'applied':
       return { kind: 'charged', txn };
     case 'txn-conflict':
-      return replayOf(request.requestHash, outcome.existing);
+      return (await takeOver(request, outcome.existing)) ?? replayOf(request.requestHash, outcome.existing);
     case 'insufficient':
       return refuse(request, txn, outcome.account);
     default:
@@ -72,6 +72,18 @@ async function refuse(request: ChargeRequest, txn: TxnItem, account: AccountItem
   return { kind: 'insufficient', account, txn: refused };
 }
 
+/**
+ * The retry of a request whose first attempt was charged and then abandoned (its invocation
+ * died, or DynamoDB failed before the answer was stored) carries on with that charge: the
+ * work runs now and nothing is charged twice. A claim on the txn makes one retry do it.
+ */
+async function takeOver(request: ChargeRequest, existing: TxnItem | undefined): Promise<ChargeStart | undefined> {
+  if (existing?.status !== 'running' || existing.requestHash !== request.requestHash) return undefined;
+  if (Date.parse(existing.updatedAt) > request.now.getTime() - config().METERED_WORK_TIMEOUT_SECONDS * 1000) return undefined;
+  const claimed = await claimAbandoned(existing, request.now);
+  return claimed ? { kind: 'charged', txn: claimed } : undefined;
+}
+
 /** A txn with this id exists: the same request retried, or the key reused for another request. */
 export function replayOf(requestHash: string, existing: TxnItem | undefined): { kind: 'replay'; response: StoredResponse } {
   if (!existing) throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
@@ -87,14 +99,19 @@ function refusalError(outcome: BalanceChangeOutcome, request: Pick<ChargeRequest
   return new Error(`Unexpected balance change outcome: ${outcome.kind}`);
 }
 
-/** Gives the credits of a failed charge back, at most once (the txn moves running → failed). */
-export async function refundCharge(txn: TxnItem, now: Date): Promise<void> {
+/**
+ * Gives the credits of a failed charge back, at most once (the txn moves running → failed).
+ * False when the txn had already been settled by someone else (a retry that took it over).
+ */
+export async function refundCharge(txn: TxnItem, now: Date): Promise<boolean> {
   const outcome = await changeBalance({
     accountId: txn.accountId,
     change: refundFor(txn, now),
     txn: { transition: { accountId: txn.accountId, txnId: txn.id, from: 'running', set: { status: 'failed', updatedAt: now.toISOString() } } },
   });
-  if (outcome.kind !== 'applied' && outcome.kind !== 'txn-conflict') throw new Error(`Refund of ${txn.id} not applied: ${outcome.kind}`);
+  if (outcome.kind === 'applied') return true;
+  if (outcome.kind === 'txn-conflict') return false;
+  throw new Error(`Refund of ${txn.id} not applied: ${outcome.kind}`);
 }
 
 export type ResumeStart = { kind: 'charged'; txn: TxnItem } | { kind: 'insufficient'; account: AccountItem; txn: TxnItem };

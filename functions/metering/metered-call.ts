@@ -6,7 +6,7 @@ import type { Clock } from '../shared/clock.ts';
 import { logger } from '../shared/logger.ts';
 import { refundCharge } from './charges.ts';
 import type { StoredResponse, TxnItem } from './txn.ts';
-import { completeTxn, saveResponse } from './txn-store.ts';
+import { completeTxn, findTxn, saveResponse } from './txn-store.ts';
 
 /** A stored answer given again, marked as a replay (draft-ietf-httpapi-idempotency-key-header). */
 export function replayed(response: StoredResponse): HttpResult {
@@ -32,7 +32,7 @@ export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: C
     txnId: txn.id,
     operation: txn.operation,
   });
-  await refundCharge(txn, clock.now());
+  if (!(await refundCharge(txn, clock.now()))) return settledElsewhere(txn);
   const response =
     'response' in failure
       ? { ...failure.response, headers: { ...failure.response.headers, 'Credits-Charged': '0', 'Credits-Refunded': String(txn.credits) } }
@@ -60,8 +60,15 @@ export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => 
   const balance = balanceOf({ balance: account?.balance ?? 0 }, now);
   const base = answer(balance);
   const response = { ...base, headers: { ...base.headers, 'Credits-Charged': String(txn.credits), 'Credits-Remaining': String(balance.available) } };
-  await completeTxn(txn, { result, response: stored(response), at: now });
+  if (!(await completeTxn(txn, { result, response: stored(response), at: now }))) return settledElsewhere(txn);
   return response;
+}
+
+/** Another invocation (a retry that took an abandoned txn over) settled it first: its answer stands. */
+async function settledElsewhere(txn: TxnItem): Promise<HttpResult> {
+  const settled = await findTxn(txn.accountId, txn.id);
+  if (!settled?.response) throw new Error(`Txn ${txn.id} was settled elsewhere without an answer`);
+  return replayed(settled.response);
 }
 
 /**

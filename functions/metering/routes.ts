@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireAdmin } from '../accounts/auth.ts';
 import { ACCOUNT_ID, balanceOf } from '../accounts/model.ts';
-import { findAccount, getAccount } from '../accounts/store.ts';
+import { getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json } from '../http/response.ts';
@@ -15,9 +15,9 @@ import { changeBalance, MAX_BALANCE } from './balance-store.ts';
 import { replayOf, startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
 import { ledgerPage } from './ledger-store.ts';
-import { replayed, stored } from './metered-call.ts';
+import { replayed, settleSuccess, stored } from './metered-call.ts';
 import { changeFor, type TxnItem } from './txn.ts';
-import { completeTxn, saveResponse } from './txn-store.ts';
+import { saveResponse } from './txn-store.ts';
 
 export interface MeteringDeps {
   clock: Clock;
@@ -88,15 +88,7 @@ async function debit(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   });
   if (start.kind === 'replay') return replayed(start.response);
   if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-  const account = await findAccount(accountId);
-  const balance = balanceOf({ balance: account?.balance ?? 0 }, deps.clock.now());
-  const response = json(
-    201,
-    { id: start.txn.id, credits: value.credits, operation: value.operation, balance },
-    { 'Credits-Charged': String(value.credits), 'Credits-Remaining': String(balance.available) },
-  );
-  await completeTxn(start.txn, { response: stored(response), at: deps.clock.now() });
-  return response;
+  return settleSuccess(start.txn, (balance) => json(201, { id: start.txn.id, credits: value.credits, operation: value.operation, balance }), deps.clock);
 }
 
 async function ledger(event: HttpEvent): Promise<HttpResult> {

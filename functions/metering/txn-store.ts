@@ -26,24 +26,30 @@ export async function putUnchargedTxn(txn: TxnItem): Promise<TxnItem | undefined
   }
 }
 
-/** Marks a running txn completed and keeps the response for idempotent replays. */
-export async function completeTxn(txn: TxnItem, fields: { result?: unknown; response: StoredResponse; at: Date }): Promise<void> {
-  await documentClient().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.txn(txn.accountId, txn.id),
-      UpdateExpression: 'SET #status = :completed, #result = :result, #response = :response, updatedAt = :at',
-      ConditionExpression: '#status = :running',
-      ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#response': 'response' },
-      ExpressionAttributeValues: {
-        ':completed': 'completed',
-        ':running': 'running',
-        ':result': fields.result ?? null,
-        ':response': fields.response,
-        ':at': fields.at.toISOString(),
-      },
-    }),
-  );
+/** Marks a running txn completed and keeps the response for replays; false when it was settled already. */
+export async function completeTxn(txn: TxnItem, fields: { result?: unknown; response: StoredResponse; at: Date }): Promise<boolean> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.txn(txn.accountId, txn.id),
+        UpdateExpression: 'SET #status = :completed, #result = :result, #response = :response, updatedAt = :at',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#response': 'response' },
+        ExpressionAttributeValues: {
+          ':completed': 'completed',
+          ':running': 'running',
+          ':result': fields.result ?? null,
+          ':response': fields.response,
+          ':at': fields.at.toISOString(),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Keeps the answer given for a txn (a 402, a failure) so a retry with the same key gets it again. */
@@ -58,4 +64,24 @@ export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id'>, respo
       ExpressionAttributeValues: { ':response': response },
     }),
   );
+}
+
+/** Claims a running txn whose work was abandoned; undefined when another retry claimed it first. */
+export async function claimAbandoned(txn: TxnItem, now: Date): Promise<TxnItem | undefined> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.txn(txn.accountId, txn.id),
+        UpdateExpression: 'SET updatedAt = :now',
+        ConditionExpression: '#status = :running AND updatedAt = :seen',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt, ':now': now.toISOString() },
+      }),
+    );
+    return { ...txn, updatedAt: now.toISOString() };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
 }

@@ -45,6 +45,11 @@ const configSchema = z.object({
   ALERT_FROM_ADDRESS: z.email().default('alerts@tollgate.local'),
   /** SES configuration set for alert emails (event publishing, suppression). @default none */
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  /**
+   * Longest a metered request's work may take. A charged txn still running after this was
+   * abandoned: a retry with the same Idempotency-Key carries on with its charge. @default 30
+   */
+  METERED_WORK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
   /** Fewest depletion episodes of a plan before its recovery rate is shown. @default 30 */
   SOCIAL_PROOF_MIN_SAMPLE: z.coerce.number().int().min(1).default(30),
   /** The reminder function EventBridge Scheduler invokes. Unset locally: the local scheduler fires reminders. */

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpHandler } from '../../functions/http/handler.ts';
+import { refundAbandoned } from '../../functions/metering/sweeper.ts';
+import { pricing } from '../../functions/pricing/catalog.ts';
+import { queryRoutes } from '../../functions/queries/routes.ts';
+import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
+import { systemClock } from '../../functions/shared/clock.ts';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
+import { call, newCustomer } from '../support/http.ts';
+
+// The first run of a report never finishes, like an invocation that died after the charge.
+let hangNext = false;
+const parked: (() => void)[] = [];
+const service: MeteredService = {
+  ...catalogService,
+  run: async (operation, input) => {
+    if (hangNext) {
+      hangNext = false;
+      await new Promise<void>((resolve) => parked.push(resolve));
+    }
+    return catalogService.run(operation, input);
+  },
+};
+
+let app: TestApp;
+beforeAll(async () => {
+  process.env.METERED_WORK_TIMEOUT_SECONDS = '1';
+  app = await startTestApp({ lambdas: () => ({ queries: httpHandler(queryRoutes({ service, pricing, clock: systemClock })) }) });
+});
+afterAll(async () => {
+  for (const release of parked) release();
+  delete process.env.METERED_WORK_TIMEOUT_SECONDS;
+  await app.stop();
+});
+
+/** Sends a query whose work hangs, and gives up waiting for it, as a client whose connection dropped. */
+async function abandonedQuery(apiKey: string, idempotencyKey?: string) {
+  hangNext = true;
+  const abort = new AbortController();
+  const sent = fetch(`${app.url}/v1/queries`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}) },
+    body: JSON.stringify({ operation: 'report' }),
+    signal: abort.signal,
+  }).catch(() => undefined);
+  await expect.poll(() => parked.length).toBeGreaterThan(0);
+  abort.abort();
+  await sent;
+}
+
+const balance = async (apiKey: string) => (await call(app.url, 'GET', '/v1/balance', { token: apiKey })).body.available as number;
+async function ledger(accountId: string) {
+  await app.settle();
+  return (await call(app.url, 'GET', `/v1/accounts/${accountId}/ledger`, { token: ADMIN_KEY })).body.entries as { type: string; queryId?: string }[];
+}
+
+describe('a charge whose work was abandoned', () => {
+  it('is carried on by the retry with the same Idempotency-Key: the work runs, nothing is charged twice', async () => {
+    const c = await newCustomer(app.url, 30);
+    await abandonedQuery(c.apiKey, 'job-7');
+    expect(await balance(c.apiKey)).toBe(20);
+    const early = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' }, idempotencyKey: 'job-7' });
+    expect(early.status).toBe(409);
+    expect(early.headers.get('retry-after')).toBe('1');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const retry = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' }, idempotencyKey: 'job-7' });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ status: 'completed', charged: 10, balance: { available: 20 } });
+    // The abandoned invocation wakes up after all: its late answer changes nothing.
+    parked.shift()?.();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await balance(c.apiKey)).toBe(20);
+    const entries = await ledger(c.accountId);
+    expect(entries.map((e) => e.type)).toEqual(['debit', 'top_up']);
+    const replay = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' }, idempotencyKey: 'job-7' });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('is refunded by the sweeper when no retry takes it over', async () => {
+    const c = await newCustomer(app.url, 30);
+    await abandonedQuery(c.apiKey);
+    expect(await balance(c.apiKey)).toBe(20);
+    expect(await refundAbandoned(systemClock)).toBe(0);
+    const later = { now: () => new Date(Date.now() + 16 * 60_000) };
+    expect(await refundAbandoned(later)).toBeGreaterThanOrEqual(1);
+    expect(await balance(c.apiKey)).toBe(30);
+    const entries = await ledger(c.accountId);
+    expect(entries.map((e) => e.type)).toEqual(['refund', 'debit', 'top_up']);
+    const shown = await call(app.url, 'GET', `/v1/queries/${entries[0]?.queryId}`, { token: c.apiKey });
+    expect(shown.body).toMatchObject({ status: 'failed', charged: 0 });
+    expect(await refundAbandoned(later)).toBe(0);
+  });
+});
