@@ -9,11 +9,11 @@ import type { Clock } from '../shared/clock.ts';
 import { logger } from '../shared/logger.ts';
 import { summarizeUsage } from '../usage/aggregate.ts';
 import { crossedThreshold, isNews } from './crossings.ts';
-import { type AlertEmailInput, renderAlertEmail } from './email.ts';
+import { type AlertEmailInput, type RenderedEmail, renderAlertEmail } from './email.ts';
 import { episodeState, recordDepletionSent, recordThresholdSent } from './episode-store.ts';
 import { emailLinks } from './links.ts';
 import { RUNWAY_WINDOW_DAYS, runwayDays } from './runway.ts';
-import type { EmailSender } from './ses-sender.ts';
+import { type EmailSender, isPermanentSendFailure } from './ses-sender.ts';
 import { effectiveAlerts } from './settings.ts';
 
 export interface AlertDeps {
@@ -37,7 +37,7 @@ export async function alertOnBalanceChange(oldImage: AccountItem | undefined, ne
   const episode = newImage.baselineSeq ?? 0;
   if (!isNews(percent, await episodeState(newImage.id, episode))) return;
   const email = renderAlertEmail(await emailInput(newImage, deps, { kind: 'threshold', percent }));
-  await deps.sender.send(settings.email, email, { kind: 'threshold', threshold: String(percent) });
+  await deliver(deps, settings.email, email, { kind: 'threshold', threshold: String(percent) });
   await recordThresholdSent(newImage.id, episode, percent, deps.clock.now());
   logger.info('threshold alert sent', { accountId: newImage.id, threshold: percent });
 }
@@ -49,7 +49,7 @@ export async function alertOnRefusal(txn: TxnItem, account: AccountItem, deps: A
   if (!settings.enabled || (await episodeState(account.id, episode))?.depletionSentAt) return;
   const refused = { operation: txn.operation ?? 'request', required: txn.credits, expiresAt: txn.status === 'parked' ? txn.resumableUntil : undefined };
   const input = await emailInput(account, deps, { kind: 'depletion', refused, queryId: refused.expiresAt ? txn.id : undefined });
-  await deps.sender.send(settings.email, renderAlertEmail(input), { kind: 'depletion' });
+  await deliver(deps, settings.email, renderAlertEmail(input), { kind: 'depletion' });
   await recordDepletionSent(account.id, episode, deps.clock.now());
   logger.info('depletion alert sent', { accountId: account.id });
 }
@@ -57,7 +57,21 @@ export async function alertOnRefusal(txn: TxnItem, account: AccountItem, deps: A
 /** A "remind me later" the customer asked for: the then-current balance and the ways forward. */
 export async function sendReminderEmail(account: AccountItem, deps: AlertDeps): Promise<void> {
   const input = await emailInput(account, deps, { kind: 'reminder' });
-  await deps.sender.send(effectiveAlerts(account).email, renderAlertEmail(input), { kind: 'reminder' });
+  await deliver(deps, effectiveAlerts(account).email, renderAlertEmail(input), { kind: 'reminder' });
+}
+
+/**
+ * Sends an email. A transient failure (throttling, SES or the network down) throws, so the
+ * record is retried; a permanent refusal (rejected message, unverified sender, paused account)
+ * would fail the same way forever and hold up the stream, so it is logged and counted as done.
+ */
+async function deliver(deps: AlertDeps, to: string, email: RenderedEmail, tags: Record<string, string>): Promise<void> {
+  try {
+    await deps.sender.send(to, email, tags);
+  } catch (error) {
+    if (!isPermanentSendFailure(error)) throw error;
+    logger.warn('alert email refused permanently by SES; not retrying', { error, ...tags });
+  }
 }
 
 type Kind =

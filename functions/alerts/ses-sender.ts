@@ -42,3 +42,17 @@ export function sesSender(endpointOverride?: string): EmailSender {
     },
   };
 }
+
+/** SES refusals that retrying cannot fix. */
+const PERMANENT = new Set([
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'AccountSuspendedException',
+  'SendingPausedException',
+  'BadRequestException',
+  'NotFoundException',
+]);
+
+export function isPermanentSendFailure(error: unknown): boolean {
+  return error instanceof Error && PERMANENT.has(error.name);
+}
