@@ -10,6 +10,7 @@ import { pricing } from '../functions/pricing/catalog.ts';
 import { priceList } from '../functions/pricing/prices.ts';
 import { resumedPage, resumePage } from '../functions/queries/resume-pages.ts';
 import { insufficientCreditsProblem } from '../functions/recovery/insufficient-credits.ts';
+import type { SocialProof } from '../functions/recovery/social-proof.ts';
 import { durationMs } from '../functions/reminders/duration.ts';
 import { MAX_DELAY_MS, MIN_DELAY_MS, reminderView } from '../functions/reminders/model.ts';
 import { remindConfirmationPage, remindPage } from '../functions/reminders/pages.ts';
@@ -361,7 +362,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     new Date('2025-05-02T12:00:00.000Z'),
     now,
   );
-  const recovery = (query?: { id: string; resumableUntil: string }, usagePageUrl?: string) =>
+  const recovery = (query?: { id: string; resumableUntil: string }, usagePageUrl?: string, socialProof?: SocialProof) =>
     problemBody(
       insufficientCreditsProblem({
         balance: balanceOf({ balance: 3 }, now),
@@ -372,6 +373,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
         pricing,
         baseUrl: 'https://api.example.com',
         usagePageUrl,
+        socialProof,
       }),
       'urn:tollgate:request:r1',
     );
@@ -401,6 +403,11 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
   it.each([
     ['InsufficientCredits (parked query)', 'InsufficientCredits', recovery({ id: 'q_AAAAAAAAAAAAAAAA', resumableUntil: '2025-06-03T12:00:00.000Z' })],
     ['InsufficientCredits (admin debit)', 'InsufficientCredits', recovery()],
+    [
+      'InsufficientCredits (with social proof)',
+      'InsufficientCredits',
+      recovery(undefined, undefined, { plan: 'free', percent: 73, sample: 41, recoveryHours: 48, windowDays: 30 }),
+    ],
     [
       'InsufficientCredits (with the usage page link)',
       'InsufficientCredits',
