@@ -3,8 +3,9 @@ import { requireAdmin, requireClientAccount } from '../accounts/auth.ts';
 import { ACCOUNT_ID, type AccountItem } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { parseBody, parseQuery, pathParam } from '../http/request.ts';
-import { escapeHtml, html, json } from '../http/response.ts';
+import { BUTTON_STYLE, postBackForm, simplePage } from '../http/page.ts';
+import { formBody, parseBody, parseQuery, pathParam } from '../http/request.ts';
+import { html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import { linkSigningSecret } from '../shared/secrets.ts';
@@ -36,11 +37,11 @@ export function alertRoutes(deps: AlertRouteDeps): RouteMap {
     },
     'POST /v1/alerts/unsubscribe': async (event) => {
       const claims = verifyLink(parseQuery(event, tokenQuery).token, 'unsubscribe', deps.clock.now(), await linkSigningSecret());
-      const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
-      if (!ONE_CLICK.test(body.trim())) return html(400, page('That did not work', 'This address only accepts the one-click unsubscribe request.'));
+      if (!ONE_CLICK.test(formBody(event).toString()))
+        return html(400, simplePage('That did not work', 'This address only accepts the one-click unsubscribe request.'));
       const account = await getAccount(claims.accountId);
       await saveAlertSettings(account.id, { ...effectiveAlerts(account), enabled: false }, deps.clock.now());
-      return html(200, page("You're unsubscribed", "We won't send you balance alerts any more. Your account and your credits are unchanged."));
+      return html(200, simplePage("You're unsubscribed", "We won't send you balance alerts any more. Your account and your credits are unchanged."));
     },
   };
 }
@@ -53,15 +54,12 @@ async function update(event: HttpEvent, account: AccountItem, deps: AlertRouteDe
 }
 
 function unsubscribePage(event: HttpEvent): string {
-  const action = `${event.rawPath}?${event.rawQueryString}`;
-  return page(
+  return simplePage(
     'Stop balance alerts?',
     "You'll no longer get emails when your credits run low. Your account keeps working as before.",
-    `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="background:#1d4ed8;color:#fff;border:0;padding:10px 16px;border-radius:6px;font-size:16px">Stop these emails</button></form>`,
+    postBackForm(
+      event,
+      `<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="${BUTTON_STYLE}">Stop these emails</button>`,
+    ),
   );
-}
-
-function page(title: string, text: string, extra = ''): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title></head>
-<body style="font-family:system-ui,sans-serif;color:#111827;max-width:560px;margin:40px auto;padding:0 16px;line-height:1.5"><h1 style="font-size:22px">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>${extra}</body></html>`;
 }

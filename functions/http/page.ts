@@ -1,4 +1,5 @@
 import { escapeHtml } from './response.ts';
+import type { HttpEvent } from './types.ts';
 
 /** A small, accessible, phone-friendly page for the answers to links people click in emails. */
 export function simplePage(title: string, text: string, extraHtml = ''): string {
@@ -7,3 +8,8 @@ export function simplePage(title: string, text: string, extraHtml = ''): string 
 }
 
 export const BUTTON_STYLE = 'background:#1d4ed8;color:#fff;border:0;padding:10px 16px;border-radius:6px;font-size:16px;cursor:pointer';
+
+/** A form that posts back to the page's own URL, signed token included. */
+export function postBackForm(event: HttpEvent, innerHtml: string): string {
+  return `<form method="post" action="${escapeHtml(`${event.rawPath}?${event.rawQueryString}`)}">${innerHtml}</form>`;
+}

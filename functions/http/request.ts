@@ -121,3 +121,9 @@ export function baseUrl(event: HttpEvent, configured?: string): string {
   const proto = header(event, 'x-forwarded-proto') === 'http' ? 'http' : 'https';
   return `${proto}://${event.requestContext.domainName}`;
 }
+
+/** The fields of an HTML form post (`application/x-www-form-urlencoded`), from pages people click through. */
+export function formBody(event: HttpEvent): URLSearchParams {
+  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  return new URLSearchParams(body);
+}

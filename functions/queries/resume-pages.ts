@@ -1,5 +1,5 @@
 import type { AccountItem } from '../accounts/model.ts';
-import { BUTTON_STYLE, simplePage } from '../http/page.ts';
+import { BUTTON_STYLE, postBackForm, simplePage } from '../http/page.ts';
 import { escapeHtml, html } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import type { TxnItem } from '../metering/txn.ts';
@@ -26,13 +26,12 @@ export function resumePage(event: HttpEvent, txn: TxnItem, account: AccountItem,
       ),
     );
   }
-  const action = escapeHtml(`${event.rawPath}?${event.rawQueryString}`);
   return html(
     200,
     simplePage(
       `Your ${what} is ready to run`,
       `It costs ${credits(txn.credits)}; your balance is ${credits(account.balance)}. It will run once, however many times you click.`,
-      `<form method="post" action="${action}"><button type="submit" style="${BUTTON_STYLE}">Run it now</button></form>`,
+      postBackForm(event, `<button type="submit" style="${BUTTON_STYLE}">Run it now</button>`),
     ),
   );
 }

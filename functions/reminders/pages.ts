@@ -1,4 +1,4 @@
-import { BUTTON_STYLE, simplePage } from '../http/page.ts';
+import { BUTTON_STYLE, postBackForm, simplePage } from '../http/page.ts';
 import { escapeHtml, html } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { ReminderItem } from './model.ts';
@@ -7,7 +7,6 @@ const LABELS: Record<string, string> = { PT4H: 'In 4 hours', P1D: 'Tomorrow', P3
 
 /** The page a "Remind me later" link opens: pick when, one click. */
 export function remindPage(event: HttpEvent, choices: string[]) {
-  const action = escapeHtml(`${event.rawPath}?${event.rawQueryString}`);
   const options = choices
     .map(
       (after, i) =>
@@ -19,7 +18,10 @@ export function remindPage(event: HttpEvent, choices: string[]) {
     simplePage(
       'When should we remind you?',
       "We'll email you your balance and your options then. If you top up before, we won't bother you.",
-      `<form method="post" action="${action}"><fieldset style="border:0;padding:0;margin:0 0 16px"><legend>Remind me</legend>${options}</fieldset><button type="submit" style="${BUTTON_STYLE}">Set reminder</button></form>`,
+      postBackForm(
+        event,
+        `<fieldset style="border:0;padding:0;margin:0 0 16px"><legend>Remind me</legend>${options}</fieldset><button type="submit" style="${BUTTON_STYLE}">Set reminder</button>`,
+      ),
     ),
   );
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireClientAccount } from '../accounts/auth.ts';
 import { getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { parseBody, parseQuery, pathParam } from '../http/request.ts';
+import { formBody, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json, noContent } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -51,7 +51,7 @@ export function reminderRoutes(deps: ReminderDeps): RouteMap {
     },
     'POST /remind': async (event) => {
       const { accountId } = await linkClaims(event, deps);
-      const after = formField(event, 'after') ?? '';
+      const after = formBody(event).get('after') ?? '';
       const reminder = await createReminder(await getAccount(accountId), reminderDelay(after), deps.clock.now(), deps.scheduler);
       return remindConfirmationPage(reminder);
     },
@@ -60,10 +60,4 @@ export function reminderRoutes(deps: ReminderDeps): RouteMap {
 
 async function linkClaims(event: HttpEvent, deps: ReminderDeps) {
   return verifyLink(parseQuery(event, tokenQuery).token, 'remind', deps.clock.now(), await linkSigningSecret());
-}
-
-/** A field of an HTML form post (`application/x-www-form-urlencoded`). */
-function formField(event: HttpEvent, name: string): string | undefined {
-  const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
-  return new URLSearchParams(body).get(name) ?? undefined;
 }
