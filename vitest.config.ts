@@ -6,7 +6,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     // Files share one DynamoDB Local (Java) on a 2-core machine: one file at a time keeps timings sane.
     fileParallelism: false,
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ServiceUnavailableError, TollgateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
+import { publishMetrics } from '../shared/metrics.ts';
 import { problemResponse } from './response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
 
@@ -15,6 +16,7 @@ export type RouteMap = Record<string, RouteHandler>;
  */
 export function httpHandler(routes: RouteMap) {
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(publishMetrics())
     .use(problemErrors())
     .handler(async (event) => {
       const route = routes[event.routeKey];

@@ -2,6 +2,7 @@ import type { AccountItem } from '../accounts/model.ts';
 import { addHours, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError } from '../shared/errors.ts';
+import { countMetric } from '../shared/metrics.ts';
 import { type BalanceChangeOutcome, changeBalance } from './balance-store.ts';
 import { changeFor, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
 import { claimAbandoned, findTxn, putUnchargedTxn } from './txn-store.ts';
@@ -52,6 +53,7 @@ export async function startCharge(request: ChargeRequest): Promise<ChargeStart> 
   const outcome = await changeBalance({ accountId: request.accountId, activeKeyId: request.keyId, change: changeFor(txn, request.now), txn: { put: txn } });
   switch (outcome.kind) {
     case 'applied':
+      countMetric('debits');
       return { kind: 'charged', txn };
     case 'txn-conflict':
       return (await takeOver(request, outcome.existing)) ?? replayOf(request.requestHash, outcome.existing);
@@ -69,6 +71,7 @@ async function refuse(request: ChargeRequest, txn: TxnItem, account: AccountItem
       : { ...txn, status: 'refused' };
   const existing = await putUnchargedTxn(refused);
   if (existing) return replayOf(request.requestHash, existing);
+  countMetric('insufficientCredits');
   return { kind: 'insufficient', account, txn: refused };
 }
 
@@ -109,7 +112,10 @@ export async function refundCharge(txn: TxnItem, now: Date): Promise<boolean> {
     change: refundFor(txn, now),
     txn: { transition: { accountId: txn.accountId, txnId: txn.id, from: 'running', set: { status: 'failed', updatedAt: now.toISOString() } } },
   });
-  if (outcome.kind === 'applied') return true;
+  if (outcome.kind === 'applied') {
+    countMetric('refunds');
+    return true;
+  }
   if (outcome.kind === 'txn-conflict') return false;
   throw new Error(`Refund of ${txn.id} not applied: ${outcome.kind}`);
 }
@@ -133,8 +139,10 @@ export async function resumeCharge(accountId: string, keyId: string | undefined,
   });
   switch (outcome.kind) {
     case 'applied':
+      countMetric('debits');
       return { kind: 'charged', txn: running };
     case 'insufficient':
+      countMetric('insufficientCredits');
       return { kind: 'insufficient', account: outcome.account, txn: parked };
     case 'txn-conflict':
       if (outcome.existing) assertResumable(outcome.existing, now);

@@ -11,6 +11,7 @@ import { addHours, type Clock, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId } from '../shared/ids.ts';
+import { countMetric } from '../shared/metrics.ts';
 import { changeBalance, MAX_BALANCE } from './balance-store.ts';
 import { replayOf, startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
@@ -65,6 +66,7 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   if (outcome.kind === 'account-missing') throw new NotFoundError(`There is no account "${accountId}".`);
   if (outcome.kind !== 'applied')
     throw new ValidationError(`body.credits: this top-up would take the balance above ${MAX_BALANCE.toLocaleString('en-US')} credits.`);
+  countMetric('topUps');
   const account = await getAccount(accountId);
   const response = json(201, { id: txn.id, credits: txn.credits, reference: txn.reference, balance: balanceOf(account, deps.clock.now()) });
   await saveResponse(txn, stored(response));

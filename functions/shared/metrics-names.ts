@@ -1,0 +1,12 @@
+/**
+ * Business metrics, as Powertools EMF (namespace `Tollgate`, dimension `service`). The CDK
+ * dashboard graphs exactly these names.
+ */
+export const BUSINESS_METRICS = {
+  debits: 'Debits',
+  insufficientCredits: 'InsufficientCredits',
+  refunds: 'Refunds',
+  topUps: 'TopUps',
+} as const;
+
+export type BusinessMetric = keyof typeof BUSINESS_METRICS;
