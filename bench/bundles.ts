@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(import.meta.dirname, '..');
+
+export interface BundleResult {
+  name: string;
+  entry: string;
+  bytes: number;
+  /** Median time to import the bundle in a fresh process (what Lambda's Init phase adds to the runtime's own start). */
+  coldInitMs: number;
+  /** Median wall time of the whole fresh process: Node start + import + exit. */
+  processMs: number;
+  /** Every import sample, for the record. */
+  samples: number[];
+  /** Why the bundle could not be imported, if it could not. */
+  error?: string;
+}
+
+/** Tollgate's Lambdas (every functions/<name>/handler.ts), the baseline's, and an empty handler. */
+export function lambdaEntries(): { name: string; entry: string }[] {
+  const functions = readdirSync(join(root, 'functions'))
+    .filter((dir) => statSync(join(root, 'functions', dir)).isDirectory())
+    .filter((dir) => {
+      try {
+        return statSync(join(root, 'functions', dir, 'handler.ts')).isFile();
+      } catch {
+        return false;
+      }
+    })
+    // functions/http/handler.ts is the shared middy wrapper, not a Lambda of its own.
+    .filter((dir) => dir !== 'http')
+    .map((dir) => ({ name: `tollgate/${dir}`, entry: join(root, 'functions', dir, 'handler.ts') }));
+  return [...functions, { name: 'baseline/queries', entry: join(root, 'bench', 'baseline', 'handler.ts') }];
+}
+
+/** Bundles as CDK's NodejsFunction would for this stack: ESM, minified, AWS SDK included (not external). */
+async function bundle(entry: string, outfile: string): Promise<number> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    logLevel: 'silent',
+    // CommonJS dependencies inside an ESM bundle need a require().
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return statSync(outfile).size;
+}
+
+/** Init time of a fresh Node process importing the module: the median of `runs` processes. */
+function coldInit(file: string, runs: number, env: NodeJS.ProcessEnv): { imports: number[]; processes: number[] } {
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
+  const imports: number[] = [];
+  const processes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    try {
+      imports.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })));
+    } catch (error) {
+      // A handler that throws at import (e.g. missing configuration) has no cold start to report.
+      const message =
+        String((error as { stderr?: string }).stderr ?? error)
+          .split('\n')
+          .findLast((line) => /Error/.test(line)) ?? 'import failed';
+      throw new Error(message.slice(0, 300));
+    }
+    processes.push(performance.now() - started);
+  }
+  return { imports, processes };
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Promise<{ empty: BundleResult; lambdas: BundleResult[] }> {
+  const dir = join(tmpdir(), `tollgate-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const emptyEntry = join(dir, 'empty-handler.mjs');
+  writeFileSync(emptyEntry, 'export const handler = async () => ({ statusCode: 200, body: "" });\n');
+  const measure = async (name: string, entry: string): Promise<BundleResult> => {
+    const outfile = join(dir, `${name.replace(/\W/g, '-')}.mjs`);
+    const bytes = await bundle(entry, outfile);
+    let imports: number[] = [];
+    let processes: number[] = [];
+    let error: string | undefined;
+    try {
+      coldInit(outfile, 1, env); // warm the OS file cache; not counted
+      ({ imports, processes } = coldInit(outfile, runs, env));
+    } catch (failure) {
+      error = (failure as Error).message;
+    }
+    return {
+      name,
+      entry: entry.startsWith(root) ? entry.slice(root.length + 1) : 'empty',
+      bytes,
+      coldInitMs: error ? Number.NaN : median(imports),
+      processMs: error ? Number.NaN : median(processes),
+      samples: imports,
+      error,
+    };
+  };
+  const empty = await measure('empty', emptyEntry);
+  const lambdas: BundleResult[] = [];
+  for (const { name, entry } of lambdaEntries()) lambdas.push(await measure(name, entry));
+  return { empty, lambdas };
+}

@@ -1,0 +1,134 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { itemSize, readUnits, writeUnits } from './item-size.ts';
+
+/**
+ * Instrumentation of the SDK clients, added from outside (no file under functions/ changes):
+ * a middleware on each client's stack counts HTTP round trips to DynamoDB — inside the SDK's
+ * retry loop, so every attempt counts — and, when `billing` is on, computes the request units
+ * AWS would bill from item sizes read before and after the call through a separate client.
+ */
+
+export type Source = 'request' | 'stream';
+export const source = new AsyncLocalStorage<Source>();
+
+export interface CallRecord {
+  design: string;
+  source: Source;
+  operation: string;
+  attempts: number;
+  ok: boolean;
+  wru: number;
+  rru: number;
+  /** What DynamoDB Local said it consumed (ReturnConsumedCapacity TOTAL), for comparison. */
+  localReported?: number;
+}
+
+export interface Meter {
+  calls: CallRecord[];
+  /** When on, every call is sized (slow: two extra reads per item touched). */
+  billing: boolean;
+  sizer?: DynamoDBClient;
+}
+
+export const meter: Meter = { calls: [], billing: false };
+
+type Key = { table: string; key: Record<string, AttributeValue>; write: boolean; putItem?: Record<string, AttributeValue> };
+
+function touched(operation: string, input: any): Key[] {
+  const keyOf = (item: Record<string, AttributeValue>) => ({ pk: item.pk, sk: item.sk }) as Record<string, AttributeValue>;
+  switch (operation) {
+    case 'GetItem':
+      return [{ table: input.TableName, key: input.Key, write: false }];
+    case 'PutItem':
+      return [{ table: input.TableName, key: keyOf(input.Item), write: true, putItem: input.Item }];
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return [{ table: input.TableName, key: input.Key, write: true }];
+    case 'TransactWriteItems':
+      return (input.TransactItems ?? []).map((entry: any) => {
+        if (entry.Put) return { table: entry.Put.TableName, key: keyOf(entry.Put.Item), write: true, putItem: entry.Put.Item };
+        const part = entry.Update ?? entry.Delete ?? entry.ConditionCheck;
+        return { table: part.TableName, key: part.Key, write: true };
+      });
+    default:
+      return [];
+  }
+}
+
+async function sizeNow(key: Key): Promise<number> {
+  const { Item } = await meter.sizer!.send(new GetItemCommand({ TableName: key.table, Key: key.key, ConsistentRead: true }));
+  return itemSize(Item);
+}
+
+/** Adds the counting middleware to a client's stack (shared by its document client). */
+export function instrument(client: { middlewareStack: any }, design: string): void {
+  // Outermost: one record per command; asks DynamoDB Local for its own figure when billing.
+  client.middlewareStack.add(
+    (next: any, context: any) => async (args: any) => {
+      const record: CallRecord = { design, source: source.getStore() ?? 'request', operation: '?', attempts: 0, ok: false, wru: 0, rru: 0 };
+      context.benchRecord = record;
+      try {
+        const output = await next(args);
+        record.ok = true;
+        const consumed = output?.output?.ConsumedCapacity;
+        if (meter.billing) {
+          record.localReported = Array.isArray(consumed)
+            ? consumed.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0), 0)
+            : consumed?.CapacityUnits;
+        }
+        return output;
+      } finally {
+        meter.calls.push(record);
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'benchRecord' },
+  );
+  // Asks DynamoDB Local for its own figure, in the serialized body (the document client rebuilds its input).
+  client.middlewareStack.add(
+    (next: any) => async (args: any) => {
+      const request = args.request;
+      if (meter.billing && request?.body) {
+        const text = typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body);
+        const input = JSON.parse(text);
+        if (!input.ReturnConsumedCapacity) {
+          request.body = JSON.stringify({ ...input, ReturnConsumedCapacity: 'TOTAL' });
+          for (const name of Object.keys(request.headers)) if (name.toLowerCase() === 'content-length') delete request.headers[name];
+          request.headers['content-length'] = String(Buffer.byteLength(request.body));
+        }
+      }
+      return next(args);
+    },
+    { step: 'build', priority: 'high', name: 'benchConsumedCapacity' },
+  );
+  // Inside the retry loop: one count per HTTP round trip; the body is the low-level JSON sent.
+  client.middlewareStack.add(
+    (next: any, context: any) => async (args: any) => {
+      const record: CallRecord = context.benchRecord;
+      const operation =
+        String(args.request?.headers?.['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '?';
+      record.operation = operation;
+      record.attempts++;
+      if (!meter.billing) return next(args);
+      const body = args.request.body;
+      const input = JSON.parse(typeof body === 'string' ? body : body ? new TextDecoder().decode(body) : '{}');
+      const keys = touched(operation, input);
+      const before = await Promise.all(keys.map(sizeNow));
+      try {
+        return await next(args);
+      } finally {
+        const after = await Promise.all(keys.map(sizeNow));
+        const transactional = operation.startsWith('Transact');
+        keys.forEach((key, i) => {
+          // Failed conditional writes are billed too: the larger of the stored item and the one sent.
+          const largest = Math.max(before[i] ?? 0, after[i] ?? 0, itemSize(key.putItem));
+          if (key.write) record.wru += writeUnits(largest) * (transactional ? 2 : 1);
+          else record.rru += readUnits(before[i] ?? 0, input.ConsistentRead === true);
+        });
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'benchRoundTrips' },
+  );
+}

