@@ -45,6 +45,8 @@ export interface MonitoringProps {
   /** The stream consumer, whose iterator age says how far behind the ledger is. */
   readonly streamConsumer: IFunction;
   readonly onFailureQueue: IQueue;
+  /** Other dead-letter queues, by a short name used in alarm names and the dashboard: each alarms on its first message. @default {} */
+  readonly deadLetterQueues?: Record<string, IQueue>;
   /** Addresses subscribed to the alarm topic. @default [] */
   readonly alarmEmails?: readonly string[];
   /** Alarm above this fraction of 5xx responses over 5 minutes. @default 0.01 */
@@ -59,7 +61,7 @@ const FIVE_MINUTES = Duration.minutes(5);
 
 /**
  * Alarms on what hurts users (API 5xx rate, Lambda errors and throttles, DynamoDB throttles and
- * system errors, stream lag, records parked in the on-failure queue), sent to an encrypted SNS
+ * system errors, stream lag, records parked in the on-failure queue or a dead-letter queue), sent to an encrypted SNS
  * topic, and a dashboard with the business metrics next to the technical ones.
  */
 export class Monitoring extends Construct {
@@ -121,6 +123,12 @@ export class Monitoring extends Construct {
     const parked = props.onFailureQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) });
     alarm('StreamOnFailureQueueDepth', parked, 1, 'Stream records were given up after retries; their coordinates wait in the on-failure queue.');
 
+    const deadLetters = Object.entries(props.deadLetterQueues ?? {}).map(([name, queue]) => {
+      const depth = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) });
+      alarm(`${name}DeadLetterQueueDepth`, depth, 1, `Work of ${name} failed after its retries and waits in its dead-letter queue.`);
+      return depth.with({ label: name });
+    });
+
     const business = (metricName: string, label: string) =>
       new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: FIVE_MINUTES, label });
 
@@ -168,6 +176,7 @@ export class Monitoring extends Construct {
       }),
       new GraphWidget({ title: 'Ledger stream', width: 12, left: [iteratorAge], right: [parked] }),
     );
+    if (deadLetters.length > 0) this.dashboard.addWidgets(new GraphWidget({ title: 'Dead-letter queues', width: 24, left: deadLetters }));
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }));
   }
 

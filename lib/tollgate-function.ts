@@ -29,8 +29,13 @@ export const METRICS_NAMESPACE = 'Tollgate';
 export const SERVICE_NAME = 'tollgate';
 
 export interface TollgateFunctionProps {
-  /** Entry file exporting `handler`: absolute, or relative to `projectRoot`. */
+  /** Entry file exporting the handler: absolute, or relative to `projectRoot`. */
   readonly entry: string;
+  /**
+   * Name of the entry's export Lambda calls (one entry file may export several handlers).
+   * @default 'handler'
+   */
+  readonly handler?: string;
   /**
    * The project the entry belongs to (its `package-lock.json` pins what is bundled).
    * @default the Tollgate repository root
@@ -75,7 +80,7 @@ export class TollgateFunction extends NodejsFunction {
       entry: path.resolve(props.projectRoot ?? REPO_ROOT, props.entry),
       projectRoot: props.projectRoot ?? REPO_ROOT,
       depsLockFilePath: path.join(props.projectRoot ?? REPO_ROOT, 'package-lock.json'),
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

@@ -9,6 +9,8 @@ import { LedgerTable } from './ledger-table.ts';
 import { LinkSigningSecret } from './link-signing-secret.ts';
 import { MeteredFunction, type TollgateResources } from './metered-function.ts';
 import { Monitoring } from './monitoring.ts';
+import { PlanRenewal } from './plan-renewal.ts';
+import { ReminderSchedules } from './reminder-schedules.ts';
 import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
 import { TollgateHttpApi } from './tollgate-http-api.ts';
 
@@ -41,6 +43,10 @@ export class TollgateStack extends Stack {
   readonly ledger: LedgerTable;
   readonly httpFunctions: Record<HttpFunctionName, TollgateFunction>;
   readonly balanceStream: BalanceStream;
+  /** Remind me later: the one-time schedules' group, role and target, and their dead-letter queue. */
+  readonly reminders: ReminderSchedules;
+  /** The monthly plan renewal: its function, schedule and dead-letter queue. */
+  readonly planRenewal: PlanRenewal;
   readonly api: TollgateHttpApi;
   readonly adminKey: AdminKeySecret;
   readonly linkSigningKey: LinkSigningSecret;
@@ -50,7 +56,7 @@ export class TollgateStack extends Stack {
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: TollgateStackProps = {}) {
-    super(scope, id, { description: 'Tollgate: serverless usage metering (API, ledger table, stream, alarms).', ...props });
+    super(scope, id, { description: 'Tollgate: serverless usage metering (API, ledger table, stream, schedules, alarms).', ...props });
     const config = props.config ?? configFromContext(this.node);
     this.config = config;
     const common = { logRetentionDays: config.logRetentionDays, logLevel: config.logLevel, removalPolicy: config.removalPolicy };
@@ -90,6 +96,14 @@ export class TollgateStack extends Stack {
     this.linkSigningKey.grantReadTo(this.balanceStream.function);
     this.alertEmail.grantSendTo(this.balanceStream.function);
 
+    // Reminder emails are alert emails: the firing function gets what the stream consumer gets to send them.
+    this.reminders = new ReminderSchedules(this, 'Reminders', { table: this.ledger.table, environment, ...common });
+    this.linkSigningKey.grantReadTo(this.reminders.function);
+    this.alertEmail.grantSendTo(this.reminders.function);
+    this.reminders.grantScheduling(fns.reminders);
+
+    this.planRenewal = new PlanRenewal(this, 'PlanRenewal', { table: this.ledger.table, ...common });
+
     this.api = new TollgateHttpApi(this, 'Http', {
       routes,
       functions: fns,
@@ -105,6 +119,7 @@ export class TollgateStack extends Stack {
     if (!config.publicUrl) {
       const linkMakers = [
         this.balanceStream.function,
+        this.reminders.function,
         ...Object.entries(fns)
           .filter(([name]) => httpFunctionAccess[name as HttpFunctionName].links)
           .map(([, fn]) => fn),
@@ -115,9 +130,10 @@ export class TollgateStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.stage,
       table: this.ledger.table,
-      functions: { ...fns, streams: this.balanceStream.function },
+      functions: { ...fns, streams: this.balanceStream.function, reminderFire: this.reminders.function, planRenewal: this.planRenewal.function },
       streamConsumer: this.balanceStream.function,
       onFailureQueue: this.balanceStream.onFailureQueue,
+      deadLetterQueues: { Reminders: this.reminders.deadLetterQueue, PlanRenewal: this.planRenewal.deadLetterQueue },
       alarmEmails: config.alarmEmails,
       api5xxRateThreshold: config.api5xxRateThreshold,
       streamIteratorAgeSeconds: config.streamIteratorAgeSeconds,

@@ -19,6 +19,9 @@ beforeAll(() => {
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
+/** Functions besides the HTTP ones: the stream consumer, the reminder firing function and the plan renewal job. */
+const NON_HTTP_FUNCTIONS = 3;
+
 /** Every IAM statement of the stack, with the policy it belongs to. */
 function statements(): { policy: string; Action: string[]; Resource: unknown[] }[] {
   return Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, resource]) =>
@@ -68,8 +71,8 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('functions', () => {
-  it('creates one function per HTTP function plus the stream consumer, and nothing else', () => {
-    template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + 1);
+  it('creates one function per HTTP function plus the stream consumer, the reminder firing function and the renewal job, and nothing else', () => {
+    template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS);
   });
 
   it.each([...Object.keys(httpFunctions), 'streams'])('the %s function runs Node.js 24 on arm64 with Powertools settings', (name) => {
@@ -313,7 +316,7 @@ describe('alert emails with an SES identity', () => {
     return { ...synth, variables: fn.Properties.Environment.Variables, sesStatements, policyOfStream };
   };
 
-  it('creates the domain identity in the configuration set and lets only the stream consumer send, from that identity and set', () => {
+  it('creates the domain identity in the configuration set and lets only the stream consumer and the reminder firing function send, from that identity and set', () => {
     const { stack: s, template: t, variables, sesStatements, policyOfStream } = withIdentity({ 'tollgate:sesIdentity': 'mail.example.com' });
     const identity = logicalIdOf(s, s.alertEmail.identity!);
     const configurationSet = logicalIdOf(s, s.alertEmail.configurationSet);
@@ -321,7 +324,9 @@ describe('alert emails with an SES identity', () => {
       EmailIdentity: 'mail.example.com',
       ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configurationSet } },
     });
-    expect(sesStatements).toHaveLength(1);
+    // One statement each for the stream consumer and the reminder firing function (test/lib/schedules.test.ts), alike.
+    expect(sesStatements).toHaveLength(2);
+    expect(sesStatements[1]).toEqual(sesStatements[0]);
     const [statement] = sesStatements as { Action: string[]; Resource: unknown[] }[];
     expect([...statement!.Action].sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
     const resources = JSON.stringify(statement!.Resource);
@@ -354,7 +359,7 @@ describe('logs', () => {
   it('keeps every log group for the configured retention and retains it with the stack', () => {
     const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
     // One per function plus the API access logs.
-    expect(groups).toHaveLength(Object.keys(httpFunctions).length + 2);
+    expect(groups).toHaveLength(Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS + 1);
     for (const group of groups) expect(group).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } });
   });
 
@@ -390,12 +395,12 @@ describe('alarms', () => {
 
   it.each([
     ['API 5xx', '5xx', 1],
-    ['Lambda errors', 'Errors', Object.keys(httpFunctions).length + 1],
-    ['Lambda throttles', 'Throttles', Object.keys(httpFunctions).length + 1],
+    ['Lambda errors', 'Errors', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS],
+    ['Lambda throttles', 'Throttles', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS],
     ['DynamoDB throttles', 'ThrottledRequests', 1],
     ['DynamoDB system errors', 'SystemErrors', 1],
     ['stream iterator age', 'IteratorAge', 1],
-    ['on-failure queue depth', 'ApproximateNumberOfMessagesVisible', 1],
+    ['on-failure and dead-letter (reminders, renewal) queue depth', 'ApproximateNumberOfMessagesVisible', 3],
   ])('watches %s', (_what, metricName, count) => {
     expect(byMetric(metricName)).toHaveLength(count);
   });
