@@ -20,19 +20,12 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BUSINESS_METRICS } from '../functions/shared/metrics-names.ts';
 import type { RemovalPolicyName } from './config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './tollgate-function.ts';
 
-/**
- * Business metrics the handlers emit with Powertools Metrics (EMF), namespace `Tollgate`,
- * dimension `service` = `tollgate`, unit Count. The dashboard graphs them.
- */
-export const BUSINESS_METRICS = {
-  debits: 'Debits',
-  insufficientCredits: 'InsufficientCredits',
-  refunds: 'Refunds',
-  topUps: 'TopUps',
-} as const;
+/** Business metrics the handlers emit (Powertools EMF); one definition with the runtime. */
+export { BUSINESS_METRICS };
 
 /** The DynamoDB operations Tollgate calls, for the per-operation throttle and system-error metrics. */
 const TABLE_OPERATIONS = [Operation.GET_ITEM, Operation.QUERY, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.TRANSACT_WRITE_ITEMS];
