@@ -100,9 +100,16 @@ export class StreamPoller {
   private async pollShard(shard: Shard, iterators: Map<string, string>): Promise<number> {
     const shardId = shard.ShardId ?? '';
     const iterator = iterators.get(shardId) ?? (await this.iteratorFor(shardId));
-    const { Records = [], NextShardIterator } = await this.streams.send(
-      new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
-    );
+    let page: { Records?: StreamRecord[]; NextShardIterator?: string };
+    try {
+      page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
+    } catch (error) {
+      // An iterator can expire or point before the trim horizon: start again from the checkpoint.
+      if (!isStaleIterator(error)) throw error;
+      iterators.delete(shardId);
+      return 0;
+    }
+    const { Records = [], NextShardIterator } = page;
     if (Records.length > 0) await this.deliver(shardId, Records);
     if (NextShardIterator) iterators.set(shardId, NextShardIterator);
     else {
@@ -114,15 +121,18 @@ export class StreamPoller {
 
   private async iteratorFor(shardId: string): Promise<string> {
     const after = this.checkpoints[shardId];
-    const { ShardIterator } = await this.streams.send(
-      new GetShardIteratorCommand({
-        StreamArn: this.streamArn,
-        ShardId: shardId,
-        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
-      }),
-    );
-    if (!ShardIterator) throw new Error(`No iterator for shard ${shardId}`);
-    return ShardIterator;
+    const request = (position: { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' | 'TRIM_HORIZON'; SequenceNumber?: string }) =>
+      this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ...position }));
+    let answer: Awaited<ReturnType<typeof request>>;
+    try {
+      answer = await request(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' });
+    } catch (error) {
+      // The checkpoint fell behind the stream's retention: what is left starts at the trim horizon.
+      if (!after || !isStaleIterator(error)) throw error;
+      answer = await request({ ShardIteratorType: 'TRIM_HORIZON' });
+    }
+    if (!answer.ShardIterator) throw new Error(`No iterator for shard ${shardId}`);
+    return answer.ShardIterator;
   }
 
   /** Delivers a batch, retrying from the first reported failure; records that keep failing are dead-lettered. */
@@ -169,6 +179,10 @@ export class StreamPoller {
     if (this.options.deadLetterFile) appendFileSync(this.options.deadLetterFile, `${JSON.stringify({ shardId, record, at: new Date().toISOString() })}\n`);
     this.checkpoint(shardId, record.dynamodb?.SequenceNumber ?? '');
   }
+}
+
+function isStaleIterator(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TrimmedDataAccessException' || error.name === 'ExpiredIteratorException');
 }
 
 /** Open shards, and closed shards not yet read to their end; children only after their parent. */
