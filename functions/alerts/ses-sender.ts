@@ -51,6 +51,8 @@ const PERMANENT = new Set([
   'SendingPausedException',
   'BadRequestException',
   'NotFoundException',
+  // The sending identity is not allowed to send (no SES production access, or a missing grant).
+  'AccessDeniedException',
 ]);
 
 export function isPermanentSendFailure(error: unknown): boolean {

@@ -1,6 +1,7 @@
 import { findAccount } from '../accounts/store.ts';
 import type { AlertDeps } from '../alerts/notify.ts';
 import { sendReminderEmail } from '../alerts/notify.ts';
+import { config } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { dueReminders, findReminder, transitionReminder } from './store.ts';
 
@@ -22,7 +23,8 @@ export async function fireReminder(accountId: string, reminderId: string, deps: 
   const staleBefore = new Date(now.getTime() - CLAIM_TIMEOUT_MS).toISOString();
   if (!(await transitionReminder(reminder, ['scheduled', 'firing'], 'firing', now, staleBefore))) return 'gone';
   const account = await findAccount(accountId);
-  if (!account || (account.baselineSeq ?? 0) !== reminder.baselineSeq) {
+  // Without a verified sender (ALERT_EMAILS=off) there is no way to remind; the reminder is skipped, not retried.
+  if (!account || (account.baselineSeq ?? 0) !== reminder.baselineSeq || config().ALERT_EMAILS === 'off') {
     await transitionReminder(reminder, ['firing'], 'skipped', now);
     return 'skipped';
   }

@@ -14,7 +14,7 @@ export interface ReminderScheduler {
  * table itself, so there is nothing to arrange here.
  */
 export function reminderScheduler(): ReminderScheduler {
-  const { REMINDER_TARGET_ARN: targetArn, SCHEDULER_ROLE_ARN: roleArn, SCHEDULER_GROUP: group } = config();
+  const { REMINDER_TARGET_ARN: targetArn, SCHEDULER_ROLE_ARN: roleArn, SCHEDULER_GROUP: group, REMINDER_DLQ_ARN: deadLetterArn } = config();
   if (!targetArn || !roleArn) return { schedule: async () => {}, cancel: async () => {} };
   const client = new SchedulerClient({ maxAttempts: 3 });
   const name = (reminder: ReminderItem) => `tollgate-reminder-${reminder.id}`;
@@ -29,7 +29,13 @@ export function reminderScheduler(): ReminderScheduler {
           ScheduleExpressionTimezone: 'UTC',
           FlexibleTimeWindow: { Mode: 'OFF' },
           ActionAfterCompletion: 'DELETE',
-          Target: { Arn: targetArn, RoleArn: roleArn, Input: JSON.stringify({ accountId: reminder.accountId, reminderId: reminder.id }) },
+          Target: {
+            Arn: targetArn,
+            RoleArn: roleArn,
+            Input: JSON.stringify({ accountId: reminder.accountId, reminderId: reminder.id }),
+            RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 6 * 3600 },
+            ...(deadLetterArn ? { DeadLetterConfig: { Arn: deadLetterArn } } : {}),
+          },
         }),
       );
     },

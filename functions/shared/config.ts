@@ -56,6 +56,8 @@ const configSchema = z.object({
   REMINDER_TARGET_ARN: z.string().startsWith('arn:').optional(),
   /** Role EventBridge Scheduler assumes to invoke it. */
   SCHEDULER_ROLE_ARN: z.string().startsWith('arn:').optional(),
+  /** Where EventBridge Scheduler parks a reminder it could not deliver. @default none */
+  REMINDER_DLQ_ARN: z.string().startsWith('arn:').optional(),
   /** Schedule group for reminder schedules. @default default */
   SCHEDULER_GROUP: z.string().min(1).default('default'),
 });

@@ -3,6 +3,7 @@ import { sesSender } from '../../functions/alerts/ses-sender.ts';
 import { pricing } from '../../functions/pricing/catalog.ts';
 import { fireDueReminders, fireReminder } from '../../functions/reminders/fire.ts';
 import type { Clock } from '../../functions/shared/clock.ts';
+import { resetConfig } from '../../functions/shared/config.ts';
 import { signLink } from '../../functions/shared/signed-links.ts';
 import { ADMIN_KEY, LINK_SECRET, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
@@ -54,6 +55,20 @@ describe('POST /v1/reminders', () => {
     const { body } = await remind(c.apiKey, 'PT4H');
     await call(app.url, 'POST', `/v1/accounts/${c.accountId}/top-ups`, { token: ADMIN_KEY, body: { credits: 100 }, idempotencyKey: 'refill' });
     expect(await fireReminder(c.accountId, body.id, later(5 * 3_600_000))).toBe('skipped');
+    expect(await reminders(c.email)).toHaveLength(0);
+  });
+
+  it('is skipped, not retried, where alert emails are off (no verified sender)', async () => {
+    const c = await customer();
+    const { body } = await remind(c.apiKey, 'PT1H');
+    process.env.ALERT_EMAILS = 'off';
+    resetConfig();
+    try {
+      expect(await fireReminder(c.accountId, body.id, later(2 * 3_600_000))).toBe('skipped');
+    } finally {
+      delete process.env.ALERT_EMAILS;
+      resetConfig();
+    }
     expect(await reminders(c.email)).toHaveLength(0);
   });
 
