@@ -51,16 +51,16 @@ export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: C
 }
 
 /**
- * Charged work delivered: completes the txn with the answer (kept for replays) and tells the
- * caller what it cost and what is left (`Credits-Charged`, `Credits-Remaining`).
+ * Charged work delivered: completes the txn with the answer (kept once, for replays and for
+ * `GET /v1/queries/{id}`) and tells the caller what it cost and what is left.
  */
-export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => HttpResult, clock: Clock, result?: unknown): Promise<HttpResult> {
+export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => HttpResult, clock: Clock): Promise<HttpResult> {
   const now = clock.now();
   const account = await findAccount(txn.accountId);
   const balance = balanceOf({ balance: account?.balance ?? 0 }, now);
   const base = answer(balance);
   const response = { ...base, headers: { ...base.headers, 'Credits-Charged': String(txn.credits), 'Credits-Remaining': String(balance.available) } };
-  if (!(await completeTxn(txn, { result, response: stored(response), at: now }))) return settledElsewhere(txn);
+  if (!(await completeTxn(txn, { response: stored(response), at: now }))) return settledElsewhere(txn);
   return response;
 }
 
@@ -87,6 +87,5 @@ export async function runCharged(txn: TxnItem, work: () => Promise<unknown>, clo
     txn,
     (balance) => json(200, { id: txn.id, operation: txn.operation, status: 'completed', charged: txn.credits, result, balance }),
     clock,
-    result,
   );
 }

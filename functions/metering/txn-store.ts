@@ -27,19 +27,18 @@ export async function putUnchargedTxn(txn: TxnItem): Promise<TxnItem | undefined
 }
 
 /** Marks a running txn completed and keeps the response for replays; false when it was settled already. */
-export async function completeTxn(txn: TxnItem, fields: { result?: unknown; response: StoredResponse; at: Date }): Promise<boolean> {
+export async function completeTxn(txn: TxnItem, fields: { response: StoredResponse; at: Date }): Promise<boolean> {
   try {
     await documentClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.txn(txn.accountId, txn.id),
-        UpdateExpression: 'SET #status = :completed, #result = :result, #response = :response, updatedAt = :at',
+        UpdateExpression: 'SET #status = :completed, #response = :response, updatedAt = :at',
         ConditionExpression: '#status = :running',
-        ExpressionAttributeNames: { '#status': 'status', '#result': 'result', '#response': 'response' },
+        ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
         ExpressionAttributeValues: {
           ':completed': 'completed',
           ':running': 'running',
-          ':result': fields.result ?? null,
           ':response': fields.response,
           ':at': fields.at.toISOString(),
         },

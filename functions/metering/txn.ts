@@ -27,7 +27,6 @@ export interface TxnItem {
   operation?: string;
   input?: unknown;
   reference?: string;
-  result?: unknown;
   response?: StoredResponse;
   createdAt: string;
   updatedAt: string;

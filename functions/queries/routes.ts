@@ -121,6 +121,11 @@ export function queryView(txn: TxnItem, now: Date) {
     createdAt: txn.createdAt,
     updatedAt: txn.updatedAt,
     expiresAt: txn.status === 'parked' ? txn.resumableUntil : undefined,
-    result: txn.status === 'completed' ? txn.result : undefined,
+    result: txn.status === 'completed' ? resultOf(txn) : undefined,
   };
+}
+
+/** A completed query's result is kept once, inside the answer it got. */
+function resultOf(txn: TxnItem): unknown {
+  return txn.response ? (JSON.parse(txn.response.body) as { result?: unknown }).result : undefined;
 }
