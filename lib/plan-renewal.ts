@@ -57,7 +57,7 @@ export class PlanRenewal extends Construct {
       memorySize: 512,
       timeout: props.timeout ?? Duration.minutes(5),
     }).bindTable(props.table, 'RW');
-    // The job finds the accounts with a filtered scan; no other function scans the table.
+    // The job finds the accounts with a filtered scan; only it and the abandoned-charge sweeper scan the table.
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.table.tableArn] }));
     this.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.deadLetterQueue) });
 

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { defaultRouteFunction, type HttpFunctionName, httpFunctions, routes } from '../functions/routes.ts';
+import { AbandonedChargeSweeper } from './abandoned-charge-sweeper.ts';
 import { AdminKeySecret } from './admin-key-secret.ts';
 import { AlertEmail } from './alert-email.ts';
 import { BalanceStream } from './balance-stream.ts';
@@ -47,6 +48,8 @@ export class TollgateStack extends Stack {
   readonly reminders: ReminderSchedules;
   /** The monthly plan renewal: its function, schedule and dead-letter queue. */
   readonly planRenewal: PlanRenewal;
+  /** Refunds charges whose work was abandoned: its function, 5-minute schedule and dead-letter queue. */
+  readonly abandonedChargeSweeper: AbandonedChargeSweeper;
   readonly api: TollgateHttpApi;
   readonly adminKey: AdminKeySecret;
   readonly linkSigningKey: LinkSigningSecret;
@@ -103,6 +106,7 @@ export class TollgateStack extends Stack {
     this.reminders.grantScheduling(fns.reminders);
 
     this.planRenewal = new PlanRenewal(this, 'PlanRenewal', { table: this.ledger.table, ...common });
+    this.abandonedChargeSweeper = new AbandonedChargeSweeper(this, 'AbandonedChargeSweeper', { table: this.ledger.table, ...common });
 
     this.api = new TollgateHttpApi(this, 'Http', {
       routes,
@@ -130,10 +134,20 @@ export class TollgateStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.stage,
       table: this.ledger.table,
-      functions: { ...fns, streams: this.balanceStream.function, reminderFire: this.reminders.function, planRenewal: this.planRenewal.function },
+      functions: {
+        ...fns,
+        streams: this.balanceStream.function,
+        reminderFire: this.reminders.function,
+        planRenewal: this.planRenewal.function,
+        sweeper: this.abandonedChargeSweeper.function,
+      },
       streamConsumer: this.balanceStream.function,
       onFailureQueue: this.balanceStream.onFailureQueue,
-      deadLetterQueues: { Reminders: this.reminders.deadLetterQueue, PlanRenewal: this.planRenewal.deadLetterQueue },
+      deadLetterQueues: {
+        Reminders: this.reminders.deadLetterQueue,
+        PlanRenewal: this.planRenewal.deadLetterQueue,
+        Sweeper: this.abandonedChargeSweeper.deadLetterQueue,
+      },
       alarmEmails: config.alarmEmails,
       api5xxRateThreshold: config.api5xxRateThreshold,
       streamIteratorAgeSeconds: config.streamIteratorAgeSeconds,

@@ -227,14 +227,19 @@ describe('plan renewal', () => {
     const tableStatements = withAction(statementsOf(stack.planRenewal.function.role), 'dynamodb:');
     expect(tableStatements).toHaveLength(1);
     expect(tableStatements[0]).toMatchObject({ Action: [...tableActions.RW, 'dynamodb:Scan'].sort(), Resource: [getAtt(stack.ledger.table)] });
-    // Nothing else scans the table.
+    // Nothing else scans the table but the abandoned-charge sweeper (test/lib/sweeper.test.ts).
     const scanners = statements().filter((statement) => statement.Action.includes('dynamodb:Scan'));
-    expect(scanners).toHaveLength(1);
+    expect(scanners.map((statement) => statement.policy).sort()).toEqual(
+      [stack.planRenewal.function, stack.abandonedChargeSweeper.function]
+        .map((fn) => logicalIdOf(stack, fn.role?.node.tryFindChild('DefaultPolicy') as never))
+        .sort(),
+    );
   });
 
   it('is scheduled at 00:05 UTC on the first of every month, with retries and a dead-letter queue', () => {
-    const schedules = Object.values(resourcesOf(template, 'AWS::Scheduler::Schedule'));
-    expect(schedules).toHaveLength(1);
+    // Two recurring schedules: this one and the abandoned-charge sweeper's (test/lib/sweeper.test.ts).
+    expect(Object.keys(resourcesOf(template, 'AWS::Scheduler::Schedule'))).toHaveLength(2);
+    const schedules = [resource(stack.planRenewal.schedule)];
     expect(schedules[0]!.Properties).toMatchObject({
       ScheduleExpression: 'cron(5 0 1 * ? *)',
       ScheduleExpressionTimezone: 'Etc/UTC',
@@ -292,12 +297,17 @@ describe('invocation', () => {
           policy: logicalIdOf(stack, stack.planRenewal.schedulerRole.node.tryFindChild('DefaultPolicy') as never),
           Resource: [getAtt(stack.planRenewal.function)],
         },
+        {
+          policy: logicalIdOf(stack, stack.abandonedChargeSweeper.schedulerRole.node.tryFindChild('DefaultPolicy') as never),
+          Resource: [getAtt(stack.abandonedChargeSweeper.function)],
+        },
       ]),
     );
-    expect(invokers).toHaveLength(2);
+    expect(invokers).toHaveLength(3);
     const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).map((permission) => JSON.stringify(permission.Properties.FunctionName));
     expect(permissions).not.toContain(JSON.stringify(getAtt(stack.reminders.function)));
     expect(permissions).not.toContain(JSON.stringify(getAtt(stack.planRenewal.function)));
+    expect(permissions).not.toContain(JSON.stringify(getAtt(stack.abandonedChargeSweeper.function)));
   });
 });
 
@@ -306,6 +316,7 @@ describe('dead-letter queues', () => {
     [
       ['Reminders', stack.reminders.deadLetterQueue],
       ['PlanRenewal', stack.planRenewal.deadLetterQueue],
+      ['Sweeper', stack.abandonedChargeSweeper.deadLetterQueue],
     ] as const;
 
   it('are encrypted, TLS-only, keep messages 14 days and are retained with the stack', () => {
@@ -346,7 +357,7 @@ describe('dead-letter queues', () => {
 
   it('and the scheduled functions alarm on errors and throttles like every other function', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
-    for (const fn of [stack.reminders.function, stack.planRenewal.function]) {
+    for (const fn of [stack.reminders.function, stack.planRenewal.function, stack.abandonedChargeSweeper.function]) {
       for (const metric of ['Errors', 'Throttles']) {
         const found = alarms.filter(
           (a) => a.Properties.MetricName === metric && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: ref(fn) }]),

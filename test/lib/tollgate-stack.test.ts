@@ -19,8 +19,8 @@ beforeAll(() => {
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-/** Functions besides the HTTP ones: the stream consumer, the reminder firing function and the plan renewal job. */
-const NON_HTTP_FUNCTIONS = 3;
+/** Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job and the abandoned-charge sweeper. */
+const NON_HTTP_FUNCTIONS = 4;
 
 /** Every IAM statement of the stack, with the policy it belongs to. */
 function statements(): { policy: string; Action: string[]; Resource: unknown[] }[] {
@@ -71,7 +71,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('functions', () => {
-  it('creates one function per HTTP function plus the stream consumer, the reminder firing function and the renewal job, and nothing else', () => {
+  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job and the sweeper, and nothing else', () => {
     template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS);
   });
 
@@ -400,7 +400,7 @@ describe('alarms', () => {
     ['DynamoDB throttles', 'ThrottledRequests', 1],
     ['DynamoDB system errors', 'SystemErrors', 1],
     ['stream iterator age', 'IteratorAge', 1],
-    ['on-failure and dead-letter (reminders, renewal) queue depth', 'ApproximateNumberOfMessagesVisible', 3],
+    ['on-failure and dead-letter (reminders, renewal, sweeper) queue depth', 'ApproximateNumberOfMessagesVisible', 4],
   ])('watches %s', (_what, metricName, count) => {
     expect(byMetric(metricName)).toHaveLength(count);
   });
