@@ -1,7 +1,6 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { scanItems } from '../shared/dynamodb.ts';
 import { logger } from '../shared/logger.ts';
 import { settleFailure } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
@@ -18,23 +17,15 @@ export async function refundAbandoned(clock: Clock): Promise<number> {
   const now = clock.now();
   const cutoff = new Date(now.getTime() - Math.max(SWEEP_AFTER_MS, config().METERED_WORK_TIMEOUT_SECONDS * 1000)).toISOString();
   let refunded = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient().send(
-      new ScanCommand({
-        TableName: tableName(),
-        FilterExpression: 'entity = :txn AND #status = :running AND updatedAt < :cutoff',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':txn': 'txn', ':running': 'running', ':cutoff': cutoff },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const txn of (page.Items ?? []) as TxnItem[]) {
-      await settleFailure(txn, { error: new Error('abandoned: no answer was recorded and no retry took it over') }, clock);
-      refunded++;
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const abandoned = scanItems<TxnItem>({
+    FilterExpression: 'entity = :txn AND #status = :running AND updatedAt < :cutoff',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':txn': 'txn', ':running': 'running', ':cutoff': cutoff },
+  });
+  for await (const txn of abandoned) {
+    await settleFailure(txn, { error: new Error('abandoned: no answer was recorded and no retry took it over') }, clock);
+    refunded++;
+  }
   if (refunded > 0) logger.warn('refunded abandoned charges', { refunded });
   return refunded;
 }

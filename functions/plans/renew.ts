@@ -1,10 +1,9 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { findAccount } from '../accounts/store.ts';
 import { type BalanceChangeRequest, changeBalance } from '../metering/balance-store.ts';
 import { changeFor, type TxnItem } from '../metering/txn.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { addHours, epochSeconds } from '../shared/clock.ts';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { scanItems } from '../shared/dynamodb.ts';
 import { logger } from '../shared/logger.ts';
 import { periodOf, renewal } from './renewal.ts';
 
@@ -73,26 +72,18 @@ function periodTxn(accountId: string, kind: 'grant' | 'expiry', credits: number,
 /** Renews every account; the scheduled monthly job. Returns counts per outcome. */
 export async function renewAll(pricing: PricingCatalog, now: Date): Promise<Record<RenewalOutcome | 'failed', number>> {
   const counts = { renewed: 0, 'already-renewed': 0, 'no-plan': 0, failed: 0 };
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient().send(
-      new ScanCommand({
-        TableName: tableName(),
-        FilterExpression: 'entity = :account',
-        ExpressionAttributeValues: { ':account': 'account' },
-        ProjectionExpression: 'id',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      try {
-        counts[await renewAccount(String(item.id), pricing, now)]++;
-      } catch (error) {
-        counts.failed++;
-        logger.error('renewal failed', { error, accountId: item.id });
-      }
+  const accounts = scanItems<{ id: string }>({
+    FilterExpression: 'entity = :account',
+    ExpressionAttributeValues: { ':account': 'account' },
+    ProjectionExpression: 'id',
+  });
+  for await (const { id } of accounts) {
+    try {
+      counts[await renewAccount(id, pricing, now)]++;
+    } catch (error) {
+      counts.failed++;
+      logger.error('renewal failed', { error, accountId: id });
     }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
   return counts;
 }

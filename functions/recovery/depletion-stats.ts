@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AccountItem } from '../accounts/model.ts';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { documentClient, queryItems, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import { type DepletionEpisode, decidedRange } from './social-proof.ts';
 
@@ -78,19 +78,11 @@ export async function decidedEpisodes(plan: string, now: Date): Promise<Depletio
   const { from, to } = decidedRange(now);
   const { pk } = keys.depletionSample(plan, from, '');
   const episodes: DepletionEpisode[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
-        ProjectionExpression: 'startedAt, recoveredAt',
-        ExclusiveStartKey: start,
-      }),
-    );
-    episodes.push(...((page.Items ?? []) as DepletionEpisode[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const samples = queryItems<DepletionEpisode>({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
+    ProjectionExpression: 'startedAt, recoveredAt',
+  });
+  for await (const episode of samples) episodes.push(episode);
   return episodes;
 }

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, scanItems, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import type { ReminderItem, ReminderStatus } from './model.ts';
 
@@ -60,19 +60,11 @@ export async function transitionReminder(
 /** Scheduled reminders due by `now`. Only the local scheduler uses this; on AWS, EventBridge Scheduler fires each one. */
 export async function dueReminders(now: Date): Promise<ReminderItem[]> {
   const due: ReminderItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient().send(
-      new ScanCommand({
-        TableName: tableName(),
-        FilterExpression: 'entity = :reminder AND #status IN (:scheduled, :firing) AND dueAt <= :now',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':reminder': 'reminder', ':scheduled': 'scheduled', ':firing': 'firing', ':now': now.toISOString() },
-        ExclusiveStartKey: start,
-      }),
-    );
-    due.push(...((page.Items ?? []) as ReminderItem[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const scheduled = scanItems<ReminderItem>({
+    FilterExpression: 'entity = :reminder AND #status IN (:scheduled, :firing) AND dueAt <= :now',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':reminder': 'reminder', ':scheduled': 'scheduled', ':firing': 'firing', ':now': now.toISOString() },
+  });
+  for await (const reminder of scheduled) due.push(reminder);
   return due;
 }

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, paginateScan, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { config } from './config.ts';
 
 let client: DynamoDBDocumentClient | undefined;
@@ -21,4 +21,18 @@ const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export function tableName(): string {
   return config().TABLE_NAME;
+}
+
+/** Every item a Scan of the table finds, page after page. For scheduled jobs and the local stack, never a request path. */
+export async function* scanItems<T>(input: Omit<ScanCommandInput, 'TableName' | 'ExclusiveStartKey'>): AsyncGenerator<T> {
+  for await (const page of paginateScan({ client: documentClient() }, { ...input, TableName: tableName() })) {
+    yield* (page.Items ?? []) as T[];
+  }
+}
+
+/** Every item a Query of the table finds, page after page. */
+export async function* queryItems<T>(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): AsyncGenerator<T> {
+  for await (const page of paginateQuery({ client: documentClient() }, { ...input, TableName: tableName() })) {
+    yield* (page.Items ?? []) as T[];
+  }
 }
