@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { type Balance, balanceOf } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { json, problemResponse } from '../http/response.ts';
@@ -10,11 +11,20 @@ import { completeTxn, findTxn, saveResponse } from './txn-store.ts';
 
 /** A stored answer given again, marked as a replay (draft-ietf-httpapi-idempotency-key-header). */
 export function replayed(response: StoredResponse): HttpResult {
-  return { statusCode: response.statusCode, headers: { ...response.headers, 'Idempotent-Replayed': 'true' }, body: response.body };
+  return { statusCode: response.statusCode, headers: { ...response.headers, 'Idempotent-Replayed': 'true' }, body: storedBody(response) };
 }
 
+/** Bodies above this are stored gzipped: JSON answers shrink to a third or less. */
+const COMPRESS_ABOVE_BYTES = 256;
+
 export function stored(response: HttpResult): StoredResponse {
-  return { statusCode: response.statusCode, headers: response.headers, body: typeof response.body === 'string' ? response.body : '' };
+  const body = typeof response.body === 'string' ? response.body : '';
+  const { statusCode, headers } = response;
+  return Buffer.byteLength(body) > COMPRESS_ABOVE_BYTES ? { statusCode, headers, bodyGzip: gzipSync(body) } : { statusCode, headers, body };
+}
+
+export function storedBody(response: StoredResponse): string {
+  return response.bodyGzip ? gunzipSync(response.bodyGzip).toString('utf8') : (response.body ?? '');
 }
 
 /** Why charged work did not deliver: it threw, or it answered with a 5xx of its own. */

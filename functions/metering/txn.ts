@@ -4,11 +4,15 @@ export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry';
 /** `parked`: a query refused for credits, resumable; `refused`: an admin debit refused for credits. */
 export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused';
 
-/** A stored response, replayed verbatim for a retry with the same Idempotency-Key. */
+/**
+ * A stored response, replayed verbatim for a retry with the same Idempotency-Key. Larger bodies
+ * are kept gzipped, so the txn record usually stays within one 1 KB write unit.
+ */
 export interface StoredResponse {
   statusCode: number;
   headers: Record<string, string>;
-  body: string;
+  body?: string;
+  bodyGzip?: Uint8Array;
 }
 
 /**

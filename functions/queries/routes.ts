@@ -7,7 +7,7 @@ import { fields, idempotencyKey, parseBody, parseQuery, pathParam, validate } fr
 import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { resumeCharge, startCharge } from '../metering/charges.ts';
-import { replayed, runCharged } from '../metering/metered-call.ts';
+import { replayed, runCharged, storedBody } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
@@ -127,5 +127,5 @@ export function queryView(txn: TxnItem, now: Date) {
 
 /** A completed query's result is kept once, inside the answer it got. */
 function resultOf(txn: TxnItem): unknown {
-  return txn.response ? (JSON.parse(txn.response.body) as { result?: unknown }).result : undefined;
+  return txn.response ? (JSON.parse(storedBody(txn.response)) as { result?: unknown }).result : undefined;
 }

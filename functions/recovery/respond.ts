@@ -5,6 +5,7 @@ import { baseUrl } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
+import { stored } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { saveResponse } from '../metering/txn-store.ts';
 import { pricing } from '../pricing/catalog.ts';
@@ -54,6 +55,6 @@ export async function refusalAnswer(event: HttpEvent, refused: { account: Accoun
     baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
     billingUrl: config().BILLING_URL,
   });
-  if (keep) await saveResponse(refused.txn, { statusCode: response.statusCode, headers: response.headers, body: response.body ?? '' });
+  if (keep) await saveResponse(refused.txn, stored(response));
   return response;
 }
