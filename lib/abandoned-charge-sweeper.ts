@@ -1,29 +1,16 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Schedule, ScheduleExpression, ScheduleTargetInput, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
-import { Construct } from 'constructs';
-import type { RemovalPolicyName, TollgateConfig } from './config.ts';
-import { DeadLetterQueue } from './dead-letter-queue.ts';
-import { SchedulerInvokeRole } from './scheduler-invoke-role.ts';
-import { TollgateFunction } from './tollgate-function.ts';
+import { Duration } from 'aws-cdk-lib';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import { ScheduledJob, type ScheduledJobOptions } from './scheduled-job.ts';
 
 /** How often abandoned charges are looked for. */
 export const SWEEP_SCHEDULE = ScheduleExpression.rate(Duration.minutes(5));
 
-export interface AbandonedChargeSweeperProps {
-  /** The ledger table: the sweeper scans it for txn items left `running` and refunds them. */
-  readonly table: ITable;
-  /** @default 30 */
-  readonly logRetentionDays?: TollgateConfig['logRetentionDays'];
-  /** @default 'INFO' */
-  readonly logLevel?: TollgateConfig['logLevel'];
-  /** Whether the dead-letter queue and the log group outlive the stack. @default 'retain' */
-  readonly removalPolicy?: RemovalPolicyName;
-  /** How long one sweep may take; it scans the whole table. @default 2 minutes */
-  readonly timeout?: Duration;
-}
+/**
+ * The sweeper scans `table` for txn items left `running` and refunds them; one sweep scans the
+ * whole table: `timeout` defaults to 2 minutes.
+ */
+export type AbandonedChargeSweeperProps = ScheduledJobOptions;
 
 /**
  * The abandoned-charge sweeper (`functions/metering/sweeper-handler.ts`): every 5 minutes an
@@ -38,56 +25,24 @@ export interface AbandonedChargeSweeperProps {
  * The queue has an alarm. A parked run needs no redrive (the next run sweeps the same items), but
  * it says the sweeper keeps failing: abandoned charges stay unrefunded until it is fixed.
  */
-export class AbandonedChargeSweeper extends Construct {
-  readonly function: TollgateFunction;
-  readonly schedule: Schedule;
-  readonly schedulerRole: SchedulerInvokeRole;
-  readonly deadLetterQueue: DeadLetterQueue;
-
+export class AbandonedChargeSweeper extends ScheduledJob {
   constructor(scope: Construct, id: string, props: AbandonedChargeSweeperProps) {
-    super(scope, id);
-    this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetterQueue', {
-      holds: 'abandoned-charge sweeps that failed after their retries, or that Scheduler could not deliver',
-      removalPolicy: props.removalPolicy,
-    });
-
-    this.function = new TollgateFunction(this, 'SweeperFunction', {
-      entry: 'functions/metering/sweeper-handler.ts',
-      description: 'Abandoned-charge sweeper (EventBridge Scheduler, every 5 minutes): refunds charges whose work died without an answer.',
-      logRetentionDays: props.logRetentionDays,
-      logLevel: props.logLevel,
-      removalPolicy: props.removalPolicy,
-      memorySize: 512,
+    super(scope, id, {
+      ...props,
       timeout: props.timeout ?? Duration.minutes(2),
-    }).bindTable(props.table, 'RW');
-    // The sweeper finds abandoned txns with a filtered scan, like the renewal job finds accounts.
-    this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.table.tableArn] }));
-    this.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(this.deadLetterQueue) });
-
-    // The schedule lives in the account's default group, which always exists.
-    const defaultGroupArn = Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' });
-    this.schedulerRole = new SchedulerInvokeRole(this, 'SchedulerRole', {
-      function: this.function,
-      scheduleGroupArn: defaultGroupArn,
-      deadLetterQueue: this.deadLetterQueue,
-      description: 'EventBridge Scheduler runs the abandoned-charge sweeper schedule as this role: it invokes the sweeper function.',
-    });
-
-    const target = {
-      bind: () => ({
-        arn: this.function.functionArn,
-        role: this.schedulerRole,
-        input: ScheduleTargetInput.fromObject({ job: 'abandoned-charge-sweeper' }),
-        // Past the next run there is no point delivering this one: that run sweeps the same items.
-        retryPolicy: { maximumRetryAttempts: 5, maximumEventAgeInSeconds: Duration.minutes(5).toSeconds() },
-        deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
-      }),
-    };
-    this.schedule = new Schedule(this, 'Schedule', {
+      entry: 'functions/metering/sweeper-handler.ts',
+      functionId: 'SweeperFunction',
+      description: 'Abandoned-charge sweeper (EventBridge Scheduler, every 5 minutes): refunds charges whose work died without an answer.',
+      // The sweeper finds abandoned txns with a filtered scan, like the renewal job finds accounts.
+      scanTable: true,
       schedule: SWEEP_SCHEDULE,
-      target,
-      description: 'Tollgate abandoned-charge sweeper.',
-      timeWindow: TimeWindow.off(),
+      scheduleDescription: 'Tollgate abandoned-charge sweeper.',
+      jobName: 'abandoned-charge-sweeper',
+      deliveryRetryAttempts: 5,
+      // Past the next run there is no point delivering this one: that run sweeps the same items.
+      deliveryRetryWindow: Duration.minutes(5),
+      deadLetterQueueHolds: 'abandoned-charge sweeps that failed after their retries, or that Scheduler could not deliver',
+      schedulerRoleDescription: 'EventBridge Scheduler runs the abandoned-charge sweeper schedule as this role: it invokes the sweeper function.',
     });
   }
 }

@@ -8,7 +8,7 @@ import { resetConfig } from '../../functions/shared/config.ts';
 import { REMINDER_SCHEDULE_PREFIX } from '../../lib/reminder-schedules.ts';
 import { tableActions } from '../../lib/tollgate-function.ts';
 import type { TollgateStack } from '../../lib/tollgate-stack.ts';
-import { type CfnResource, logicalIdOf, resourcesOf, synthTollgate } from './synth.ts';
+import { logicalIdOf, type PolicyStatementOf, resourcesOf, synthTollgate, templateLookups } from './synth.ts';
 
 let stack: TollgateStack;
 let template: Template;
@@ -17,36 +17,11 @@ beforeAll(() => {
   ({ stack, template } = synthTollgate());
 });
 
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-type Statement = { Action: string[]; Resource: unknown[]; Condition?: unknown; Effect: string };
-
-const resource = (construct: { node: { defaultChild?: unknown } }) => template.toJSON().Resources[logicalIdOf(stack, construct)] as CfnResource;
-const getAtt = (construct: { node: { defaultChild?: unknown } }, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalIdOf(stack, construct), attribute] });
-const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: logicalIdOf(stack, construct) });
+const { resource, getAtt, ref, statements, statementsOf } = templateLookups(() => ({ stack, template }));
 const variablesOf = (fn: { node: { defaultChild?: unknown } }) => resource(fn).Properties.Environment.Variables as Record<string, unknown>;
 
-/** Every IAM statement of the stack, with the policy it belongs to. */
-function statements(t: Template = template): (Statement & { policy: string })[] {
-  return Object.entries(resourcesOf(t, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
-    (r.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).map((statement) => ({
-      ...(statement as Statement),
-      policy,
-      Action: asArray(statement.Action),
-      Resource: asArray(statement.Resource),
-    })),
-  );
-}
-
-/** Statements of the policy attached to a role (a function's role, or a role itself). */
-function statementsOf(role: { node: { tryFindChild(id: string): unknown } } | undefined) {
-  const policy = role?.node.tryFindChild('DefaultPolicy') as { node: { defaultChild?: unknown } } | undefined;
-  if (!policy) return [];
-  const id = logicalIdOf(stack, policy);
-  return statements().filter((statement) => statement.policy === id);
-}
-
 /** The statements (outside the log group one) with the given action prefix. */
-const withAction = (list: Statement[], prefix: string) => list.filter((statement) => statement.Action.some((action) => action.startsWith(prefix)));
+const withAction = (list: PolicyStatementOf[], prefix: string) => list.filter((statement) => statement.Action.some((action) => action.startsWith(prefix)));
 
 describe('reminder firing function', () => {
   it('runs fire() of the reminders handler on Node.js 24, arm64', () => {

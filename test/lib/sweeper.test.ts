@@ -5,7 +5,7 @@ import { config, resetConfig } from '../../functions/shared/config.ts';
 import { MeteredFunction } from '../../lib/metered-function.ts';
 import { tableActions } from '../../lib/tollgate-function.ts';
 import type { TollgateStack } from '../../lib/tollgate-stack.ts';
-import { type CfnResource, logicalIdOf, resourcesOf, synthTollgate } from './synth.ts';
+import { resourcesOf, synthTollgate, templateLookups } from './synth.ts';
 
 let stack: TollgateStack;
 let template: Template;
@@ -14,31 +14,7 @@ beforeAll(() => {
   ({ stack, template } = synthTollgate());
 });
 
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-type Statement = { Action: string[]; Resource: unknown[]; Effect: string; policy: string };
-
-const resource = (construct: { node: { defaultChild?: unknown } }) => template.toJSON().Resources[logicalIdOf(stack, construct)] as CfnResource;
-const getAtt = (construct: { node: { defaultChild?: unknown } }, attribute = 'Arn') => ({ 'Fn::GetAtt': [logicalIdOf(stack, construct), attribute] });
-const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: logicalIdOf(stack, construct) });
-
-function statements(): Statement[] {
-  return Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
-    (r.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Effect: string }[]).map((statement) => ({
-      policy,
-      Effect: statement.Effect,
-      Action: asArray(statement.Action),
-      Resource: asArray(statement.Resource),
-    })),
-  );
-}
-
-/** Statements of the policy attached to a role (a function's role, or a role itself). */
-function statementsOf(role: { node: { tryFindChild(id: string): unknown } } | undefined) {
-  const policy = role?.node.tryFindChild('DefaultPolicy') as { node: { defaultChild?: unknown } } | undefined;
-  if (!policy) return [];
-  const id = logicalIdOf(stack, policy);
-  return statements().filter((statement) => statement.policy === id);
-}
+const { resource, getAtt, ref, statementsOf } = templateLookups(() => ({ stack, template }));
 
 const sweeper = () => stack.abandonedChargeSweeper;
 

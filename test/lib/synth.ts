@@ -42,3 +42,47 @@ export function resourcesOf(template: Template, type: string): Record<string, Cf
 export function logicalIdOf(stack: TollgateStack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** One IAM statement, with `Action` and `Resource` as lists and the logical id of the policy it belongs to. */
+export type PolicyStatementOf = { policy: string; Effect: string; Action: string[]; Resource: unknown[]; Condition?: unknown };
+
+/** Every IAM statement of a template, with the policy it belongs to. */
+export function policyStatements(template: Template): PolicyStatementOf[] {
+  return Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
+    (r.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Effect: string }[]).map((statement) => ({
+      ...statement,
+      policy,
+      Action: asArray(statement.Action),
+      Resource: asArray(statement.Resource),
+    })),
+  );
+}
+
+type Construct = { node: { defaultChild?: unknown } };
+type WithPolicy = { node: { tryFindChild(id: string): unknown } };
+
+/**
+ * Lookups by construct in a synthesized stack, for test files that synthesize once in `beforeAll`:
+ * `current` is read on each call, so pass `() => ({ stack, template })` of the file's variables.
+ */
+export function templateLookups(current: () => { stack: TollgateStack; template: Template }) {
+  const idOf = (construct: Construct) => logicalIdOf(current().stack, construct);
+  const statements = (template: Template = current().template) => policyStatements(template);
+  return {
+    /** The construct's CloudFormation resource. */
+    resource: (construct: Construct) => current().template.toJSON().Resources[idOf(construct)] as CfnResource,
+    getAtt: (construct: Construct, attribute = 'Arn') => ({ 'Fn::GetAtt': [idOf(construct), attribute] }),
+    ref: (construct: Construct) => ({ Ref: idOf(construct) }),
+    /** Every IAM statement of the template (or of another one), with the policy it belongs to. */
+    statements,
+    /** Statements of the policy attached to a role (a function's role, or a role itself); none without one. */
+    statementsOf(role: WithPolicy | undefined): PolicyStatementOf[] {
+      const policy = role?.node.tryFindChild('DefaultPolicy') as Construct | undefined;
+      if (!policy) return [];
+      const id = idOf(policy);
+      return statements().filter((statement) => statement.policy === id);
+    },
+  };
+}
