@@ -34,9 +34,24 @@ export function parseBody<T>(event: HttpEvent, schema: z.ZodType<T>): ParsedBody
     } catch (error) {
       throw new ValidationError(`The body is not valid JSON: ${(error as Error).message}`);
     }
+    if (nestedDeeperThan(data, MAX_BODY_DEPTH)) throw new ValidationError(`The body is nested more than ${MAX_BODY_DEPTH} levels deep.`);
   }
   const value = validate(schema, data, 'body');
   return { value, hash: sha256(JSON.stringify(canonical(value))) };
+}
+
+/** Deeper JSON is refused before anything recurses over it (a 16 KB body can nest 8,000 arrays). */
+export const MAX_BODY_DEPTH = 32;
+
+function nestedDeeperThan(data: unknown, limit: number): boolean {
+  const pending: [value: unknown, depth: number][] = [[data, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, depth] = next;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(value)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function rawBody(event: HttpEvent): string {
