@@ -9,7 +9,8 @@ import { findAccount, findKeyOwner, type KeyOwner } from './store.ts';
 
 function bearer(event: HttpEvent): string {
   const value = header(event, 'authorization');
-  const match = value?.match(/^Bearer ([\x21-\x7E]{1,512})$/);
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  const match = value?.match(/^Bearer ([\x21-\x7E]{1,512})$/i);
   if (!match?.[1]) throw new UnauthorizedError();
   return match[1];
 }

@@ -113,6 +113,9 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/** Control characters, lone surrogates, and bidi overrides/isolates (which can make a name read as something else). */
+const UNSAFE_TEXT = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+
 /** Shared field schemas. */
 export const fields = {
   credits: z
@@ -127,7 +130,7 @@ export const fields = {
       .trim()
       .min(1, 'must not be empty')
       .max(max, `must be at most ${max} characters`)
-      .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters'),
+      .refine((s) => !UNSAFE_TEXT.test(s), 'must not contain control characters, lone surrogates or bidirectional overrides'),
 };
 
 /** Absolute base URL for links in answers: configured, or the host this request came to. */

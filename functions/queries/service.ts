@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fields } from '../http/request.ts';
 import sample from './catalog-sample.json' with { type: 'json' };
 
 /**
@@ -26,7 +27,7 @@ const categories = [...new Set(parts.map((part) => part.category))];
 
 const schemas = {
   search: z.strictObject({
-    q: z.string().trim().min(1).max(100),
+    q: fields.text(100),
     limit: z.number().int().min(1).max(50).default(10),
   }),
   report: z.strictObject({ groupBy: z.enum(['category', 'supplier']).default('category') }),

@@ -118,3 +118,11 @@ describe('revocation beats idempotent replay', () => {
     expect((await call(app.url, 'GET', `/v1/queries/${first.body.id}`, { token: customer.apiKey })).status).toBe(401);
   });
 });
+
+describe('the Authorization scheme', () => {
+  it('is case-insensitive, as RFC 9110 says', async () => {
+    const customer = await newCustomer(app.url, 3);
+    const reply = await call(app.url, 'GET', '/v1/balance', { headers: { Authorization: `bearer ${customer.apiKey}` } });
+    expect(reply.status).toBe(200);
+  });
+});
