@@ -4,9 +4,9 @@
  * and SES endpoint, serves both designs through the local gateway in this process, and prints a
  * table; writes bench/results.json. Not part of `npm test`.
  */
+
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -14,9 +14,10 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { ensureTable, localCredentials, localRegion, startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import type { HttpLambdas } from '../local/gateway.ts';
+import { freePort } from '../local/ports.ts';
 import { startSesLocal } from '../local/ses-local.ts';
 import type { StreamLambda } from '../local/stream-poller.ts';
-import { type BundleResult, measureBundles, median } from './bundles.ts';
+import { type BundleResult, measureBundles } from './bundles.ts';
 import { type CallRecord, instrument, meter, source } from './instrument.ts';
 
 const CONCURRENCY = [1, 8, 32, 64];
@@ -33,17 +34,6 @@ const PRICE = 1;
 
 type Design = 'tollgate' | 'baseline';
 const designs: Design[] = ['tollgate', 'baseline'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const began = performance.now();
 const log = (line: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(1)} s] ${line}\n`);

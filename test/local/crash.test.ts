@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.ts';
+import { type LocalStackProcess, startLocalStackProcess } from '../support/local-process.ts';
 
 /**
  * Issue 7, "faults": the local gateway process killed with `kill -9` in the middle of a burst of
@@ -13,11 +14,7 @@ import { freePort } from '../../local/ports.ts';
  * the ledger sums to the balance, and replaying an acknowledged top-up changes nothing.
  */
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Started = LocalStackProcess;
 
 const children: ChildProcess[] = [];
 /** Every process the stack started (Node, Java, the watchdog), found while the stack was up. */
@@ -31,17 +28,9 @@ afterAll(() => {
 });
 
 function start(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['local/start.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  const started = startLocalStackProcess(env);
+  children.push(started.child);
+  return started;
 }
 
 async function ready(app: Started): Promise<void> {
