@@ -47,6 +47,8 @@ export interface AccountItem {
   purchased?: number;
   /** The last plan period granted, `YYYY-MM`. */
   renewedPeriod?: string;
+  /** A top-up runs the parked queries, oldest first, while the balance covers them. @default false */
+  autoResume?: boolean;
 }
 
 export interface Balance {
@@ -66,6 +68,7 @@ export function accountView(account: AccountItem, asOf: Date) {
     name: account.name,
     email: account.email,
     plan: account.plan,
+    autoResume: account.autoResume ?? false,
     balance: balanceOf(account, asOf),
     createdAt: account.createdAt,
   };

@@ -11,7 +11,7 @@ import { randomId } from '../shared/ids.ts';
 import { newApiKey } from './api-keys.ts';
 import { requireAdmin } from './auth.ts';
 import { ACCOUNT_ID, type AccountItem, accountView, KEY_ID } from './model.ts';
-import { addKey, getAccount, putNewAccount, removeKey, setPlan } from './store.ts';
+import { addKey, getAccount, putNewAccount, removeKey, updateSettings } from './store.ts';
 
 export interface AccountDeps {
   pricing: PricingCatalog;
@@ -24,7 +24,9 @@ const createSchema = z.strictObject({
   plan: z.string().max(64).optional(),
 });
 const keySchema = z.strictObject({ name: fields.text(100).optional() });
-const patchSchema = z.strictObject({ plan: z.string().max(64) });
+const patchSchema = z
+  .strictObject({ plan: z.string().max(64).optional(), autoResume: z.boolean().optional() })
+  .refine((patch) => patch.plan !== undefined || patch.autoResume !== undefined, 'give "plan", "autoResume" or both');
 
 /** Admin routes for accounts and their API keys. */
 export function accountRoutes(deps: AccountDeps): RouteMap {
@@ -34,7 +36,7 @@ export function accountRoutes(deps: AccountDeps): RouteMap {
       await requireAdmin(event);
       return json(200, accountView(await getAccount(pathParam(event, 'accountId', ACCOUNT_ID)), deps.clock.now()));
     },
-    'PATCH /v1/accounts/{accountId}': (event) => changePlan(event, deps),
+    'PATCH /v1/accounts/{accountId}': (event) => changeSettings(event, deps),
     'POST /v1/accounts/{accountId}/keys': (event) => createKey(event, deps),
     'DELETE /v1/accounts/{accountId}/keys/{keyId}': async (event) => {
       await requireAdmin(event);
@@ -48,13 +50,16 @@ function assertKnownPlan(pricing: PricingCatalog, plan: string): void {
   if (!isKnownPlan(pricing, plan)) throw new ValidationError(`body.plan: unknown plan "${plan}". Plans: ${pricing.plans.map((p) => p.id).join(', ')}.`);
 }
 
-/** The new plan's grant starts with the next renewal; credits already granted stay as they are. */
-async function changePlan(event: HttpEvent, deps: AccountDeps) {
+/**
+ * A new plan's grant starts with the next renewal; credits already granted stay as they are.
+ * `autoResume`: a top-up runs the account's parked queries, oldest first, while the balance covers them.
+ */
+async function changeSettings(event: HttpEvent, deps: AccountDeps) {
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const { value } = parseBody(event, patchSchema);
-  assertKnownPlan(deps.pricing, value.plan);
-  return json(200, accountView(await setPlan(accountId, value.plan, deps.clock.now()), deps.clock.now()));
+  if (value.plan !== undefined) assertKnownPlan(deps.pricing, value.plan);
+  return json(200, accountView(await updateSettings(accountId, value, deps.clock.now()), deps.clock.now()));
 }
 
 async function create(event: HttpEvent, deps: AccountDeps) {

@@ -101,16 +101,18 @@ export async function removeKey(accountId: string, keyId: string): Promise<void>
   }
 }
 
-export async function setPlan(accountId: string, plan: string, at: Date): Promise<AccountItem> {
+/** Changes the plan and/or the auto-resume setting. */
+export async function updateSettings(accountId: string, settings: { plan?: string; autoResume?: boolean }, at: Date): Promise<AccountItem> {
+  const entries = Object.entries(settings).filter(([, value]) => value !== undefined);
   try {
     const { Attributes } = await documentClient().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.account(accountId),
-        UpdateExpression: 'SET #plan = :plan, updatedAt = :at',
+        UpdateExpression: `SET ${entries.map(([name]) => `#${name} = :${name}`).join(', ')}, updatedAt = :at`,
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#plan': 'plan' },
-        ExpressionAttributeValues: { ':plan': plan, ':at': at.toISOString() },
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([name]) => [`#${name}`, name])),
+        ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value])), ':at': at.toISOString() },
         ReturnValues: 'ALL_NEW',
       }),
     );

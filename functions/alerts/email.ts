@@ -12,7 +12,7 @@ export interface EmailLinks {
 }
 
 export interface AlertEmailInput {
-  kind: 'threshold' | 'depletion' | 'reminder';
+  kind: 'threshold' | 'depletion' | 'reminder' | 'resumed';
   name: string;
   balance: number;
   asOf: string;
@@ -23,6 +23,8 @@ export interface AlertEmailInput {
   plans: Plan[];
   /** Depletion: the query that was refused. */
   refused?: { operation: string; required: number; expiresAt?: string };
+  /** Auto-resume: the parked queries a top-up ran. */
+  resumed?: { operation: string; credits: number; ok: boolean }[];
   links: EmailLinks;
   /** A real recovery rate for the customer's plan, when there is one worth showing. */
   socialProof?: string;
@@ -49,6 +51,12 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
       intro: m.depletion.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
     }),
     reminder: () => ({ subject: m.reminder.subject({ balance: input.balance }), intro: m.reminder.intro({ name: input.name, balance: input.balance }) }),
+    resumed: () => ({
+      subject: m.resumed.subject({ count: input.resumed?.length ?? 0 }),
+      intro: [m.resumed.intro({ name: input.name, count: input.resumed?.length ?? 0 }), ...(input.resumed ?? []).map((q) => `• ${m.resumed.line(q)}`)].join(
+        '\n',
+      ),
+    }),
   }[input.kind]();
   const { subject, intro } = copy;
   const usageLines = input.usage.top.length > 0 ? input.usage.top.map((u) => m.usageLine(u)) : [m.noUsage];
@@ -92,7 +100,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(subject)}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#111827;line-height:1.5;max-width:600px;margin:0 auto;padding:16px">
-<p>${esc(intro)}</p>
+<p style="white-space:pre-line">${esc(intro)}</p>
 <p><strong>${esc(sections.balance)}</strong>${sections.runway ? `<br>${esc(sections.runway)}` : ''}</p>
 <h2 style="font-size:16px">${esc(sections.usageHeading)}</h2>
 ${list(usageLines)}

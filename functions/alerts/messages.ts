@@ -22,6 +22,13 @@ export const emailMessages = {
     intro: (p: { name: string; balance: number }) =>
       `Hi ${p.name}, you asked us to remind you about your credits, so here we are. Your balance is ${credits(p.balance)}; everything you need to keep going is below.`,
   },
+  resumed: {
+    subject: (p: { count: number }) => `We ran ${p.count === 1 ? 'your waiting query' : `your ${p.count} waiting queries`}`,
+    intro: (p: { name: string; count: number }) =>
+      `Hi ${p.name}, thanks for topping up. As you asked, we ran ${p.count === 1 ? 'the query that was waiting' : `the ${p.count} queries that were waiting`} for credits, oldest first:`,
+    line: (p: { operation: string; credits: number; ok: boolean }) =>
+      p.ok ? `${p.operation}: done, ${credits(p.credits)}` : `${p.operation}: failed on our side, not charged`,
+  },
   balanceLine: (p: { balance: number; asOf: string }) => `Balance: ${credits(p.balance)} as of ${p.asOf}.`,
   usageHeading: (p: { since: string; total: number }) => `Where your credits went since your last top-up (${p.since}): ${credits(p.total)}`,
   usageLine: (p: { operation: string; count: number; credits: number }) =>

@@ -74,10 +74,17 @@ async function deliver(deps: AlertDeps, to: string, email: RenderedEmail, tags: 
   }
 }
 
+/** Auto-resume: tells the customer which parked queries their top-up ran. */
+export async function sendResumedEmail(account: AccountItem, resumed: NonNullable<AlertEmailInput['resumed']>, deps: AlertDeps): Promise<void> {
+  const input = await emailInput(account, deps, { kind: 'resumed', resumed });
+  await deliver(deps, effectiveAlerts(account).email, renderAlertEmail(input), { kind: 'resumed' });
+}
+
 type Kind =
   | { kind: 'threshold'; percent: number }
   | { kind: 'depletion'; refused: NonNullable<AlertEmailInput['refused']>; queryId?: string }
-  | { kind: 'reminder' };
+  | { kind: 'reminder' }
+  | { kind: 'resumed'; resumed: NonNullable<AlertEmailInput['resumed']> };
 
 async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Promise<AlertEmailInput> {
   const now = deps.clock.now();
@@ -97,6 +104,7 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     packs: packsCovering(deps.pricing, shortfall).slice(0, PACKS_SHOWN),
     plans: rolloverPlans(deps.pricing),
     refused: what.kind === 'depletion' ? what.refused : undefined,
+    resumed: what.kind === 'resumed' ? what.resumed : undefined,
     socialProof: what.kind === 'depletion' ? await socialProofLine(account.plan, now, deps.pricing) : undefined,
     links: await emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined),
   };

@@ -10,6 +10,8 @@ import { ledgerEntryFor } from '../metering/ledger-projection.ts';
 import { putLedgerEntry } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { pricing } from '../pricing/catalog.ts';
+import { autoResume } from '../queries/auto-resume.ts';
+import { catalogService } from '../queries/service.ts';
 import { recordDepletionStart, recordRecovery } from '../recovery/depletion-stats.ts';
 import { systemClock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
@@ -23,7 +25,8 @@ const alertEmailsOn = () => config().ALERT_EMAILS === 'on';
 
 /**
  * What one stream record means: a balance change feeds the ledger, the recovery statistic and
- * threshold alerts; a refused query starts a depletion sample and sends the depletion alert.
+ * threshold alerts, and a top-up may run parked queries (auto-resume); a refused query starts a
+ * depletion sample and sends the depletion alert.
  */
 async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<void> {
   const newImage = imageOf<Record<string, unknown>>(record.dynamodb?.NewImage);
@@ -34,6 +37,7 @@ async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<v
     if (entry) await putLedgerEntry(account.id, entry);
     if (oldAccount && (account.baselineSeq ?? 0) > (oldAccount.baselineSeq ?? 0)) {
       await recordRecovery(account.id, oldAccount.baselineSeq ?? 0, account.lastChange?.at ?? account.updatedAt);
+      if (account.autoResume) await autoResume(account, catalogService, deps);
     }
     if (alertEmailsOn()) await alertOnBalanceChange(oldAccount, account, deps);
   } else if (newImage?.entity === 'txn' && record.eventName === 'INSERT' && (newImage.status === 'parked' || newImage.status === 'refused')) {

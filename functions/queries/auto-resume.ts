@@ -1,0 +1,45 @@
+import type { AccountItem } from '../accounts/model.ts';
+import { type AlertDeps, sendResumedEmail } from '../alerts/notify.ts';
+import { resumeCharge } from '../metering/charges.ts';
+import { runCharged } from '../metering/metered-call.ts';
+import type { TxnItem } from '../metering/txn.ts';
+import { queryItems } from '../shared/dynamodb.ts';
+import { TollgateError } from '../shared/errors.ts';
+import { keys } from '../table/keys.ts';
+import type { MeteredService } from './service.ts';
+
+/** The account's queries still waiting for credits, oldest first. */
+async function parkedQueries(accountId: string, now: Date): Promise<TxnItem[]> {
+  const parked: TxnItem[] = [];
+  const txns = queryItems<TxnItem>({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :txn)',
+    FilterExpression: '#status = :parked AND kind = :query AND resumableUntil > :now',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':txn': 'TXN#', ':parked': 'parked', ':query': 'query', ':now': now.toISOString() },
+  });
+  for await (const txn of txns) parked.push(txn);
+  return parked.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+/**
+ * After a top-up, for accounts that asked for it: runs parked queries oldest first while the
+ * balance covers them, each exactly once (the same resume as the API's), and tells the customer
+ * which ran. A query someone resumed meanwhile is simply skipped.
+ */
+export async function autoResume(account: AccountItem, service: MeteredService, deps: AlertDeps): Promise<void> {
+  const resumed: { operation: string; credits: number; ok: boolean }[] = [];
+  for (const parked of await parkedQueries(account.id, deps.clock.now())) {
+    let start: Awaited<ReturnType<typeof resumeCharge>>;
+    try {
+      start = await resumeCharge(account.id, undefined, parked.id, deps.clock.now());
+    } catch (error) {
+      if (error instanceof TollgateError) continue; // resumed by someone else, or expired meanwhile
+      throw error;
+    }
+    if (start.kind === 'insufficient') break;
+    const { txn } = start;
+    const answer = await runCharged(txn, () => service.run(txn.operation ?? '', txn.input), deps.clock);
+    resumed.push({ operation: txn.operation ?? 'query', credits: txn.credits, ok: answer.statusCode === 200 });
+  }
+  if (resumed.length > 0) await sendResumedEmail(account, resumed, deps);
+}
