@@ -7,6 +7,9 @@ export default defineConfig({
     // Files share one DynamoDB Local (Java) on a 2-core machine: one file at a time keeps timings sane.
     fileParallelism: false,
     env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+    // The JSON report lets .ci/run print the plain "N passed, N failed" line CI reads.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
