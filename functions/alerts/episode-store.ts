@@ -1,6 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import type { EpisodeState } from './crossings.ts';
 
@@ -24,20 +23,14 @@ export async function recordDepletionSent(accountId: string, baselineSeq: number
   return conditionalUpdate(accountId, baselineSeq, 'SET depletionSentAt = :at', 'attribute_not_exists(depletionSentAt)', { ':at': at.toISOString() });
 }
 
-async function conditionalUpdate(accountId: string, baselineSeq: number, update: string, condition: string, values: Record<string, unknown>): Promise<boolean> {
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.alertEpisode(accountId, baselineSeq),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+function conditionalUpdate(accountId: string, baselineSeq: number, update: string, condition: string, values: Record<string, unknown>): Promise<boolean> {
+  return conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.alertEpisode(accountId, baselineSeq),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeValues: values,
+    }),
+  );
 }

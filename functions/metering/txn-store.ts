@@ -1,6 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import type { StoredResponse, TxnItem } from './txn.ts';
 
@@ -11,44 +10,26 @@ export async function findTxn(accountId: string, txnId: string): Promise<TxnItem
 
 /** Records a txn that moves no credits (a parked query, a refused debit); returns the existing one on a race. */
 export async function putUnchargedTxn(txn: TxnItem): Promise<TxnItem | undefined> {
-  try {
-    await documentClient().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: { ...keys.txn(txn.accountId, txn.id), entity: 'txn', ...txn },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return undefined;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return findTxn(txn.accountId, txn.id);
-    throw error;
-  }
+  const put = new PutCommand({
+    TableName: tableName(),
+    Item: { ...keys.txn(txn.accountId, txn.id), entity: 'txn', ...txn },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  return (await conditionalWrite(put)) ? undefined : findTxn(txn.accountId, txn.id);
 }
 
 /** Marks a running txn completed and keeps the response for replays; false when it was settled already. */
-export async function completeTxn(txn: TxnItem, fields: { response: StoredResponse; at: Date }): Promise<boolean> {
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.txn(txn.accountId, txn.id),
-        UpdateExpression: 'SET #status = :completed, #response = :response, updatedAt = :at',
-        ConditionExpression: '#status = :running',
-        ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
-        ExpressionAttributeValues: {
-          ':completed': 'completed',
-          ':running': 'running',
-          ':response': fields.response,
-          ':at': fields.at.toISOString(),
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+export function completeTxn(txn: TxnItem, fields: { response: StoredResponse; at: Date }): Promise<boolean> {
+  return conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.txn(txn.accountId, txn.id),
+      UpdateExpression: 'SET #status = :completed, #response = :response, updatedAt = :at',
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+      ExpressionAttributeValues: { ':completed': 'completed', ':running': 'running', ':response': fields.response, ':at': fields.at.toISOString() },
+    }),
+  );
 }
 
 /** Keeps the answer given for a txn (a 402, a failure) so a retry with the same key gets it again. */
@@ -67,20 +48,13 @@ export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id'>, respo
 
 /** Claims a running txn whose work was abandoned; undefined when another retry claimed it first. */
 export async function claimAbandoned(txn: TxnItem, now: Date): Promise<TxnItem | undefined> {
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.txn(txn.accountId, txn.id),
-        UpdateExpression: 'SET updatedAt = :now',
-        ConditionExpression: '#status = :running AND updatedAt = :seen',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt, ':now': now.toISOString() },
-      }),
-    );
-    return { ...txn, updatedAt: now.toISOString() };
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+  const claim = new UpdateCommand({
+    TableName: tableName(),
+    Key: keys.txn(txn.accountId, txn.id),
+    UpdateExpression: 'SET updatedAt = :now',
+    ConditionExpression: '#status = :running AND updatedAt = :seen',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt, ':now': now.toISOString() },
+  });
+  return (await conditionalWrite(claim)) ? { ...txn, updatedAt: now.toISOString() } : undefined;
 }

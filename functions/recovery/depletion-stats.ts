@@ -1,7 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AccountItem } from '../accounts/model.ts';
-import { documentClient, queryItems, tableName } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, queryItems, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import { type DepletionEpisode, decidedRange } from './social-proof.ts';
 
@@ -17,55 +16,43 @@ interface EpisodeDepletion {
  */
 export async function recordDepletionStart(account: Pick<AccountItem, 'id' | 'plan' | 'baselineSeq'>, at: string): Promise<void> {
   const key = keys.alertEpisode(account.id, account.baselineSeq ?? 0);
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: key,
-        UpdateExpression: 'SET depletionStartedAt = :at, depletionPlan = :plan',
-        ConditionExpression: 'attribute_not_exists(depletionStartedAt)',
-        ExpressionAttributeValues: { ':at': at, ':plan': account.plan },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  await conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: key,
+      UpdateExpression: 'SET depletionStartedAt = :at, depletionPlan = :plan',
+      ConditionExpression: 'attribute_not_exists(depletionStartedAt)',
+      ExpressionAttributeValues: { ':at': at, ':plan': account.plan },
+    }),
+  );
   const episode = await readEpisode(key);
   if (!episode?.depletionStartedAt || !episode.depletionPlan) return;
-  await documentClient()
-    .send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: {
-          ...keys.depletionSample(episode.depletionPlan, episode.depletionStartedAt, account.id),
-          entity: 'depletion',
-          startedAt: episode.depletionStartedAt,
-        },
-        ConditionExpression: 'attribute_not_exists(recoveredAt)',
-      }),
-    )
-    .catch((error) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+  await conditionalWrite(
+    new PutCommand({
+      TableName: tableName(),
+      Item: {
+        ...keys.depletionSample(episode.depletionPlan, episode.depletionStartedAt, account.id),
+        entity: 'depletion',
+        startedAt: episode.depletionStartedAt,
+      },
+      ConditionExpression: 'attribute_not_exists(recoveredAt)',
+    }),
+  );
 }
 
 /** A top-up ends the previous episode: if the customer had run out in it, the sample is marked recovered. */
 export async function recordRecovery(accountId: string, endedBaselineSeq: number, at: string): Promise<void> {
   const episode = await readEpisode(keys.alertEpisode(accountId, endedBaselineSeq));
   if (!episode?.depletionStartedAt || !episode.depletionPlan) return;
-  await documentClient()
-    .send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.depletionSample(episode.depletionPlan, episode.depletionStartedAt, accountId),
-        UpdateExpression: 'SET recoveredAt = :at',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(recoveredAt)',
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    )
-    .catch((error) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+  await conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.depletionSample(episode.depletionPlan, episode.depletionStartedAt, accountId),
+      UpdateExpression: 'SET recoveredAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(recoveredAt)',
+      ExpressionAttributeValues: { ':at': at },
+    }),
+  );
 }
 
 async function readEpisode(key: { pk: string; sk: string }): Promise<EpisodeDepletion | undefined> {

@@ -1,6 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, scanItems, tableName } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, scanItems, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import type { ReminderItem, ReminderStatus } from './model.ts';
 
@@ -39,22 +38,16 @@ export async function transitionReminder(
     values[':firing'] = 'firing';
     values[':stale'] = staleBefore;
   }
-  try {
-    await documentClient().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.reminder(reminder.accountId, reminder.id),
-        UpdateExpression: 'SET #status = :to, updatedAt = :at',
-        ConditionExpression: `attribute_exists(pk) AND ${condition}`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.reminder(reminder.accountId, reminder.id),
+      UpdateExpression: 'SET #status = :to, updatedAt = :at',
+      ConditionExpression: `attribute_exists(pk) AND ${condition}`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    }),
+  );
 }
 
 /** Scheduled reminders due by `now`. Only the local scheduler uses this; on AWS, EventBridge Scheduler fires each one. */

@@ -1,5 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, paginateQuery, paginateScan, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  paginateQuery,
+  paginateScan,
+  type QueryCommandInput,
+  type ScanCommandInput,
+  type UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { config } from './config.ts';
 
 let client: DynamoDBDocumentClient | undefined;
@@ -34,5 +42,21 @@ export async function* scanItems<T>(input: Omit<ScanCommandInput, 'TableName' | 
 export async function* queryItems<T>(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): AsyncGenerator<T> {
   for await (const page of paginateQuery({ client: documentClient() }, { ...input, TableName: tableName() })) {
     yield* (page.Items ?? []) as T[];
+  }
+}
+
+/**
+ * Sends a conditional write. True when it was applied; false when its condition did not hold,
+ * which for Tollgate's writes means "someone else got there first", an expected outcome.
+ */
+export async function conditionalWrite(command: PutCommand | UpdateCommand): Promise<boolean> {
+  try {
+    // Narrowed by hand: the client's send() overloads do not accept a union of commands.
+    if (command instanceof PutCommand) await documentClient().send(command);
+    else await documentClient().send(command);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }
