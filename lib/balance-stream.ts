@@ -4,18 +4,11 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { RemovalPolicyName, TollgateConfig } from './config.ts';
-import { TollgateFunction } from './tollgate-function.ts';
+import { type FunctionSettings, TollgateFunction } from './tollgate-function.ts';
 
-export interface BalanceStreamProps {
+export interface BalanceStreamProps extends FunctionSettings {
   /** The ledger table; its stream feeds the consumer. */
   readonly table: ITable;
-  /** @default 30 */
-  readonly logRetentionDays?: TollgateConfig['logRetentionDays'];
-  /** @default 'INFO' */
-  readonly logLevel?: TollgateConfig['logLevel'];
-  /** @default 'retain' */
-  readonly removalPolicy?: RemovalPolicyName;
   /** Extra environment of the consumer (runtime settings such as `BILLING_URL`). @default none */
   readonly environment?: Record<string, string>;
   /**

@@ -5,23 +5,16 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import type { RemovalPolicyName, TollgateConfig } from './config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { SchedulerInvokeRole } from './scheduler-invoke-role.ts';
-import { TollgateFunction } from './tollgate-function.ts';
+import { type FunctionSettings, TollgateFunction } from './tollgate-function.ts';
 
 /** Name prefix of the one-time reminder schedules (`functions/reminders/scheduler.ts` names them `tollgate-reminder-<id>`). */
 export const REMINDER_SCHEDULE_PREFIX = 'tollgate-reminder-';
 
-export interface ReminderSchedulesProps {
+export interface ReminderSchedulesProps extends FunctionSettings {
   /** The ledger table: reminders, accounts and the ledger the reminder email summarizes. */
   readonly table: ITable;
-  /** @default 30 */
-  readonly logRetentionDays?: TollgateConfig['logRetentionDays'];
-  /** @default 'INFO' */
-  readonly logLevel?: TollgateConfig['logLevel'];
-  /** Whether the dead-letter queue and the log group outlive the stack. @default 'retain' */
-  readonly removalPolicy?: RemovalPolicyName;
   /** Extra environment of the firing function (runtime settings such as `BILLING_URL`). @default none */
   readonly environment?: Record<string, string>;
 }

@@ -4,21 +4,14 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Schedule, type ScheduleExpression, ScheduleTargetInput, TimeWindow } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import type { RemovalPolicyName, TollgateConfig } from './config.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { SchedulerInvokeRole } from './scheduler-invoke-role.ts';
-import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
+import { type FunctionSettings, type TableAccess, TollgateFunction } from './tollgate-function.ts';
 
 /** What the stack decides for a recurring job: the table it works on, its logs and what outlives the stack. */
-export interface ScheduledJobOptions {
+export interface ScheduledJobOptions extends FunctionSettings {
   /** The ledger table the job works on. */
   readonly table: ITable;
-  /** @default 30 */
-  readonly logRetentionDays?: TollgateConfig['logRetentionDays'];
-  /** @default 'INFO' */
-  readonly logLevel?: TollgateConfig['logLevel'];
-  /** Whether the dead-letter queue and the log group outlive the stack. @default 'retain' */
-  readonly removalPolicy?: RemovalPolicyName;
   /** How long one run may take. @default the job's own (see the job's construct) */
   readonly timeout?: Duration;
 }

@@ -28,7 +28,17 @@ export const METRICS_NAMESPACE = 'Tollgate';
 /** Powertools service name of every function (the `service` dimension of its metrics). */
 export const SERVICE_NAME = 'tollgate';
 
-export interface TollgateFunctionProps {
+/** The settings every construct that owns functions takes from the stack's config. */
+export interface FunctionSettings {
+  /** Log retention in days; must be a value CloudWatch Logs accepts. @default 30 */
+  readonly logRetentionDays?: TollgateConfig['logRetentionDays'];
+  /** Powertools log level. @default 'INFO' */
+  readonly logLevel?: TollgateConfig['logLevel'];
+  /** Whether what the construct keeps (log groups, queues) outlives the stack. @default 'retain' */
+  readonly removalPolicy?: RemovalPolicyName;
+}
+
+export interface TollgateFunctionProps extends FunctionSettings {
   /** Entry file exporting the handler: absolute, or relative to `projectRoot`. */
   readonly entry: string;
   /**
@@ -43,12 +53,6 @@ export interface TollgateFunctionProps {
   readonly projectRoot?: string;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
-  /** Log retention in days; must be a value CloudWatch Logs accepts. @default 30 */
-  readonly logRetentionDays?: TollgateConfig['logRetentionDays'];
-  /** Powertools log level. @default 'INFO' */
-  readonly logLevel?: TollgateConfig['logLevel'];
-  /** Whether the log group outlives the stack. @default 'retain' */
-  readonly removalPolicy?: RemovalPolicyName;
   /** @default 1024 MB: on arm64 this also buys CPU, which shortens cold starts */
   readonly memorySize?: number;
   /** @default 10 seconds */
