@@ -18,7 +18,7 @@ export interface PollerOptions {
   endpoint: string;
   tableName: string;
   handler: StreamLambda;
-  /** Records per invocation, as the event source mapping's BatchSize. @default 100 */
+  /** Records per invocation, as the event source mapping's BatchSize (GetRecords returns at most 1,000). @default 1000 */
   batchSize?: number;
   /** Attempts per batch before its first failed record goes to the dead-letter file. @default 3 */
   maxAttempts?: number;
@@ -76,18 +76,25 @@ export class StreamPoller {
 
   private async run(): Promise<void> {
     const iterators = new Map<string, string>();
+    let shards: Shard[] = [];
+    let shardsListedAt = 0;
     while (this.running) {
       let handled = 0;
       try {
         this.streamArn ??= (await this.options.client.send(new DescribeTableCommand({ TableName: this.options.tableName }))).Table?.LatestStreamArn;
-        const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn }));
-        for (const shard of readyShards(StreamDescription?.Shards ?? [], this.done)) {
+        // While there is a backlog, read on without listing shards again (new shards appear rarely; a second's delay is fine).
+        if (Date.now() - shardsListedAt >= SHARD_LIST_INTERVAL_MS) {
+          shards = (await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn }))).StreamDescription?.Shards ?? [];
+          shardsListedAt = Date.now();
+        }
+        for (const shard of readyShards(shards, this.done)) {
           handled += await this.pollShard(shard, iterators);
         }
       } catch (error) {
         if (this.running) console.error('[stream-poller]', error);
       }
       if (handled === 0) {
+        shardsListedAt = 0;
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const waiter of waiters) waiter();
@@ -102,7 +109,7 @@ export class StreamPoller {
     const iterator = iterators.get(shardId) ?? (await this.iteratorFor(shardId));
     let page: { Records?: StreamRecord[]; NextShardIterator?: string };
     try {
-      page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }));
+      page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 1000 }));
     } catch (error) {
       // An iterator can expire or point before the trim horizon: start again from the checkpoint.
       if (!isStaleIterator(error)) throw error;
@@ -158,11 +165,12 @@ export class StreamPoller {
     }
   }
 
-  /** Returns the sequence number of the first failed record, if any. */
+  /** Returns the sequence number of the earliest failed record, if any: Lambda checkpoints before the lowest one reported. */
   private async invoke(records: DynamoDBRecord[]): Promise<string | undefined> {
     try {
       const response = await this.options.handler({ Records: records });
-      return response?.batchItemFailures?.[0]?.itemIdentifier;
+      const failed = new Set(response?.batchItemFailures?.map((failure) => failure.itemIdentifier));
+      return records.find((record) => failed.has(record.dynamodb?.SequenceNumber ?? ''))?.dynamodb?.SequenceNumber;
     } catch (error) {
       console.error('[stream-poller] handler threw; retrying the whole batch', error);
       return records[0]?.dynamodb?.SequenceNumber;
@@ -180,6 +188,9 @@ export class StreamPoller {
     this.checkpoint(shardId, record.dynamodb?.SequenceNumber ?? '');
   }
 }
+
+/** How often the shard list is refreshed while records keep coming. */
+const SHARD_LIST_INTERVAL_MS = 1000;
 
 function isStaleIterator(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TrimmedDataAccessException' || error.name === 'ExpiredIteratorException');

@@ -1,13 +1,35 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type BatchWriteCommandOutput, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, tableName } from '../shared/dynamodb.ts';
 import { keys, LEDGER_PREFIX } from '../table/keys.ts';
 import type { LedgerEntry } from './ledger.ts';
 
-/** Writes a ledger entry. Keyed by the change's sequence number, so a redelivered change rewrites the same entry. */
-export async function putLedgerEntry(accountId: string, entry: LedgerEntry): Promise<void> {
-  await documentClient().send(
-    new PutCommand({ TableName: tableName(), Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry } }),
-  );
+/** BatchWriteItem takes at most 25 puts. */
+const BATCH_LIMIT = 25;
+/** Rounds of retrying what DynamoDB left unprocessed (throttling) before the record is failed and redelivered. */
+const UNPROCESSED_ROUNDS = 8;
+
+/**
+ * Writes many entries of one account in `BatchWriteItem` calls of 25, in parallel, retrying what
+ * DynamoDB leaves unprocessed with backoff. Each entry is keyed by its sequence number, so a
+ * redelivered batch rewrites identical items and order does not depend on the write order.
+ */
+export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[]): Promise<void> {
+  // One entry per sequence number: a batch never holds two puts of the same key.
+  const unique = [...new Map(entries.map((entry) => [entry.seq, entry])).values()];
+  const items = unique.map((entry) => ({ PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry } } }));
+  const chunks: (typeof items)[] = [];
+  for (let i = 0; i < items.length; i += BATCH_LIMIT) chunks.push(items.slice(i, i + BATCH_LIMIT));
+  await Promise.all(chunks.map((chunk) => writeChunk(chunk)));
+}
+
+async function writeChunk(requests: NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string]): Promise<void> {
+  let pending = requests;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === UNPROCESSED_ROUNDS) throw new Error(`DynamoDB left ${pending.length} ledger entries unprocessed after ${round} rounds`);
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+    const { UnprocessedItems } = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending } }));
+    pending = UnprocessedItems?.[tableName()] ?? [];
+  }
 }
 
 export interface LedgerPage {

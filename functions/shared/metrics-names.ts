@@ -10,3 +10,8 @@ export const BUSINESS_METRICS = {
 } as const;
 
 export type BusinessMetric = keyof typeof BUSINESS_METRICS;
+
+/** How far behind the table the ledger projection is, per account bucket (stream consumer). */
+export const LEDGER_LAG_METRIC = 'LedgerLag';
+/** Accounts are hashed into this many buckets for the ledger lag's `accountBucket` dimension. */
+export const LEDGER_LAG_BUCKETS = 8;

@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -6,8 +5,7 @@ import type { AccountItem } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/notify.ts';
 import { sesSender } from '../alerts/ses-sender.ts';
-import { ledgerEntryFor } from '../metering/ledger-projection.ts';
-import { putLedgerEntry } from '../metering/ledger-store.ts';
+import { putLedgerEntries } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { pricing } from '../pricing/catalog.ts';
 import { autoResume } from '../queries/auto-resume.ts';
@@ -15,49 +13,105 @@ import { catalogService } from '../queries/service.ts';
 import { recordDepletionStart, recordRecovery } from '../recovery/depletion-stats.ts';
 import { systemClock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
+import { logger } from '../shared/logger.ts';
+import { recordLedgerLag } from './lag.ts';
+import { type AccountRun, type AccountStep, type AccountWork, planBatch, type StreamChange } from './plan.ts';
+
+/** Accounts worked on at once in one batch: enough to overlap DynamoDB round trips, few enough to stay polite. */
+const ACCOUNT_CONCURRENCY = 16;
+
+/** Off on AWS until an SES identity is configured (`tollgate:sesIdentity`). */
+const alertEmailsOn = () => config().ALERT_EMAILS === 'on';
 
 function imageOf<T>(image: object | undefined): T | undefined {
   return image ? (unmarshall(image as Record<string, AttributeValue>) as T) : undefined;
 }
 
-/** Off on AWS until an SES identity is configured (`tollgate:sesIdentity`). */
-const alertEmailsOn = () => config().ALERT_EMAILS === 'on';
-
-/**
- * What one stream record means: a balance change feeds the ledger, the recovery statistic and
- * threshold alerts, and a top-up may run parked queries (auto-resume); a refused query starts a
- * depletion sample and sends the depletion alert.
- */
-async function processRecord(record: DynamoDBRecord, deps: AlertDeps): Promise<void> {
+/** What a record means to the consumer, decided from its images alone (no call). */
+function decode(record: DynamoDBRecord): StreamChange<DynamoDBRecord> {
   const newImage = imageOf<Record<string, unknown>>(record.dynamodb?.NewImage);
   if (newImage?.entity === 'account') {
-    const oldAccount = imageOf<AccountItem>(record.dynamodb?.OldImage);
-    const account = newImage as unknown as AccountItem;
-    const entry = ledgerEntryFor(oldAccount, account);
-    if (entry) await putLedgerEntry(account.id, entry);
-    if (oldAccount && (account.baselineSeq ?? 0) > (oldAccount.baselineSeq ?? 0)) {
-      await recordRecovery(account.id, oldAccount.baselineSeq ?? 0, account.lastChange?.at ?? account.updatedAt);
-      if (account.autoResume) await autoResume(account, catalogService, deps);
-    }
-    if (alertEmailsOn()) await alertOnBalanceChange(oldAccount, account, deps);
-  } else if (newImage?.entity === 'txn' && record.eventName === 'INSERT' && (newImage.status === 'parked' || newImage.status === 'refused')) {
-    const txn = newImage as unknown as TxnItem;
-    const account = await findAccount(txn.accountId);
-    if (!account) return;
-    await recordDepletionStart(account, txn.createdAt);
-    if (alertEmailsOn()) await alertOnRefusal(txn, account, deps);
+    return { kind: 'account', record, old: imageOf<AccountItem>(record.dynamodb?.OldImage), account: newImage as unknown as AccountItem };
   }
+  if (newImage?.entity === 'txn' && record.eventName === 'INSERT' && (newImage.status === 'parked' || newImage.status === 'refused')) {
+    return { kind: 'refusal', record, txn: newImage as unknown as TxnItem };
+  }
+  return { kind: 'nothing', record };
 }
 
 /**
- * The table's stream consumer. Records are processed in order (one account's changes must
- * not overtake each other); a record that throws is reported in `batchItemFailures`, so Lambda
- * retries from it, and every step is idempotent, so redelivery never double-writes or double-sends.
+ * A run of one account's balance changes: every ledger entry in batched writes first (the
+ * emails below read the ledger for usage), then, per episode, the top-up's follow-ups
+ * (recovery statistic, auto-resume) and one threshold decision.
+ */
+async function applyRun(accountId: string, run: AccountRun<DynamoDBRecord>, deps: AlertDeps): Promise<void> {
+  if (run.entries.length > 0) await putLedgerEntries(accountId, run.entries);
+  for (const segment of run.segments) {
+    if (segment.opened) {
+      const { old, account } = segment.opened;
+      await recordRecovery(account.id, old?.baselineSeq ?? 0, account.lastChange?.at ?? account.updatedAt);
+      if (account.autoResume) await autoResume(account, catalogService, deps);
+    }
+    // Judged at the lowest point the episode's changes reached: a refund later in the batch does not undo a crossing.
+    if (alertEmailsOn()) await alertOnBalanceChange(segment.before, { ...segment.after, balance: segment.lowestBalance }, deps);
+  }
+}
+
+/** A refused query or debit: a depletion sample, and the depletion email. */
+async function applyRefusal(txn: TxnItem, deps: AlertDeps): Promise<void> {
+  const account = await findAccount(txn.accountId);
+  if (!account) return;
+  await recordDepletionStart(account, txn.createdAt);
+  if (alertEmailsOn()) await alertOnRefusal(txn, account, deps);
+}
+
+const applyStep = (accountId: string, step: AccountStep<DynamoDBRecord>, deps: AlertDeps) =>
+  step.kind === 'run' ? applyRun(accountId, step, deps) : applyRefusal(step.txn, deps);
+const firstRecordOf = (step: AccountStep<DynamoDBRecord>) => (step.kind === 'run' ? step.first : step.record);
+
+/** One account's steps in order; the first that fails stops the account and names the record to retry from. */
+async function applyAccount(work: AccountWork<DynamoDBRecord>, deps: AlertDeps): Promise<DynamoDBRecord | undefined> {
+  for (const step of work.steps) {
+    try {
+      await applyStep(work.accountId, step, deps);
+    } catch (error) {
+      logger.error('stream record failed; it will be retried', { error, accountId: work.accountId });
+      return firstRecordOf(step);
+    }
+  }
+  return undefined;
+}
+
+/** Runs `task` over `items` with at most `limit` at once. */
+async function inParallel<T, U>(items: readonly T[], limit: number, task: (item: T) => Promise<U>): Promise<U[]> {
+  const results: U[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await task(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * The table's stream consumer. A batch is grouped by account: each account's records are
+ * handled in their order, different accounts in parallel. Consecutive balance changes of one
+ * account become one batched ledger write and one threshold decision per episode, and records
+ * that change nothing cost no call. When an account's step fails, its first record is reported
+ * in `batchItemFailures`; Lambda retries from the earliest one reported, and every step is
+ * idempotent, so what already succeeded is redone without double writes or double emails.
  */
 export function createStreamHandler(deps: AlertDeps) {
-  const processor = new BatchProcessor(EventType.DynamoDBStreams);
-  return (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
-    processPartialResponse(event, (record: DynamoDBRecord) => processRecord(record, deps), processor, { processInParallel: false });
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const changes = event.Records.map(decode);
+    const work = planBatch(changes);
+    const failed = (await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, deps))).filter((record) => record !== undefined);
+    const accountOf = new Map(changes.map((change) => [change.record, change.kind === 'account' ? change.account.id : undefined]));
+    recordLedgerLag(event.Records, (record) => accountOf.get(record), deps.clock.now());
+    const position = new Map(event.Records.map((record, index) => [record, index]));
+    failed.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+    return { batchItemFailures: failed.map((record) => ({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' })) };
+  };
 }
 
 export const handler = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing });
