@@ -64,8 +64,8 @@ const contextSchema = z.object({
   idempotencyTtlHours: z.coerce.number().int().min(24).default(48),
   /** Alarm when more than this fraction of API requests fail with a 5xx over 5 minutes. @default 0.01 */
   api5xxRateThreshold: z.coerce.number().gt(0).lt(1).default(0.01),
-  /** Alarm when the stream consumer falls this far behind, in seconds. @default 60 */
-  streamIteratorAgeSeconds: z.coerce.number().int().positive().default(60),
+  /** Alarm when the stream consumer falls this far behind, in seconds: alerts are then late. @default 15 */
+  streamIteratorAgeSeconds: z.coerce.number().int().positive().default(15),
   /**
    * The SES identity alert emails are sent from: a domain (`example.com`, verified by the DKIM
    * records the stack outputs) or a single address (verified by clicking the link SES sends).

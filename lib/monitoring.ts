@@ -20,7 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUSINESS_METRICS } from '../functions/shared/metrics-names.ts';
+import { BUSINESS_METRICS, LEDGER_LAG_BUCKETS, LEDGER_LAG_METRIC } from '../functions/shared/metrics-names.ts';
 import type { RemovalPolicyName } from './config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './tollgate-function.ts';
 
@@ -44,7 +44,7 @@ export interface MonitoringProps {
   readonly alarmEmails?: readonly string[];
   /** Alarm above this fraction of 5xx responses over 5 minutes. @default 0.01 */
   readonly api5xxRateThreshold?: number;
-  /** Alarm when the stream consumer is this many seconds behind. @default 60 */
+  /** Alarm when the stream consumer is this many seconds behind. @default 15 */
   readonly streamIteratorAgeSeconds?: number;
   /** Whether the topic's KMS key outlives the stack. @default 'retain' */
   readonly removalPolicy?: RemovalPolicyName;
@@ -111,7 +111,7 @@ export class Monitoring extends Construct {
     alarm('TableSystemErrors', tableSystemErrors, 1, 'DynamoDB answered requests to the table with a system error.');
 
     const iteratorAge = props.streamConsumer.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
-    alarm('StreamIteratorAge', iteratorAge, (props.streamIteratorAgeSeconds ?? 60) * 1000, 'The ledger projection is falling behind the table stream.');
+    alarm('StreamIteratorAge', iteratorAge, (props.streamIteratorAgeSeconds ?? 15) * 1000, 'The ledger projection is falling behind the table stream.');
 
     const parked = props.onFailureQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) });
     alarm('StreamOnFailureQueueDepth', parked, 1, 'Stream records were given up after retries; their coordinates wait in the on-failure queue.');
@@ -169,6 +169,20 @@ export class Monitoring extends Construct {
       }),
       new GraphWidget({ title: 'Ledger stream', width: 12, left: [iteratorAge], right: [parked] }),
     );
+    // The consumer publishes, per batch, how old the oldest change it projected was, per account bucket (functions/streams/lag.ts).
+    const ledgerLag = Array.from(
+      { length: LEDGER_LAG_BUCKETS },
+      (_, bucket) =>
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: LEDGER_LAG_METRIC,
+          dimensionsMap: { service: SERVICE_NAME, accountBucket: `b${bucket}` },
+          statistic: 'Maximum',
+          period: Duration.minutes(1),
+          label: `accounts in bucket ${bucket}`,
+        }),
+    );
+    this.dashboard.addWidgets(new GraphWidget({ title: 'Ledger lag by account bucket (ms)', width: 24, left: ledgerLag }));
     if (deadLetters.length > 0) this.dashboard.addWidgets(new GraphWidget({ title: 'Dead-letter queues', width: 24, left: deadLetters }));
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }));
   }

@@ -30,7 +30,7 @@ describe('parseConfig', () => {
       parkedQueryTtlHours: 48,
       idempotencyTtlHours: 48,
       api5xxRateThreshold: 0.01,
-      streamIteratorAgeSeconds: 60,
+      streamIteratorAgeSeconds: 15,
     });
   });
 

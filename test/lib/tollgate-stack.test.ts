@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/routes.ts';
 import { tableDefinition } from '../../functions/table/definition.ts';
+import { keys } from '../../functions/table/keys.ts';
 import { ADMIN_KEY_SECRET_ARN_ENV } from '../../lib/admin-key-secret.ts';
 import { LINK_SIGNING_SECRET_ARN_ENV } from '../../lib/link-signing-secret.ts';
 import { tableActions } from '../../lib/tollgate-function.ts';
@@ -137,9 +138,19 @@ describe('stream consumer', () => {
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 10,
       MaximumRecordAgeInSeconds: 6 * 3600,
-      ParallelizationFactor: 1,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(stack, stack.balanceStream.onFailureQueue), 'Arn'] } } },
     });
+  });
+
+  it('reads up to 1,000 records a batch, waits at most a second, and runs ten batches of a shard at once', () => {
+    // Per-account order holds because Lambda keeps one partition key's records in order and all of an account's items share `ACCOUNT#<id>`.
+    expect(keys.txn('acc_1', 'q_1').pk).toBe(keys.account('acc_1').pk);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1000, MaximumBatchingWindowInSeconds: 1, ParallelizationFactor: 10 });
+  });
+
+  it('may write ledger entries in batches, on the table only', () => {
+    const batchWrites = statementsOf(stack.balanceStream.function).filter((statement) => statement.Action.includes('dynamodb:BatchWriteItem'));
+    expect(batchWrites).toEqual([expect.objectContaining({ Resource: [{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }] })]);
   });
 
   it('wakes only for account items and for txns inserted as refused for credits', () => {
@@ -417,6 +428,14 @@ describe('alarms', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
     for (const metric of ['Debits', 'InsufficientCredits', 'Refunds', 'TopUps']) expect(body).toContain(metric);
+  });
+
+  it('shows the ledger lag per account bucket and alarms when the stream is 15 s behind', () => {
+    const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    expect(body).toContain('LedgerLag');
+    for (let bucket = 0; bucket < 8; bucket++) expect(body).toMatch(new RegExp(`accountBucket[^b]*b${bucket}`));
+    expect(byMetric('IteratorAge')[0]?.Properties.Threshold).toBe(15_000);
   });
 });
 
