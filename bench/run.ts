@@ -19,6 +19,7 @@ import { startSesLocal } from '../local/ses-local.ts';
 import type { StreamLambda } from '../local/stream-poller.ts';
 import { type BundleResult, measureBundles } from './bundles.ts';
 import { type CallRecord, instrument, meter, source } from './instrument.ts';
+import { measureStreamLag, type StreamLagDeps } from './stream-lag.ts';
 
 const CONCURRENCY = [1, 8, 32, 64];
 const ACCOUNTS = 64;
@@ -31,6 +32,8 @@ const BASELINE_TABLE = 'baseline-bench';
 const ADMIN_KEY = `tgadmin_bench_${randomBytes(12).toString('hex')}`;
 const QUERY = { operation: 'search', input: { q: 'bolt', limit: 3 } };
 const PRICE = 1;
+/** Seconds of sustained load for the stream-lag measurement (`BENCH_STREAM_SECONDS` shortens it for a quick look). */
+const STREAM_LOAD_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 60);
 
 type Design = 'tollgate' | 'baseline';
 const designs: Design[] = ['tollgate', 'baseline'];
@@ -437,6 +440,27 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     };
   }
 
+  // 4. Stream lag: how far the ledger (and so the alerts) trails the balance under sustained load.
+  const lagDeps: StreamLagDeps = {
+    client: dynamo.client,
+    tableName: TOLLGATE_TABLE,
+    send: (accountIndex, key) => post(gateways.tollgate.url, '/v1/queries', pools.tollgate[accountIndex]!.apiKey, QUERY, key),
+    startConsumer: () => {
+      poller = newPoller();
+      poller.start();
+    },
+    stopConsumer: () => poller.stop(),
+    log,
+  };
+  const streamLag = {
+    oneAccount: await measureStreamLag(lagDeps, [pools.tollgate[0]!.accountId], STREAM_LOAD_SECONDS),
+    manyAccounts: await measureStreamLag(
+      lagDeps,
+      pools.tollgate.map((customer) => customer.accountId),
+      STREAM_LOAD_SECONDS,
+    ),
+  };
+
   console.error = consoleError;
   if (pollerErrors.length > 0)
     log(`WARNING: the stream consumer reported ${pollerErrors.length} errors (first: ${pollerErrors[0]}); Tollgate's async costs may be understated.`);
@@ -446,7 +470,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   await poller.stop();
   meter.sizer.destroy();
 
-  // 4. Bundles and cold starts.
+  // 5. Bundles and cold starts.
   log(`Bundling every Lambda with esbuild and timing ${COLD_RUNS} fresh Node processes each…`);
   const coldEnv: NodeJS.ProcessEnv = { ...process.env, TABLE_NAME: 'bench', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'CRITICAL' };
   delete coldEnv.DYNAMODB_ENDPOINT;
@@ -454,7 +478,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   const bundles = await measureBundles(COLD_RUNS, coldEnv);
   const bundleOf = (name: string): BundleResult => bundles.lambdas.find((b) => b.name === name)!;
 
-  // 5. Cost per million metered requests.
+  // 6. Cost per million metered requests.
   const cost = (design: Design) => {
     const u = units[design];
     const wru = u.wru + u.streamWru;
@@ -555,9 +579,11 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       coldStart:
         'esbuild bundle (platform node, target node24, ESM, minified, AWS SDK included); median time to import it in a fresh `node` process; the empty handler is bundled the same way. processMs is the whole process (start, import, exit).',
       cost: 'On-demand us-east-1 list prices: $0.625 per million WRU, $0.125 per million RRU, Lambda arm64 $0.0000133334 per GB-s and $0.20 per million requests, HTTP API $1.00 per million. Lambda memory 1 GB (the stack default). Stream reads by Lambda triggers are free.',
+      streamLag: `Tollgate only (the baseline has no ledger). ${STREAM_LOAD_SECONDS} s of metered requests from 16 clients, on one account and spread over ${ACCOUNTS}, with the local stream consumer running in this same process (on AWS it has its own Lambdas); catch-up is the time from the end of the load until every account's newest ledger entry has the account's sequence number and balance. Drain: the consumer is paused during a shorter load and then started: ledger entries projected per second of catching up.`,
       baseline:
         'bench/baseline/handler.ts: Powertools idempotency (@aws-lambda-powertools/idempotency, DynamoDB persistence in the same table layout) around a handler that reads the account with a strongly consistent GetItem, checks the balance in code and writes `balance = balance - :price` with UpdateItem. No ledger, no refunds.',
     },
+    streamLag,
     streamConsumerErrors: { count: pollerErrors.length, first: pollerErrors[0] ?? null },
     elapsedSeconds: round((Date.now() - startedAt) / 1000, 0),
   };
@@ -601,6 +627,15 @@ function print(results: any, units: Record<Design, { calls: string; localReporte
     ['bundle KB (queries Lambda)', `${t.bundleKb}`, `${b.bundleKb}`, `${r.bundleKb}`],
     [`cold init ms (import; empty handler ${results.emptyHandlerColdInitMs})`, `${t.coldInitMs}`, `${b.coldInitMs}`, `${r.coldInitMs}`],
     [`  whole fresh process ms (empty ${results.emptyHandlerProcessMs})`, `${t.details.processColdStartMs}`, `${b.details.processColdStartMs}`, ''],
+    ...(['oneAccount', 'manyAccounts'] as const).map((scenario): [string, string, string, string] => {
+      const lag = results.streamLag[scenario];
+      return [
+        `stream lag, ${lag.accounts} account(s): rps · catch-up s · drain/s`,
+        `${lag.requestsPerSecond} · ${lag.catchUpSeconds} · ${lag.drainPerSecond} (${round(lag.drainPerSecond / lag.requestsPerSecond, 1)}× the rps)`,
+        'no ledger',
+        '',
+      ];
+    }),
     ['cost per million metered requests, USD', `${t.costPerMillionUsd}`, `${b.costPerMillionUsd}`, `${r.costPerMillionUsd}`],
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['', 'Tollgate', 'baseline', 'ratio'][i]!.length));
