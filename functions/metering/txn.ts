@@ -36,7 +36,8 @@ export interface TxnItem {
   updatedAt: string;
   /** Parked queries can be resumed until then. */
   resumableUntil?: string;
-  expiresAtEpoch: number;
+  /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
+  expiresAtEpoch?: number;
 }
 
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
