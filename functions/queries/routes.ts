@@ -98,7 +98,9 @@ async function show(event: HttpEvent, deps: QueryDeps) {
 }
 
 async function resume(event: HttpEvent, deps: QueryDeps) {
-  const owner = await identifyClient(event);
+  // The key must be active before the query is read: a revoked key learns nothing about it.
+  // (The charge checks it again in its own condition, so a revocation in between still wins.)
+  const { owner } = await requireClientAccount(event);
   const queryId = pathParam(event, 'queryId', QUERY_ID);
   const now = deps.clock.now();
   const start = await resumeCharge(owner.accountId, owner.keyId, queryId, now);
