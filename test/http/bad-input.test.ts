@@ -105,6 +105,16 @@ const corpus: Record<string, Case[]> = {
     ],
     ['objects nested 2,500 deep in an account', 'POST', () => '/v1/accounts', () => admin(raw(`{"name":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}`)), 400],
     ['a duplicate key whose last value is invalid', 'POST', topUps, () => adminRawTopUp('{"credits":5,"credits":-5}'), 400],
+    ['a duplicate key that would credit a million', 'POST', topUps, () => adminRawTopUp('{"credits":1,"credits":1000000}'), 400],
+    [
+      'a duplicate key spelled with an escape',
+      'POST',
+      debits,
+      () => admin(raw('{"credits":1,"operation":"x","cr\\u0065dits":2}', { idempotencyKey: 'dup' })),
+      400,
+    ],
+    ['a duplicate key inside a query input', 'POST', () => '/v1/queries', () => client(raw('{"operation":"search","input":{"q":"a","q":"b"}}')), 400],
+    ['a duplicate key in a new account', 'POST', () => '/v1/accounts', () => admin(raw('{"name":"A","email":"a@example.com","name":"B"}')), 400],
   ],
 
   'content types and sizes': [
@@ -427,6 +437,14 @@ describe.each(Object.entries(corpus))('bad input is a 4xx problem and changes no
       status,
       detail: expect.stringMatching(/\S/),
     });
+  });
+});
+
+describe('duplicate JSON keys', () => {
+  it('are refused naming the repeated key, before anything is credited', async () => {
+    const reply = await expectRefused('POST', topUps(), adminRawTopUp('{"credits":1,"reference":"x","credits":1000000}'), 400);
+    expect(reply.body.detail).toContain('body.credits');
+    expect(reply.body.errors).toEqual([{ path: 'body.credits', message: expect.stringContaining('more than once') }]);
   });
 });
 
