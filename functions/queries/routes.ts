@@ -8,7 +8,7 @@ import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { resumeCharge, startCharge } from '../metering/charges.ts';
 import { replayed, runCharged, storedBody } from '../metering/metered-call.ts';
-import type { TxnItem } from '../metering/txn.ts';
+import { QUERY_ID, type TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { priceOf } from '../pricing/prices.ts';
@@ -27,7 +27,6 @@ export interface QueryDeps {
   clock: Clock;
 }
 
-const QUERY_ID = /^q_[A-Za-z0-9_-]{16,32}$/;
 const submitSchema = z.strictObject({ operation: fields.operation, input: z.unknown().optional() });
 
 /** The example metered service's routes: submit, inspect and resume queries. */
@@ -57,7 +56,7 @@ const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
 /** The parked query a signed resume link names. */
 async function linkedQuery(event: HttpEvent, deps: QueryDeps) {
   const claims = verifyLink(parseQuery(event, tokenQuery).token, 'resume', deps.clock.now(), await linkSigningSecret());
-  const txn = claims.queryId ? await findTxn(claims.accountId, claims.queryId) : undefined;
+  const txn = await findTxn(claims.accountId, claims.queryId);
   if (txn?.kind !== 'query') throw new NotFoundError('This link names no query on your account.');
   return { claims, txn };
 }
