@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { defaultRouteFunction, type HttpFunctionName, type Route, routeKey, routes } from '../functions/routes.ts';
+import { answerUnparsable, handlerCrashed, payloadTooLarge } from './gateway-problems.ts';
 import { assertPortFree } from './ports.ts';
 
 type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -152,16 +153,17 @@ export async function startGateway(options: { port: number; host?: string; lambd
   const server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
-      if (!body) return send(res, { statusCode: 413, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Request Entity Too Large"}' });
+      if (!body) return send(res, payloadTooLarge(MAX_PAYLOAD_BYTES));
       const { event, fn } = toEvent(req, body, req.headers.host ?? host);
       const result = (await options.lambdas[fn](event, lambdaContext(fn))) as Parameters<typeof send>[1];
       send(res, result);
     } catch (error) {
       // A handler that throws past its own error mapping is what API Gateway reports as a 500.
       console.error('[gateway] handler crashed:', error);
-      if (!res.headersSent) send(res, { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Internal Server Error"}' });
+      if (!res.headersSent) send(res, handlerCrashed());
     }
   });
+  server.on('clientError', answerUnparsable);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,6 @@
 import { config, required } from '../shared/config.ts';
 import { linkSigningSecret } from '../shared/secrets.ts';
-import { type LinkPurpose, signLink } from '../shared/signed-links.ts';
+import { type LinkClaims, type LinkPurpose, signLink } from '../shared/signed-links.ts';
 import type { EmailLinks } from './email.ts';
 
 /** Unsubscribe links must keep working long after the email arrives. */
@@ -16,7 +16,10 @@ export const linkPaths: Record<LinkPurpose, string> = {
 /** A signed, expiring link for one account and purpose. */
 export async function signedUrl(purpose: LinkPurpose, accountId: string, now: Date, extra: { queryId?: string; ttlHours?: number } = {}): Promise<string> {
   const ttlHours = extra.ttlHours ?? config().LINK_TTL_HOURS;
-  const token = signLink({ purpose, accountId, exp: Math.floor(now.getTime() / 1000) + ttlHours * 3600, queryId: extra.queryId }, await linkSigningSecret());
+  const exp = Math.floor(now.getTime() / 1000) + ttlHours * 3600;
+  // Each purpose's own fields (a resume link's query) are checked where the link is opened.
+  const claims = { purpose, accountId, exp, ...(extra.queryId ? { queryId: extra.queryId } : {}) } as LinkClaims;
+  const token = signLink(claims, await linkSigningSecret());
   return `${required('TOLLGATE_PUBLIC_URL').replace(/\/+$/, '')}${linkPaths[purpose]}?token=${token}`;
 }
 

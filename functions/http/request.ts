@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.ts';
 import { sha256 } from '../shared/ids.ts';
+import { duplicateKey } from './duplicate-keys.ts';
 import type { HttpEvent } from './types.ts';
 
 /** Bodies above this are refused before parsing. */
@@ -35,6 +36,9 @@ export function parseBody<T>(event: HttpEvent, schema: z.ZodType<T>): ParsedBody
       throw new ValidationError(`The body is not valid JSON: ${(error as Error).message}`);
     }
     if (nestedDeeperThan(data, MAX_BODY_DEPTH)) throw new ValidationError(`The body is nested more than ${MAX_BODY_DEPTH} levels deep.`);
+    const repeated = duplicateKey(raw);
+    if (repeated)
+      throw new ValidationError(`${repeated}: appears more than once; send each field once.`, [{ path: repeated, message: 'appears more than once' }]);
   }
   const value = validate(schema, data, 'body');
   return { value, hash: sha256(JSON.stringify(canonical(value))) };

@@ -7,16 +7,16 @@ import { fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../htt
 import { json } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { refusalAnswer } from '../recovery/respond.ts';
-import { addHours, type Clock, epochSeconds } from '../shared/clock.ts';
-import { config } from '../shared/config.ts';
+import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId } from '../shared/ids.ts';
 import { countMetric } from '../shared/metrics.ts';
 import { changeBalance, MAX_BALANCE } from './balance-store.ts';
-import { replayOf, startCharge } from './charges.ts';
+import { startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
 import { ledgerPage } from './ledger-store.ts';
 import { replayed, settleSuccess, stored } from './metered-call.ts';
+import { replayTopUp, topUpAnswer } from './top-up-replay.ts';
 import { changeFor, type TxnItem } from './txn.ts';
 import { saveResponse } from './txn-store.ts';
 
@@ -59,16 +59,15 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
     reference: value.reference,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
-    expiresAtEpoch: epochSeconds(addHours(now, config().IDEMPOTENCY_TTL_HOURS)),
   };
   const outcome = await changeBalance({ accountId, change: changeFor(txn, now), txn: { put: txn } });
-  if (outcome.kind === 'txn-conflict') return replayed(replayOf(hash, outcome.existing).response);
+  if (outcome.kind === 'txn-conflict') return replayTopUp(outcome.existing, hash, now);
   if (outcome.kind === 'account-missing') throw new NotFoundError(`There is no account "${accountId}".`);
   if (outcome.kind !== 'applied')
     throw new ValidationError(`body.credits: this top-up would take the balance above ${MAX_BALANCE.toLocaleString('en-US')} credits.`);
   countMetric('topUps');
   const account = await getAccount(accountId);
-  const response = json(201, { id: txn.id, credits: txn.credits, reference: txn.reference, balance: balanceOf(account, deps.clock.now()) });
+  const response = topUpAnswer(txn, balanceOf(account, deps.clock.now()));
   await saveResponse(txn, stored(response));
   return response;
 }

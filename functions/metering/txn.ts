@@ -1,5 +1,8 @@
 import type { BalanceChange } from '../accounts/model.ts';
 
+/** Query ids: `q_` and a random or Idempotency-Key-derived suffix. */
+export const QUERY_ID = /^q_[A-Za-z0-9_-]{16,32}$/;
+
 export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry';
 /** `parked`: a query refused for credits, resumable; `refused`: an admin debit refused for credits. */
 export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused';
@@ -36,7 +39,8 @@ export interface TxnItem {
   updatedAt: string;
   /** Parked queries can be resumed until then. */
   resumableUntil?: string;
-  expiresAtEpoch: number;
+  /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
+  expiresAtEpoch?: number;
 }
 
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);

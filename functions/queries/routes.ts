@@ -8,7 +8,7 @@ import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { resumeCharge, startCharge } from '../metering/charges.ts';
 import { replayed, runCharged, storedBody } from '../metering/metered-call.ts';
-import type { TxnItem } from '../metering/txn.ts';
+import { QUERY_ID, type TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { priceOf } from '../pricing/prices.ts';
@@ -27,7 +27,6 @@ export interface QueryDeps {
   clock: Clock;
 }
 
-const QUERY_ID = /^q_[A-Za-z0-9_-]{16,32}$/;
 const submitSchema = z.strictObject({ operation: fields.operation, input: z.unknown().optional() });
 
 /** The example metered service's routes: submit, inspect and resume queries. */
@@ -57,7 +56,7 @@ const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
 /** The parked query a signed resume link names. */
 async function linkedQuery(event: HttpEvent, deps: QueryDeps) {
   const claims = verifyLink(parseQuery(event, tokenQuery).token, 'resume', deps.clock.now(), await linkSigningSecret());
-  const txn = claims.queryId ? await findTxn(claims.accountId, claims.queryId) : undefined;
+  const txn = await findTxn(claims.accountId, claims.queryId);
   if (txn?.kind !== 'query') throw new NotFoundError('This link names no query on your account.');
   return { claims, txn };
 }
@@ -98,7 +97,9 @@ async function show(event: HttpEvent, deps: QueryDeps) {
 }
 
 async function resume(event: HttpEvent, deps: QueryDeps) {
-  const owner = await identifyClient(event);
+  // The key must be active before the query is read: a revoked key learns nothing about it.
+  // (The charge checks it again in its own condition, so a revocation in between still wins.)
+  const { owner } = await requireClientAccount(event);
   const queryId = pathParam(event, 'queryId', QUERY_ID);
   const now = deps.clock.now();
   const start = await resumeCharge(owner.accountId, owner.keyId, queryId, now);

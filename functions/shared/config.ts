@@ -24,7 +24,7 @@ const configSchema = z.object({
   BILLING_URL: z.url().optional(),
   /** Public base URL of the API, for absolute links. @default derived from the request */
   TOLLGATE_PUBLIC_URL: z.url().optional(),
-  /** Idempotency records are kept this long (at least 24 h). @default 48 */
+  /** A top-up retry with the same Idempotency-Key is replayed this long (at least 24 h); later it is refused, never applied again. @default 48 */
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
   /** HMAC secret for links in emails and 402 answers (≥ 32 characters). Required where links are made. */
   LINK_SIGNING_SECRET: z.string().min(32).optional(),

@@ -80,6 +80,25 @@ export class GoneError extends TollgateError {
   }
 }
 
+/** What a person holding a bad link can do about it; links are opened by people, not programs. */
+const FRESH_LINK = 'The newest email from us has a fresh link; if you have none, ask whoever runs this service for one.';
+
+/** A signed link that was tampered with, is malformed, or is for another page (403). */
+export class InvalidLinkError extends TollgateError {
+  constructor(reason = 'This link is not valid.') {
+    super({ status: 403, slug: 'forbidden', title: 'This link is not valid', detail: `${reason} ${FRESH_LINK}` });
+    this.name = 'InvalidLinkError';
+  }
+}
+
+/** A signed link past its expiry (410). */
+export class ExpiredLinkError extends TollgateError {
+  constructor() {
+    super({ status: 410, slug: 'gone', title: 'This link has expired', detail: `Links in our emails work for a limited time. ${FRESH_LINK}` });
+    this.name = 'ExpiredLinkError';
+  }
+}
+
 /** The Idempotency-Key was already used with a different request (422). */
 export class IdempotencyKeyReusedError extends TollgateError {
   constructor() {

@@ -1,16 +1,26 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ForbiddenError, GoneError } from './errors.ts';
+import { z } from 'zod';
+import { ACCOUNT_ID } from '../accounts/model.ts';
+import { QUERY_ID } from '../metering/txn.ts';
+import { ExpiredLinkError, InvalidLinkError } from './errors.ts';
+
+/**
+ * The claims each kind of link carries, checked after the signature: a signed payload is
+ * still only trusted in this exact shape (a required integer `exp`, no unknown fields).
+ * A new purpose is one more entry here, with its own fields.
+ */
+const common = { accountId: z.string().regex(ACCOUNT_ID), exp: z.number().int().positive() };
+const claimSchemas = {
+  usage: z.strictObject({ purpose: z.literal('usage'), ...common }),
+  unsubscribe: z.strictObject({ purpose: z.literal('unsubscribe'), ...common }),
+  remind: z.strictObject({ purpose: z.literal('remind'), ...common }),
+  resume: z.strictObject({ purpose: z.literal('resume'), ...common, queryId: z.string().regex(QUERY_ID) }),
+};
 
 /** What a signed link lets its holder do, for one account, until it expires. */
-export type LinkPurpose = 'usage' | 'unsubscribe' | 'remind' | 'resume';
-
-export interface LinkClaims {
-  purpose: LinkPurpose;
-  accountId: string;
-  /** Expiry, epoch seconds. */
-  exp: number;
-  queryId?: string;
-}
+export type LinkPurpose = keyof typeof claimSchemas;
+/** `exp`: expiry, epoch seconds. */
+export type LinkClaims<P extends LinkPurpose = LinkPurpose> = z.infer<(typeof claimSchemas)[P]>;
 
 /**
  * Links in emails and 402 answers carry `payload.signature` (HMAC-SHA256), never a key: the
@@ -21,16 +31,21 @@ export function signLink(claims: LinkClaims, secret: string): string {
   return `${payload}.${signature(payload, secret)}`;
 }
 
-export function verifyLink(token: string, purpose: LinkPurpose, now: Date, secret: string): LinkClaims {
+export function verifyLink<P extends LinkPurpose>(token: string, purpose: P, now: Date, secret: string): LinkClaims<P> {
   const [payload, given, extra] = token.split('.');
-  if (!payload || !given || extra !== undefined || !safeEqual(given, signature(payload, secret))) {
-    throw new ForbiddenError('This link is not valid. Use the link from your latest email, or sign in to your dashboard.');
+  if (!payload || !given || extra !== undefined || !safeEqual(given, signature(payload, secret))) throw new InvalidLinkError();
+  const claims = claimSchemas[purpose].safeParse(parseJson(Buffer.from(payload, 'base64url').toString('utf8')));
+  if (!claims.success) throw new InvalidLinkError('This link is not valid for this page.');
+  if (claims.data.exp * 1000 <= now.getTime()) throw new ExpiredLinkError();
+  return claims.data as LinkClaims<P>;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as LinkClaims;
-  if (claims.purpose !== purpose) throw new ForbiddenError('This link is not valid for this page.');
-  if (claims.exp * 1000 <= now.getTime())
-    throw new GoneError('This link has expired. Links in our emails work for a limited time; the newest email has a fresh one.');
-  return claims;
 }
 
 function signature(payload: string, secret: string): string {

@@ -117,6 +117,20 @@ describe('revocation beats idempotent replay', () => {
     expect(retry.status).toBe(401);
     expect((await call(app.url, 'GET', `/v1/queries/${first.body.id}`, { token: customer.apiKey })).status).toBe(401);
   });
+
+  it('a revoked key resuming a query gets a 401 whatever the query: nothing about it is revealed', async () => {
+    const customer = await newCustomer(app.url, 10);
+    const search = { operation: 'search', input: { q: 'nut' } };
+    const completed = await call(app.url, 'POST', '/v1/queries', { token: customer.apiKey, body: search });
+    const parked = await call(app.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'report' } });
+    expect([completed.status, parked.status]).toEqual([200, 402]);
+    await call(app.url, 'DELETE', `/v1/accounts/${customer.accountId}/keys/${customer.keyId}`, { token: ADMIN_KEY });
+    for (const queryId of [completed.body.id, parked.body.query.id, `q_${'x'.repeat(20)}`]) {
+      const reply = await call(app.url, 'POST', `/v1/queries/${queryId}/resume`, { token: customer.apiKey });
+      expect(reply.status, queryId).toBe(401);
+      expect(reply.body.detail).toContain('revoked');
+    }
+  });
 });
 
 describe('the Authorization scheme', () => {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_BASE } from '../../functions/shared/errors.ts';
 import { type LinkClaims, type LinkPurpose, signLink } from '../../functions/shared/signed-links.ts';
@@ -63,7 +64,7 @@ const search = (input: unknown) => client({ body: { operation: 'search', input }
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** A signed link token; by default for the rich account, valid for an hour. */
 const link = (purpose: LinkPurpose, claims: Partial<LinkClaims> = {}, secret = LINK_SECRET) =>
-  signLink({ purpose, accountId: rich.accountId, exp: nowSeconds() + 3600, ...claims }, secret);
+  signLink({ purpose, accountId: rich.accountId, exp: nowSeconds() + 3600, ...claims } as LinkClaims, secret);
 const expired = (purpose: LinkPurpose) => link(purpose, { exp: nowSeconds() - 60 });
 const tampered = (token: string) => `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
 /** The rich account's usage link with its payload rewritten to name the poor account, signature kept. */
@@ -71,6 +72,11 @@ const reassigned = () => {
   const [, signature] = link('usage').split('.');
   const payload = Buffer.from(JSON.stringify({ purpose: 'usage', accountId: poor.accountId, exp: nowSeconds() + 3600 })).toString('base64url');
   return `${payload}.${signature}`;
+};
+/** A token correctly signed with the link secret whose payload is exactly this text. */
+const signedPayload = (text: string) => {
+  const payload = Buffer.from(text).toString('base64url');
+  return `${payload}.${createHmac('sha256', LINK_SECRET).update(payload).digest('base64url')}`;
 };
 const oneClick = (): CallOptions => ({ raw: 'List-Unsubscribe=One-Click', headers: FORM_TYPE });
 const remindForm = (body: string): CallOptions => ({ raw: body, headers: FORM_TYPE });
@@ -105,6 +111,16 @@ const corpus: Record<string, Case[]> = {
     ],
     ['objects nested 2,500 deep in an account', 'POST', () => '/v1/accounts', () => admin(raw(`{"name":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}`)), 400],
     ['a duplicate key whose last value is invalid', 'POST', topUps, () => adminRawTopUp('{"credits":5,"credits":-5}'), 400],
+    ['a duplicate key that would credit a million', 'POST', topUps, () => adminRawTopUp('{"credits":1,"credits":1000000}'), 400],
+    [
+      'a duplicate key spelled with an escape',
+      'POST',
+      debits,
+      () => admin(raw('{"credits":1,"operation":"x","cr\\u0065dits":2}', { idempotencyKey: 'dup' })),
+      400,
+    ],
+    ['a duplicate key inside a query input', 'POST', () => '/v1/queries', () => client(raw('{"operation":"search","input":{"q":"a","q":"b"}}')), 400],
+    ['a duplicate key in a new account', 'POST', () => '/v1/accounts', () => admin(raw('{"name":"A","email":"a@example.com","name":"B"}')), 400],
   ],
 
   'content types and sizes': [
@@ -350,7 +366,30 @@ const corpus: Record<string, Case[]> = {
     ['/usage with an expired token', 'GET', () => `/usage?token=${expired('usage')}`, () => ({}), 410],
     ['/usage for an account that does not exist', 'GET', () => `/usage?token=${link('usage', { accountId: NO_ACCOUNT })}`, () => ({}), 404],
     ['GET /resume with a usage token', 'GET', () => `/resume?token=${link('usage', { queryId: parkedQueryId })}`, () => ({}), 403],
-    ['GET /resume naming no query', 'GET', () => `/resume?token=${link('resume')}`, () => ({}), 404],
+    ['GET /resume naming a query that does not exist', 'GET', () => `/resume?token=${link('resume', { queryId: `q_${'Z'.repeat(20)}` })}`, () => ({}), 404],
+    ['GET /resume with a link that names no query', 'GET', () => `/resume?token=${link('resume')}`, () => ({}), 403],
+    ['/usage with a signed payload that is not JSON', 'GET', () => `/usage?token=${signedPayload('not json')}`, () => ({}), 403],
+    [
+      '/usage with a signed link without exp',
+      'GET',
+      () => `/usage?token=${signedPayload(JSON.stringify({ purpose: 'usage', accountId: rich.accountId }))}`,
+      () => ({}),
+      403,
+    ],
+    [
+      '/usage with a signed link whose exp is a string',
+      'GET',
+      () => `/usage?token=${signedPayload(JSON.stringify({ purpose: 'usage', accountId: rich.accountId, exp: 'never' }))}`,
+      () => ({}),
+      403,
+    ],
+    [
+      'POST /remind with a signed link carrying an unknown claim',
+      'POST',
+      () => `/remind?token=${signedPayload(JSON.stringify({ purpose: 'remind', accountId: rich.accountId, exp: nowSeconds() + 3600, admin: true }))}`,
+      () => remindForm('after=P1D'),
+      403,
+    ],
     ['GET /resume naming another account’s query', 'GET', () => `/resume?token=${link('resume', { queryId: parkedQueryId })}`, () => ({}), 404],
     [
       'POST /resume with an expired token',
@@ -427,6 +466,14 @@ describe.each(Object.entries(corpus))('bad input is a 4xx problem and changes no
       status,
       detail: expect.stringMatching(/\S/),
     });
+  });
+});
+
+describe('duplicate JSON keys', () => {
+  it('are refused naming the repeated key, before anything is credited', async () => {
+    const reply = await expectRefused('POST', topUps(), adminRawTopUp('{"credits":1,"reference":"x","credits":1000000}'), 400);
+    expect(reply.body.detail).toContain('body.credits');
+    expect(reply.body.errors).toEqual([{ path: 'body.credits', message: expect.stringContaining('more than once') }]);
   });
 });
 
