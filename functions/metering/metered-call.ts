@@ -1,10 +1,12 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type Balance, balanceOf } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
+import { signedUrl } from '../alerts/links.ts';
 import { json, problemResponse } from '../http/response.ts';
 import type { HttpResult } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import { logger } from '../shared/logger.ts';
+import { balanceSignalHeaders, lowBalance } from './balance-signals.ts';
 import { refundCharge } from './charges.ts';
 import type { StoredResponse, TxnItem } from './txn.ts';
 import { completeTxn, findTxn, saveResponse } from './txn-store.ts';
@@ -66,12 +68,27 @@ export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: C
  */
 export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => HttpResult, clock: Clock): Promise<HttpResult> {
   const now = clock.now();
-  const account = await findAccount(txn.accountId);
-  const balance = balanceOf({ balance: account?.balance ?? 0 }, now);
+  const account = (await findAccount(txn.accountId)) ?? { balance: 0 };
+  const balance = balanceOf(account, now);
   const base = answer(balance);
-  const response = { ...base, headers: { ...base.headers, 'Credits-Charged': String(txn.credits), 'Credits-Remaining': String(balance.available) } };
+  const signals = balanceSignalHeaders(account, lowBalance(account) ? await usagePageLink(txn.accountId, now) : undefined);
+  const headers = { ...base.headers, 'Credits-Charged': String(txn.credits), 'Credits-Remaining': String(balance.available), ...signals };
+  const response = { ...base, headers };
   if (!(await completeTxn(txn, { response: stored(response), at: now }))) return settledElsewhere(txn);
   return response;
+}
+
+/**
+ * The banner's link to the usage page. The work is done and paid for by now, so a link that
+ * cannot be made (no public URL configured) must not fail the answer: it is left out and logged.
+ */
+async function usagePageLink(accountId: string, now: Date): Promise<string | undefined> {
+  try {
+    return await signedUrl('usage', accountId, now);
+  } catch (error) {
+    logger.error('no usage-page link for the low-balance header', { error });
+    return undefined;
+  }
 }
 
 /** Another invocation (a retry that took an abandoned txn over) settled it first: its answer stands. */

@@ -56,6 +56,9 @@ describe('meter() in front of a team’s handler', () => {
     expect(reply.body).toEqual({ rendered: 3, run: 1 });
     expect(reply.headers.get('credits-charged')).toBe('3');
     expect(reply.headers.get('credits-remaining')).toBe('7');
+    // The same in-band signals as Tollgate's own routes, so a team's client app can warn before the wall.
+    expect(reply.headers.get('ratelimit')).toBe('"credits";r=7');
+    expect(reply.headers.get('ratelimit-policy')).toBe('"credits";q=10');
     expect(ran).toBe(1);
     expect(await balance(c.accountId)).toBe(7);
     expect((await ledger(c.accountId))[0]).toMatchObject({ type: 'debit', credits: -3, operation: 'thumbnail' });
