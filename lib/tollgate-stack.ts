@@ -33,6 +33,7 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   queries: { table: 'RW', adminKey: true, links: true, description: 'Client: the metered example service (charged queries).' },
   alerts: { table: 'RW', adminKey: true, links: true, description: 'Alert settings (admin and client) and the one-click unsubscribe.' },
   reminders: { table: 'RW', adminKey: true, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
+  payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
 };
 
 /** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint. */

@@ -146,7 +146,7 @@ function builtOnProblem(schemaOrRef: Json): boolean {
 
 const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 // 'link' routes carry a signed token in the query string instead of a bearer key.
-const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [] };
+const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [], webhook: [] };
 /** Routes that refuse a request without an Idempotency-Key (`idempotencyKey(event, true)`). */
 const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits'];
 const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries'];

@@ -7,17 +7,17 @@ import { fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../htt
 import { json } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { refusalAnswer } from '../recovery/respond.ts';
-import { addHours, type Clock, epochSeconds } from '../shared/clock.ts';
+import type { Clock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId } from '../shared/ids.ts';
 import { countMetric } from '../shared/metrics.ts';
-import { changeBalance, MAX_BALANCE } from './balance-store.ts';
+import { MAX_BALANCE } from './balance-store.ts';
 import { replayOf, startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
 import { ledgerPage } from './ledger-store.ts';
 import { replayed, settleSuccess, stored } from './metered-call.ts';
-import { changeFor, type TxnItem } from './txn.ts';
+import { creditTopUp } from './top-up.ts';
 import { saveResponse } from './txn-store.ts';
 
 export interface MeteringDeps {
@@ -48,24 +48,20 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const key = idempotencyKey(event, true);
   const { value, hash } = parseBody(event, topUpSchema);
-  const now = deps.clock.now();
-  const txn: TxnItem = {
-    id: derivedId('tu', accountId, key),
-    kind: 'top_up',
+  const outcome = await creditTopUp({
     accountId,
-    status: 'completed',
-    requestHash: hash,
+    txnId: derivedId('tu', accountId, key),
     credits: value.credits,
     reference: value.reference,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    expiresAtEpoch: epochSeconds(addHours(now, config().IDEMPOTENCY_TTL_HOURS)),
-  };
-  const outcome = await changeBalance({ accountId, change: changeFor(txn, now), txn: { put: txn } });
-  if (outcome.kind === 'txn-conflict') return replayed(replayOf(hash, outcome.existing).response);
+    requestHash: hash,
+    now: deps.clock.now(),
+    keepForHours: config().IDEMPOTENCY_TTL_HOURS,
+  });
+  if (outcome.kind === 'already-credited') return replayed(replayOf(hash, outcome.existing).response);
   if (outcome.kind === 'account-missing') throw new NotFoundError(`There is no account "${accountId}".`);
-  if (outcome.kind !== 'applied')
+  if (outcome.kind === 'over-limit')
     throw new ValidationError(`body.credits: this top-up would take the balance above ${MAX_BALANCE.toLocaleString('en-US')} credits.`);
+  const { txn } = outcome;
   countMetric('topUps');
   const account = await getAccount(accountId);
   const response = json(201, { id: txn.id, credits: txn.credits, reference: txn.reference, balance: balanceOf(account, deps.clock.now()) });

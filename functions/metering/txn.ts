@@ -1,6 +1,7 @@
 import type { BalanceChange } from '../accounts/model.ts';
 
-export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry';
+/** `reversal`: credits taken back because the payment that bought them was refunded. */
+export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry' | 'reversal';
 /** `parked`: a query refused for credits, resumable; `refused`: an admin debit refused for credits. */
 export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused';
 
@@ -36,13 +37,15 @@ export interface TxnItem {
   updatedAt: string;
   /** Parked queries can be resumed until then. */
   resumableUntil?: string;
+  /** A paid top-up: when its receipt email went out (sent once however often the payment event arrives). */
+  receiptSentAt?: string;
   expiresAtEpoch: number;
 }
 
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
 
 /** The balance change a txn makes, as recorded on the account item for the ledger. */
-export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation'>, at: Date): BalanceChange {
+export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation' | 'reference'>, at: Date): BalanceChange {
   const isQuery = txn.kind === 'query';
   return {
     id: txn.id,
@@ -50,6 +53,7 @@ export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operat
     credits: CREDITING.has(txn.kind) ? txn.credits : -txn.credits,
     operation: txn.operation,
     queryId: isQuery ? txn.id : undefined,
+    reference: txn.reference,
     at: at.toISOString(),
   };
 }

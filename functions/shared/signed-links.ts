@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ForbiddenError, GoneError } from './errors.ts';
 
 /** What a signed link lets its holder do, for one account, until it expires. */
-export type LinkPurpose = 'usage' | 'unsubscribe' | 'remind' | 'resume';
+export type LinkPurpose = 'usage' | 'unsubscribe' | 'remind' | 'resume' | 'checkout';
 
 export interface LinkClaims {
   purpose: LinkPurpose;
@@ -10,6 +10,9 @@ export interface LinkClaims {
   /** Expiry, epoch seconds. */
   exp: number;
   queryId?: string;
+  /** Checkout: the top-up pack or the plan being bought (exactly one). */
+  pack?: string;
+  plan?: string;
 }
 
 /**
