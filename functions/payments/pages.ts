@@ -55,7 +55,7 @@ export function checkoutResultPage(result: CheckoutResult): HttpResult {
   const what = query?.operation ?? 'query';
   if (query?.status === 'completed') {
     parts.push(`Your ${what} ran (${credits(query.credits)}). Your program can fetch its result with GET /v1/queries/${query.id} and its API key:`);
-    extra = `<pre style="white-space:pre-wrap;background:#f3f4f6;padding:8px">curl -H "Authorization: Bearer $TOLLGATE_API_KEY" ${escapeHtml(`${result.apiBaseUrl}/v1/queries/${query.id}`)}</pre>`;
+    extra = `<pre style="white-space:pre-wrap;word-break:break-all;background:#f3f4f6;padding:8px">curl -H "Authorization: Bearer $TOLLGATE_API_KEY" ${escapeHtml(`${result.apiBaseUrl}/v1/queries/${query.id}`)}</pre>`;
   } else if (query?.status === 'parked' && query.credits > account.balance) {
     parts.push(
       `Your ${what} needs ${credits(query.credits)}, so it is still ${credits(query.credits - account.balance)} short; we keep it until ${query.resumableUntil ?? 'it expires'}.`,
