@@ -115,7 +115,7 @@ describe('GET /checkout/done', () => {
     const c = await newCustomer(app.url);
     const reply = await get(`/checkout/done?token=${link(c.accountId, { pack: 'pack_100' })}&session_id=${encodeURIComponent('<script>')}`);
     expect(reply.status).toBe(400);
-    expect((await reply.json()).detail).toContain('query.session_id');
+    expect(((await reply.json()) as { detail: string }).detail).toContain('query.session_id');
   });
 });
 
@@ -128,7 +128,7 @@ describe('POST /v1/webhooks/stripe without a webhook secret', () => {
         body: '{}',
       });
       expect(reply.status).toBe(503);
-      expect((await reply.json()).detail).toContain('STRIPE_WEBHOOK_SECRET');
+      expect(((await reply.json()) as { detail: string }).detail).toContain('STRIPE_WEBHOOK_SECRET');
     });
   });
 });
