@@ -5,6 +5,7 @@ import { sendReceiptEmail } from '../alerts/notify.ts';
 import { creditTopUp } from '../metering/top-up.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import { type ResumedQuery, resumeParked } from '../queries/auto-resume.ts';
+import { config } from '../shared/config.ts';
 import { derivedId } from '../shared/ids.ts';
 import { countMetric } from '../shared/metrics.ts';
 import { type EventOutcome, ignored, type PaymentDeps } from './outcome.ts';
@@ -75,6 +76,8 @@ export async function completeCheckout(session: CheckoutSessionData, deps: Payme
  */
 export async function afterPayment(account: AccountItem, txnId: string, purchase: string, queryId: string | undefined, deps: PaymentDeps): Promise<void> {
   if (queryId) await resumeParked(account.id, queryId, deps.service, deps.clock);
+  // No verified sender (ALERT_EMAILS=off): no receipt, as no alert emails; the payment provider sends its own.
+  if (config().ALERT_EMAILS === 'off') return;
   const credited = await findTxn(account.id, txnId);
   if (!credited || credited.receiptSentAt) return;
   const ran = queryId ? await queryOutcome(account.id, queryId) : undefined;

@@ -9,6 +9,7 @@ import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import { config } from '../shared/config.ts';
 import { NotFoundError, PayloadTooLargeError, ServiceUnavailableError, ValidationError } from '../shared/errors.ts';
+import { countMetric } from '../shared/metrics.ts';
 import { linkSigningSecret, stripeWebhookSecret } from '../shared/secrets.ts';
 import { type LinkClaims, verifyLink } from '../shared/signed-links.ts';
 import type { PaymentDeps } from './outcome.ts';
@@ -104,7 +105,13 @@ async function stripeWebhook(event: HttpEvent, deps: PaymentDeps): Promise<HttpR
     throw new ServiceUnavailableError(
       'Stripe webhooks are not configured here yet: set STRIPE_WEBHOOK_SECRET (or its secret) to the endpoint’s signing secret.',
     );
-  const verified = verifiedEvent(rawBytes(event), header(event, 'stripe-signature'), secret);
+  let verified: ReturnType<typeof verifiedEvent>;
+  try {
+    verified = verifiedEvent(rawBytes(event), header(event, 'stripe-signature'), secret);
+  } catch (error) {
+    countMetric('paymentWebhooksRefused');
+    throw error;
+  }
   const outcome = await handleStripeEvent(verified, deps);
   return json(200, { received: true, ...outcome });
 }

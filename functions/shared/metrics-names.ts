@@ -11,6 +11,8 @@ export const BUSINESS_METRICS = {
   reversals: 'Reversals',
   /** Payment events acknowledged without a change: unknown account, pack, plan or event type. Alarmed. */
   paymentEventsIgnored: 'PaymentEventsIgnored',
+  /** Webhook deliveries that failed the signature check. Alarmed. */
+  paymentWebhooksRefused: 'PaymentWebhooksRefused',
 } as const;
 
 export type BusinessMetric = keyof typeof BUSINESS_METRICS;
