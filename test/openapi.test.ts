@@ -6,6 +6,7 @@ import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
 import type { TxnItem } from '../functions/metering/txn.ts';
+import { checkoutResultPage, noCheckoutPage } from '../functions/payments/pages.ts';
 import { pricing } from '../functions/pricing/catalog.ts';
 import { priceList } from '../functions/pricing/prices.ts';
 import { resumedPage, resumePage } from '../functions/queries/resume-pages.ts';
@@ -226,11 +227,12 @@ describe('docs/openapi.json', () => {
       expect(isProblemOrPage(response), `${status} is problem+json`).toBe(true);
       expect(builtOnProblem(response.content['application/problem+json'].schema), `${status} schema`).toBe(true);
     }
-    // Routes that take a key or a signed link can always be refused with a 4xx; the keyless health check cannot.
+    // Routes that take a key, a signed link or a signature can always be refused with a 4xx; the keyless health check cannot.
     if (route.auth !== 'none') {
       expect(responses.some(([status, response]) => /^4\d\d$/.test(status) && isProblem(response))).toBe(true);
       // A link is never asked for a bearer, so never 401: a bad signature is 403, an expired link 410.
-      const refusals = route.auth === 'link' ? ['403', '410'] : ['401', '403'];
+      // A webhook is refused for its signature, with a 400.
+      const refusals = route.auth === 'link' ? ['403', '410'] : route.auth === 'webhook' ? ['400'] : ['401', '403'];
       expect(responses.map(([status]) => status)).toEqual(expect.arrayContaining(refusals));
       if (route.auth === 'link') expect(responses.map(([status]) => status)).not.toContain('401');
     }
@@ -493,5 +495,11 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     expect(statuses(resumed)).toEqual(htmlStatuses('POST /resume'));
     expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'])])).toEqual(htmlStatuses('GET /remind'));
     expect(statuses([remindConfirmationPage(reminder)])).toEqual(htmlStatuses('POST /remind'));
+    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def')])).toEqual(htmlStatuses('GET /checkout'));
+    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r' };
+    const results = [false, true].flatMap((confirmed) =>
+      [undefined, txn({}), txn({ status: 'completed' }), txn({ status: 'failed' })].map((query) => checkoutResultPage({ ...result, confirmed, query })),
+    );
+    expect(statuses(results)).toEqual(htmlStatuses('GET /checkout/done'));
   });
 });
