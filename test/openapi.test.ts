@@ -367,6 +367,10 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     new Date('2025-05-02T12:00:00.000Z'),
     now,
   );
+  const checkoutLinks = {
+    packs: Object.fromEntries(pricing.topUps.map((pack) => [pack.id, 'https://api.example.com/checkout?token=…'])),
+    plans: Object.fromEntries(pricing.plans.map((plan) => [plan.id, 'https://api.example.com/checkout?token=…'])),
+  };
   const recovery = (query?: { id: string; resumableUntil: string }, usagePageUrl?: string, socialProof?: SocialProof) =>
     problemBody(
       insufficientCreditsProblem({
@@ -379,6 +383,8 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
         baseUrl: 'https://api.example.com',
         usagePageUrl,
         socialProof,
+        // As the API answers: every option a signed checkout link (elided like the usage link's token).
+        buyLinks: checkoutLinks,
       }),
       'urn:tollgate:request:r1',
     );
