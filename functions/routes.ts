@@ -10,6 +10,7 @@ export const httpFunctions = {
   queries: 'functions/queries/handler.ts',
   alerts: 'functions/alerts/handler.ts',
   reminders: 'functions/reminders/handler.ts',
+  payments: 'functions/payments/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -19,8 +20,11 @@ export interface Route {
   /** API Gateway path syntax: `{name}` for a path parameter. */
   path: string;
   function: HttpFunctionName;
-  /** `link`: a signed, expiring token in the query string (links in emails and 402 answers). */
-  auth: 'none' | 'admin' | 'client' | 'link';
+  /**
+   * `link`: a signed, expiring token in the query string (links in emails and 402 answers).
+   * `webhook`: no key; the payment provider's signature over the raw body is the authentication.
+   */
+  auth: 'none' | 'admin' | 'client' | 'link' | 'webhook';
 }
 
 export const routes: readonly Route[] = [
@@ -51,6 +55,9 @@ export const routes: readonly Route[] = [
   { method: 'DELETE', path: '/v1/reminders/{reminderId}', function: 'reminders', auth: 'client' },
   { method: 'GET', path: '/remind', function: 'reminders', auth: 'link' },
   { method: 'POST', path: '/remind', function: 'reminders', auth: 'link' },
+  { method: 'GET', path: '/checkout', function: 'payments', auth: 'link' },
+  { method: 'GET', path: '/checkout/done', function: 'payments', auth: 'link' },
+  { method: 'POST', path: '/v1/webhooks/stripe', function: 'payments', auth: 'webhook' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

@@ -49,8 +49,13 @@ const contextSchema = z.object({
   throttleBurstLimit: z.coerce.number().int().positive().default(200),
   /** Browser origins allowed to call the API (CORS). Empty means no CORS configuration at all. @default [] */
   corsAllowedOrigins: list(z.url()).default([]),
-  /** Where the 402 `change_plan` action sends people. @default none */
+  /** Where Buy links send people when Stripe is not set up. @default none: a page tells them how to get credits */
   billingUrl: optionalUrl,
+  /**
+   * Take payments with Stripe: the stack creates the two secrets (API key, webhook signing
+   * secret) for the operator to fill in, and Buy links lead to Stripe Checkout once they are. @default false
+   */
+  stripe: z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean()).default(false),
   /** Public base URL of the API (e.g. a custom domain) for absolute links. @default derived from the request */
   publicUrl: optionalUrl,
   /** How long a parked query can be resumed, in hours (48 h to 30 days). @default 48 */

@@ -90,6 +90,24 @@ export class Monitoring extends Construct {
       return created;
     };
 
+    const business = (metricName: string, label: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: FIVE_MINUTES, label });
+
+    const paymentEventsIgnored = business(BUSINESS_METRICS.paymentEventsIgnored, 'Payment events ignored');
+    alarm(
+      'PaymentEventsIgnored',
+      paymentEventsIgnored,
+      1,
+      'A payment event named an account, pack or plan Tollgate does not know, or a type it does not handle: acknowledged without any change. The payments log has the event id.',
+    );
+    const paymentWebhooksRefused = business(BUSINESS_METRICS.paymentWebhooksRefused, 'Payment webhooks refused');
+    alarm(
+      'PaymentWebhooksRefused',
+      paymentWebhooksRefused,
+      1,
+      'Webhook deliveries failed the Stripe signature check: STRIPE_WEBHOOK_SECRET does not match the endpoint, or someone is sending forged events.',
+    );
+
     const requests = props.stage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES });
     const serverErrors = props.stage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES });
     const api5xxRate = new MathExpression({
@@ -122,9 +140,6 @@ export class Monitoring extends Construct {
       return depth.with({ label: name });
     });
 
-    const business = (metricName: string, label: string) =>
-      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: FIVE_MINUTES, label });
-
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(24) });
     this.dashboard.addWidgets(
       new GraphWidget({
@@ -136,6 +151,7 @@ export class Monitoring extends Construct {
           business(BUSINESS_METRICS.refunds, 'Refunds'),
           business(BUSINESS_METRICS.topUps, 'Top-ups'),
         ],
+        right: [business(BUSINESS_METRICS.reversals, 'Refund reversals'), paymentEventsIgnored, paymentWebhooksRefused],
       }),
       new GraphWidget({
         title: 'API',

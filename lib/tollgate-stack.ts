@@ -12,6 +12,7 @@ import { MeteredFunction, type TollgateResources } from './metered-function.ts';
 import { Monitoring } from './monitoring.ts';
 import { PlanRenewal } from './plan-renewal.ts';
 import { ReminderSchedules } from './reminder-schedules.ts';
+import { StripeSecrets } from './stripe-secrets.ts';
 import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
 import { TollgateHttpApi } from './tollgate-http-api.ts';
 
@@ -33,6 +34,7 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   queries: { table: 'RW', adminKey: true, links: true, description: 'Client: the metered example service (charged queries).' },
   alerts: { table: 'RW', adminKey: true, links: true, description: 'Alert settings (admin and client) and the one-click unsubscribe.' },
   reminders: { table: 'RW', adminKey: true, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
+  payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
 };
 
 /** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint. */
@@ -54,6 +56,8 @@ export class TollgateStack extends Stack {
   readonly adminKey: AdminKeySecret;
   readonly linkSigningKey: LinkSigningSecret;
   readonly alertEmail: AlertEmail;
+  /** Stripe's API key and webhook signing secret, when `tollgate:stripe` is on. */
+  readonly stripeSecrets?: StripeSecrets;
   /** What a `MeteredFunction` needs from this deployment: `new MeteredFunction(this, 'Mine', { tollgate: stack.resources, … })`. */
   readonly resources: TollgateResources;
   readonly monitoring: Monitoring;
@@ -69,6 +73,7 @@ export class TollgateStack extends Stack {
     this.linkSigningKey = new LinkSigningSecret(this, 'LinkSigningKey', { removalPolicy: config.removalPolicy });
     this.resources = { table: this.ledger.table, adminKey: this.adminKey, linkSigningKey: this.linkSigningKey };
     this.alertEmail = new AlertEmail(this, 'AlertEmail', { identity: config.sesIdentity, fromAddress: config.alertFromAddress });
+    this.stripeSecrets = config.stripe ? new StripeSecrets(this, 'Stripe', { removalPolicy: config.removalPolicy }) : undefined;
 
     const environment = Object.fromEntries(
       Object.entries({
@@ -76,6 +81,7 @@ export class TollgateStack extends Stack {
         IDEMPOTENCY_TTL_HOURS: String(config.idempotencyTtlHours),
         BILLING_URL: config.billingUrl,
         TOLLGATE_PUBLIC_URL: config.publicUrl,
+        ...this.stripeSecrets?.environment,
       }).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
     const fns = {} as Record<HttpFunctionName, TollgateFunction>;
@@ -91,6 +97,7 @@ export class TollgateStack extends Stack {
       if (access.table) fn.bindTable(this.ledger.table, access.table);
       if (access.adminKey) this.adminKey.grantReadTo(fn);
       if (access.links) this.linkSigningKey.grantReadTo(fn);
+      if (name === 'payments') this.stripeSecrets?.grantReadTo(fn);
       fns[name] = fn;
     }
     this.httpFunctions = fns;
@@ -98,6 +105,8 @@ export class TollgateStack extends Stack {
     this.balanceStream = new BalanceStream(this, 'BalanceStream', { table: this.ledger.table, environment, ...common });
     this.linkSigningKey.grantReadTo(this.balanceStream.function);
     this.alertEmail.grantSendTo(this.balanceStream.function);
+    // Receipts for payments are sent like alert emails.
+    this.alertEmail.grantSendTo(fns.payments);
 
     // Reminder emails are alert emails: the firing function gets what the stream consumer gets to send them.
     this.reminders = new ReminderSchedules(this, 'Reminders', { table: this.ledger.table, environment, ...common });
@@ -176,6 +185,17 @@ export class TollgateStack extends Stack {
           });
         });
       }
+    }
+    if (this.stripeSecrets) {
+      new CfnOutput(this, 'StripeWebhookUrl', {
+        value: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}/v1/webhooks/stripe` : `${this.api.url}v1/webhooks/stripe`,
+        description: 'Register this endpoint in the Stripe Dashboard (events: see README "Taking payments").',
+      });
+      new CfnOutput(this, 'StripeApiKeySecretArn', { value: this.stripeSecrets.apiKey.secretArn, description: 'Put your Stripe secret key (sk_…) here.' });
+      new CfnOutput(this, 'StripeWebhookSecretArn', {
+        value: this.stripeSecrets.webhookSecret.secretArn,
+        description: 'Put the webhook endpoint signing secret (whsec_…) here.',
+      });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'SNS topic of all alarms; subscribe more endpoints here.' });
   }

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { type CheckoutSandbox, startCheckoutSandbox } from './checkout-sandbox.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from './gateway.ts';
+import { persistedSecret } from './persisted-secret.ts';
 import { freePort } from './ports.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { startSesLocal } from './ses-local.ts';
@@ -20,6 +21,8 @@ export interface LocalStackOptions {
   lambdas?: Partial<HttpLambdas>;
   /** Start no gateway: for tests that start their own. */
   withoutGateway?: boolean;
+  /** Port of the checkout sandbox (the stand-in for Stripe's hosted page); 0 picks a free one. Not started when STRIPE_SECRET_KEY is set. */
+  checkoutSandboxPort?: number;
 }
 
 export interface LocalStack {
@@ -29,6 +32,8 @@ export interface LocalStack {
   tableName: string;
   poller: StreamPoller;
   gateway?: Gateway;
+  /** The checkout sandbox, unless real Stripe is configured. */
+  checkoutSandbox?: CheckoutSandbox;
   stop(): Promise<void>;
 }
 
@@ -49,9 +54,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const ses = await startSesLocal(options.sesPort);
     started.push(ses);
     const port = options.port === 0 ? await freePort() : options.port;
+    // Kept with the data, so links already emailed and the sandbox's webhook secret survive a restart.
+    const webhookSecret = persistedSecret({ name: 'stripe-webhook', given: process.env.STRIPE_WEBHOOK_SECRET, dataDir: options.dataDir, prefix: 'whsec_' });
+    let checkoutSandbox: CheckoutSandbox | undefined;
+    if (!process.env.STRIPE_SECRET_KEY) {
+      checkoutSandbox = await startCheckoutSandbox({
+        port: options.checkoutSandboxPort ?? 0,
+        webhookSecret,
+        webhookUrl: `http://127.0.0.1:${port}/v1/webhooks/stripe`,
+      });
+      started.push(checkoutSandbox);
+    }
     Object.assign(process.env, {
       TOLLGATE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      LINK_SIGNING_SECRET: process.env.LINK_SIGNING_SECRET || randomBytes(32).toString('base64url'),
+      LINK_SIGNING_SECRET: persistedSecret({ name: 'link-signing', given: process.env.LINK_SIGNING_SECRET, dataDir: options.dataDir }),
+      STRIPE_WEBHOOK_SECRET: webhookSecret,
+      ...(checkoutSandbox ? { CHECKOUT_SANDBOX_URL: checkoutSandbox.url } : {}),
       TABLE_NAME: tableName,
       DYNAMODB_ENDPOINT: dynamoDb.endpoint,
       SES_ENDPOINT: ses.url,
@@ -81,7 +99,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       gateway = await startGateway({ port, lambdas: { ...(await loadLambdas()), ...options.lambdas } });
       started.push(gateway);
     }
-    return { apiUrl: gateway?.url ?? '', sesUrl: ses.url, dynamoDb, tableName, poller, gateway, stop: stopAll };
+    return { apiUrl: gateway?.url ?? '', sesUrl: ses.url, dynamoDb, tableName, poller, gateway, checkoutSandbox, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

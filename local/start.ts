@@ -15,6 +15,7 @@ async function main() {
     port,
     dynamoDbPort: Number(env.DYNAMODB_LOCAL_PORT ?? 8000),
     sesPort: Number(env.SES_LOCAL_PORT ?? 8005),
+    checkoutSandboxPort: Number(env.CHECKOUT_SANDBOX_PORT ?? 0),
     adminKey,
     dataDir: env.TOLLGATE_DATA_DIR ? resolve(env.TOLLGATE_DATA_DIR) : undefined,
   });
@@ -35,6 +36,7 @@ Tollgate is running.
 
   API            ${stack.apiUrl}          (GET ${stack.apiUrl}/health)
   SES inbox      ${stack.sesUrl}/
+  Checkout       ${stack.checkoutSandbox ? `${stack.checkoutSandbox.url}   (sandbox standing in for Stripe's hosted page; Buy links lead here)` : 'Stripe (STRIPE_SECRET_KEY is set)'}
   DynamoDB Local ${stack.dynamoDb.endpoint}   table "${stack.tableName}"${env.TOLLGATE_DATA_DIR ? ` persisted in ${env.TOLLGATE_DATA_DIR}` : ' (in memory)'}
 
   Admin key      ${adminKey}${generatedAdminKey ? '   (generated; set TOLLGATE_ADMIN_KEY to choose one)' : ''}

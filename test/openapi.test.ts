@@ -6,6 +6,7 @@ import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
 import type { TxnItem } from '../functions/metering/txn.ts';
+import { checkoutResultPage, noCheckoutPage } from '../functions/payments/pages.ts';
 import { pricing } from '../functions/pricing/catalog.ts';
 import { priceList } from '../functions/pricing/prices.ts';
 import { resumedPage, resumePage } from '../functions/queries/resume-pages.ts';
@@ -146,7 +147,7 @@ function builtOnProblem(schemaOrRef: Json): boolean {
 
 const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 // 'link' routes carry a signed token in the query string instead of a bearer key.
-const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [] };
+const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [], webhook: [] };
 /** Routes that refuse a request without an Idempotency-Key (`idempotencyKey(event, true)`). */
 const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits'];
 const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries'];
@@ -226,11 +227,12 @@ describe('docs/openapi.json', () => {
       expect(isProblemOrPage(response), `${status} is problem+json`).toBe(true);
       expect(builtOnProblem(response.content['application/problem+json'].schema), `${status} schema`).toBe(true);
     }
-    // Routes that take a key or a signed link can always be refused with a 4xx; the keyless health check cannot.
+    // Routes that take a key, a signed link or a signature can always be refused with a 4xx; the keyless health check cannot.
     if (route.auth !== 'none') {
       expect(responses.some(([status, response]) => /^4\d\d$/.test(status) && isProblem(response))).toBe(true);
       // A link is never asked for a bearer, so never 401: a bad signature is 403, an expired link 410.
-      const refusals = route.auth === 'link' ? ['403', '410'] : ['401', '403'];
+      // A webhook is refused for its signature, with a 400.
+      const refusals = route.auth === 'link' ? ['403', '410'] : route.auth === 'webhook' ? ['400'] : ['401', '403'];
       expect(responses.map(([status]) => status)).toEqual(expect.arrayContaining(refusals));
       if (route.auth === 'link') expect(responses.map(([status]) => status)).not.toContain('401');
     }
@@ -365,6 +367,10 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     new Date('2025-05-02T12:00:00.000Z'),
     now,
   );
+  const checkoutLinks = {
+    packs: Object.fromEntries(pricing.topUps.map((pack) => [pack.id, 'https://api.example.com/checkout?token=…'])),
+    plans: Object.fromEntries(pricing.plans.map((plan) => [plan.id, 'https://api.example.com/checkout?token=…'])),
+  };
   const recovery = (query?: { id: string; resumableUntil: string }, usagePageUrl?: string, socialProof?: SocialProof) =>
     problemBody(
       insufficientCreditsProblem({
@@ -377,6 +383,8 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
         baseUrl: 'https://api.example.com',
         usagePageUrl,
         socialProof,
+        // As the API answers: every option a signed checkout link (elided like the usage link's token).
+        buyLinks: checkoutLinks,
       }),
       'urn:tollgate:request:r1',
     );
@@ -493,5 +501,11 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     expect(statuses(resumed)).toEqual(htmlStatuses('POST /resume'));
     expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'])])).toEqual(htmlStatuses('GET /remind'));
     expect(statuses([remindConfirmationPage(reminder)])).toEqual(htmlStatuses('POST /remind'));
+    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def')])).toEqual(htmlStatuses('GET /checkout'));
+    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r' };
+    const results = [false, true].flatMap((confirmed) =>
+      [undefined, txn({}), txn({ status: 'completed' }), txn({ status: 'failed' })].map((query) => checkoutResultPage({ ...result, confirmed, query })),
+    );
+    expect(statuses(results)).toEqual(htmlStatuses('GET /checkout/done'));
   });
 });

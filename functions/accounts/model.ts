@@ -1,11 +1,13 @@
 /** The last balance change, kept on the account item so the stream can project it into the ledger. */
 export interface BalanceChange {
   id: string;
-  type: 'top_up' | 'debit' | 'refund' | 'grant' | 'expiry';
+  type: 'top_up' | 'debit' | 'refund' | 'grant' | 'expiry' | 'reversal';
   /** Signed: negative for debits. */
   credits: number;
   operation?: string;
   queryId?: string;
+  /** What the change refers to outside Tollgate: an invoice, a payment's checkout session or refund. */
+  reference?: string;
   at: string;
 }
 
@@ -49,6 +51,10 @@ export interface AccountItem {
   renewedPeriod?: string;
   /** A top-up runs the parked queries, oldest first, while the balance covers them. @default false */
   autoResume?: boolean;
+  /** Refunded credits that could not be taken back because they were already spent (the balance never goes below zero). */
+  unrecoveredCredits?: number;
+  /** The payment provider's subscription that pays for the plan; its invoices grant the plan's credits. */
+  subscription?: { id: string; plan: string };
 }
 
 export interface Balance {
@@ -70,6 +76,7 @@ export function accountView(account: AccountItem, asOf: Date) {
     plan: account.plan,
     autoResume: account.autoResume ?? false,
     balance: balanceOf(account, asOf),
+    unrecoveredCredits: account.unrecoveredCredits ?? 0,
     createdAt: account.createdAt,
   };
 }

@@ -9,10 +9,12 @@ export interface EmailLinks {
   unsubscribe: string;
   topUp: string;
   resume?: string;
+  /** Checkout links per pack and plan id (signed), when checkout is offered. */
+  buy?: { packs: Record<string, string>; plans: Record<string, string> };
 }
 
 export interface AlertEmailInput {
-  kind: 'threshold' | 'depletion' | 'reminder' | 'resumed';
+  kind: 'threshold' | 'depletion' | 'reminder' | 'resumed' | 'receipt';
   name: string;
   balance: number;
   asOf: string;
@@ -25,6 +27,8 @@ export interface AlertEmailInput {
   refused?: { operation: string; required: number; expiresAt?: string };
   /** Auto-resume: the parked queries a top-up ran. */
   resumed?: { operation: string; credits: number; ok: boolean }[];
+  /** Receipt: what the payment bought, e.g. "100 credits for 5.00 USD". */
+  purchase?: string;
   links: EmailLinks;
   /** A real recovery rate for the customer's plan, when there is one worth showing. */
   socialProof?: string;
@@ -57,11 +61,19 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
         '\n',
       ),
     }),
+    receipt: () => ({
+      subject: m.receipt.subject({ purchase: input.purchase ?? '' }),
+      intro: [
+        m.receipt.intro({ name: input.name, purchase: input.purchase ?? '' }),
+        ...(input.resumed && input.resumed.length > 0 ? [m.receipt.ran, ...input.resumed.map((q) => `• ${m.resumed.line(q)}`)] : []),
+      ].join('\n'),
+    }),
   }[input.kind]();
   const { subject, intro } = copy;
   const usageLines = input.usage.top.length > 0 ? input.usage.top.map((u) => m.usageLine(u)) : [m.noUsage];
-  const packs = input.packs.map((p) => m.topUpOption({ credits: p.credits, ...p.price }));
-  const plans = input.plans.map((p) => m.planOption({ name: p.name, monthlyCredits: p.monthlyCredits, ...p.price }));
+  const packs = input.packs.map((p) => ({ label: m.topUpOption({ credits: p.credits, ...p.price }), href: links.buy?.packs[p.id] }));
+  const plans = input.plans.map((p) => ({ label: m.planOption({ name: p.name, monthlyCredits: p.monthlyCredits, ...p.price }), href: links.buy?.plans[p.id] }));
+  const textOption = (o: { label: string; href?: string }) => `  - ${o.label}${o.href ? `: ${o.href}` : ''}`;
   const resume =
     input.refused?.expiresAt && links.resume ? { label: m.depletion.resume({ expiresAt: input.refused.expiresAt }), href: links.resume } : undefined;
   const sections = {
@@ -82,8 +94,8 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     ...(resume ? [`${resume.label}: ${resume.href}`, ''] : []),
     ...(input.socialProof ? [input.socialProof, ''] : []),
     `${m.topUpHeading}: ${links.topUp}`,
-    ...packs.map((line) => `  - ${line}`),
-    ...(plans.length > 0 ? ['', `${m.planHeading}:`, ...plans.map((line) => `  - ${line}`)] : []),
+    ...packs.map(textOption),
+    ...(plans.length > 0 ? ['', `${m.planHeading}:`, ...plans.map(textOption)] : []),
     '',
     `${m.viewUsage}: ${links.usage}`,
     `${m.remindLater}: ${links.remind}`,
@@ -97,6 +109,8 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
   const button = (label: string, href: string) =>
     `<a href="${attr(href)}" style="display:inline-block;background:#1d4ed8;color:#ffffff;padding:10px 16px;border-radius:6px;text-decoration:none;margin:4px 8px 4px 0">${esc(label)}</a>`;
   const list = (items: string[]) => `<ul>${items.map((item) => `<li>${esc(item)}</li>`).join('')}</ul>`;
+  const options = (items: { label: string; href?: string }[]) =>
+    `<ul>${items.map((o) => `<li>${o.href ? `<a href="${attr(o.href)}">${esc(o.label)}</a>` : esc(o.label)}</li>`).join('')}</ul>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(subject)}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#111827;line-height:1.5;max-width:600px;margin:0 auto;padding:16px">
@@ -107,9 +121,9 @@ ${list(usageLines)}
 ${resume ? `<p>${button(resume.label, resume.href)}</p>` : ''}
 ${input.socialProof ? `<p>${esc(input.socialProof)}</p>` : ''}
 <h2 style="font-size:16px">${esc(m.topUpHeading)}</h2>
-${list(packs)}
+${options(packs)}
 <p>${button(m.topUpHeading, links.topUp)}</p>
-${plans.length > 0 ? `<h2 style="font-size:16px">${esc(m.planHeading)}</h2>${list(plans)}` : ''}
+${plans.length > 0 ? `<h2 style="font-size:16px">${esc(m.planHeading)}</h2>${options(plans)}` : ''}
 <p>${button(m.viewUsage, links.usage)}${button(m.remindLater, links.remind)}</p>
 <p style="color:#4b5563;font-size:13px">${esc(m.footer)} <a href="${attr(links.unsubscribe)}" style="color:#4b5563">${esc(m.unsubscribe)}</a></p>
 </body></html>`;

@@ -11,21 +11,27 @@ export const linkPaths: Record<LinkPurpose, string> = {
   remind: '/remind',
   unsubscribe: '/v1/alerts/unsubscribe',
   resume: '/resume',
+  checkout: '/checkout',
 };
 
 /** A signed, expiring link for one account and purpose. */
-export async function signedUrl(purpose: LinkPurpose, accountId: string, now: Date, extra: { queryId?: string; ttlHours?: number } = {}): Promise<string> {
+export async function signedUrl(
+  purpose: LinkPurpose,
+  accountId: string,
+  now: Date,
+  extra: { queryId?: string; pack?: string; plan?: string; ttlHours?: number } = {},
+): Promise<string> {
   const ttlHours = extra.ttlHours ?? config().LINK_TTL_HOURS;
   const exp = Math.floor(now.getTime() / 1000) + ttlHours * 3600;
-  // Each purpose's own fields (a resume link's query) are checked where the link is opened.
-  const claims = { purpose, accountId, exp, ...(extra.queryId ? { queryId: extra.queryId } : {}) } as LinkClaims;
+  // Each purpose's own fields (a resume link's query, a checkout's pack or plan) are checked where the link is opened.
+  const claims = { purpose, accountId, exp, queryId: extra.queryId, pack: extra.pack, plan: extra.plan } as LinkClaims;
   const token = signLink(claims, await linkSigningSecret());
   return `${required('TOLLGATE_PUBLIC_URL').replace(/\/+$/, '')}${linkPaths[purpose]}?token=${token}`;
 }
 
 /** Every link an alert email carries. */
 export async function emailLinks(accountId: string, now: Date, queryId?: string): Promise<EmailLinks> {
-  const usage = await signedUrl('usage', accountId, now);
+  const usage = await signedUrl('usage', accountId, now, { queryId });
   return {
     usage,
     remind: await signedUrl('remind', accountId, now),

@@ -29,6 +29,14 @@ export const emailMessages = {
     line: (p: { operation: string; credits: number; ok: boolean }) =>
       p.ok ? `${p.operation}: done, ${credits(p.credits)}` : `${p.operation}: failed on our side, not charged`,
   },
+  receipt: {
+    subject: (p: { purchase: string }) => `Receipt: ${p.purchase}`,
+    intro: (p: { name: string; purchase: string }) =>
+      `Hi ${p.name}, thank you — your payment went through: ${p.purchase}. The credits are in your balance now.`,
+    ran: 'The query that was waiting for them ran:',
+    plan: (p: { name: string; monthlyCredits: number; amount: string; currency: string }) =>
+      `the ${p.name} plan, ${credits(p.monthlyCredits)} for this period, for ${p.amount} ${p.currency}`,
+  },
   balanceLine: (p: { balance: number; asOf: string }) => `Balance: ${credits(p.balance)} as of ${p.asOf}.`,
   usageHeading: (p: { since: string; total: number }) => `Where your credits went since your last top-up (${p.since}): ${credits(p.total)}`,
   usageLine: (p: { operation: string; count: number; credits: number }) =>

@@ -1,6 +1,7 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
+import { buyLinks } from '../payments/buy-links.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
 import { socialProofMessage } from '../recovery/insufficient-credits.ts';
@@ -80,11 +81,24 @@ export async function sendResumedEmail(account: AccountItem, resumed: NonNullabl
   await deliver(deps, effectiveAlerts(account).email, renderAlertEmail(input), { kind: 'resumed' });
 }
 
+/** A paid checkout or subscription invoice: what was bought, and the waiting query it ran, if any. */
+export async function sendReceiptEmail(
+  account: AccountItem,
+  purchase: string,
+  resumed: NonNullable<AlertEmailInput['resumed']>,
+  deps: AlertDeps,
+): Promise<void> {
+  const input = await emailInput(account, deps, { kind: 'receipt', purchase, resumed });
+  // A receipt goes to the account's address even when balance alerts are off: it is not an alert.
+  await deliver(deps, account.alerts?.email ?? account.email, renderAlertEmail(input), { kind: 'receipt' });
+}
+
 type Kind =
   | { kind: 'threshold'; percent: number }
   | { kind: 'depletion'; refused: NonNullable<AlertEmailInput['refused']>; queryId?: string }
   | { kind: 'reminder' }
-  | { kind: 'resumed'; resumed: NonNullable<AlertEmailInput['resumed']> };
+  | { kind: 'resumed'; resumed: NonNullable<AlertEmailInput['resumed']> }
+  | { kind: 'receipt'; purchase: string; resumed: NonNullable<AlertEmailInput['resumed']> };
 
 async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Promise<AlertEmailInput> {
   const now = deps.clock.now();
@@ -104,9 +118,13 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     packs: packsCovering(deps.pricing, shortfall).slice(0, PACKS_SHOWN),
     plans: rolloverPlans(deps.pricing),
     refused: what.kind === 'depletion' ? what.refused : undefined,
-    resumed: what.kind === 'resumed' ? what.resumed : undefined,
+    resumed: what.kind === 'resumed' || what.kind === 'receipt' ? what.resumed : undefined,
+    purchase: what.kind === 'receipt' ? what.purchase : undefined,
     socialProof: what.kind === 'depletion' ? await socialProofLine(account.plan, now, deps.pricing) : undefined,
-    links: await emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined),
+    links: {
+      ...(await emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined)),
+      buy: await buyLinks(account.id, deps.pricing, now, what.kind === 'depletion' ? what.queryId : undefined),
+    },
   };
 }
 

@@ -24,6 +24,8 @@ export interface BalanceChangeRequest {
   expected?: { balance: number; purchased: number; purchasedAfter: number };
   /** Marks the plan period as granted (renewal). */
   renewedPeriod?: string;
+  /** Adds to the credits a refund could not take back (a reversal capped at the balance). */
+  unrecovered?: number;
   txn: TxnItemWrite;
 }
 
@@ -109,6 +111,11 @@ function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
       ':purchasedAfter': request.expected.purchasedAfter,
       ':zero': 0,
     });
+  }
+  if (request.unrecovered) {
+    sets.push('unrecoveredCredits = if_not_exists(unrecoveredCredits, :none) + :unrecovered');
+    values[':unrecovered'] = request.unrecovered;
+    values[':none'] = 0;
   }
   if (request.renewedPeriod) {
     sets.push('renewedPeriod = :period');

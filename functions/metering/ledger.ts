@@ -15,6 +15,7 @@ export function ledgerEntryView(entry: LedgerEntry) {
     balanceAfter: entry.balanceAfter,
     operation: entry.operation,
     queryId: entry.queryId,
+    reference: entry.reference,
     at: entry.at,
   };
 }

@@ -11,13 +11,13 @@ import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId } from '../shared/ids.ts';
 import { countMetric } from '../shared/metrics.ts';
-import { changeBalance, MAX_BALANCE } from './balance-store.ts';
+import { MAX_BALANCE } from './balance-store.ts';
 import { startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
 import { ledgerPage } from './ledger-store.ts';
 import { replayed, settleSuccess, stored } from './metered-call.ts';
+import { creditTopUp } from './top-up.ts';
 import { replayTopUp, topUpAnswer } from './top-up-replay.ts';
-import { changeFor, type TxnItem } from './txn.ts';
 import { saveResponse } from './txn-store.ts';
 
 export interface MeteringDeps {
@@ -49,22 +49,19 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   const key = idempotencyKey(event, true);
   const { value, hash } = parseBody(event, topUpSchema);
   const now = deps.clock.now();
-  const txn: TxnItem = {
-    id: derivedId('tu', accountId, key),
-    kind: 'top_up',
+  const outcome = await creditTopUp({
     accountId,
-    status: 'completed',
-    requestHash: hash,
+    txnId: derivedId('tu', accountId, key),
     credits: value.credits,
     reference: value.reference,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-  };
-  const outcome = await changeBalance({ accountId, change: changeFor(txn, now), txn: { put: txn } });
-  if (outcome.kind === 'txn-conflict') return replayTopUp(outcome.existing, hash, now);
+    requestHash: hash,
+    now,
+  });
+  if (outcome.kind === 'already-credited') return replayTopUp(outcome.existing, hash, now);
   if (outcome.kind === 'account-missing') throw new NotFoundError(`There is no account "${accountId}".`);
-  if (outcome.kind !== 'applied')
+  if (outcome.kind === 'over-limit')
     throw new ValidationError(`body.credits: this top-up would take the balance above ${MAX_BALANCE.toLocaleString('en-US')} credits.`);
+  const { txn } = outcome;
   countMetric('topUps');
   const account = await getAccount(accountId);
   const response = topUpAnswer(txn, balanceOf(account, deps.clock.now()));

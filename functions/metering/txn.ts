@@ -3,7 +3,8 @@ import type { BalanceChange } from '../accounts/model.ts';
 /** Query ids: `q_` and a random or Idempotency-Key-derived suffix. */
 export const QUERY_ID = /^q_[A-Za-z0-9_-]{16,32}$/;
 
-export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry';
+/** `reversal`: credits taken back because the payment that bought them was refunded. */
+export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry' | 'reversal';
 /** `parked`: a query refused for credits, resumable; `refused`: an admin debit refused for credits. */
 export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused';
 
@@ -39,6 +40,8 @@ export interface TxnItem {
   updatedAt: string;
   /** Parked queries can be resumed until then. */
   resumableUntil?: string;
+  /** A paid top-up: when its receipt email went out (sent once however often the payment event arrives). */
+  receiptSentAt?: string;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }
@@ -46,7 +49,7 @@ export interface TxnItem {
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
 
 /** The balance change a txn makes, as recorded on the account item for the ledger. */
-export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation'>, at: Date): BalanceChange {
+export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation' | 'reference'>, at: Date): BalanceChange {
   const isQuery = txn.kind === 'query';
   return {
     id: txn.id,
@@ -54,6 +57,7 @@ export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operat
     credits: CREDITING.has(txn.kind) ? txn.credits : -txn.credits,
     operation: txn.operation,
     queryId: isQuery ? txn.id : undefined,
+    reference: txn.reference,
     at: at.toISOString(),
   };
 }

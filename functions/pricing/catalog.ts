@@ -21,6 +21,8 @@ export interface Plan {
   /** Unused grant carries over to the next month, capped at one month's grant. */
   rollover: boolean;
   price: Money;
+  /** Stripe price (`price_…`) a subscription to this plan uses. @default a monthly price made from `price` at checkout */
+  stripePriceId?: string;
 }
 
 export interface PricingCatalog {

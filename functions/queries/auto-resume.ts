@@ -3,6 +3,7 @@ import { type AlertDeps, sendResumedEmail } from '../alerts/notify.ts';
 import { resumeCharge } from '../metering/charges.ts';
 import { runCharged } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
+import type { Clock } from '../shared/clock.ts';
 import { queryItems } from '../shared/dynamodb.ts';
 import { TollgateError } from '../shared/errors.ts';
 import { keys } from '../table/keys.ts';
@@ -27,19 +28,41 @@ async function parkedQueries(accountId: string, now: Date): Promise<TxnItem[]> {
  * which ran. A query someone resumed meanwhile is simply skipped.
  */
 export async function autoResume(account: AccountItem, service: MeteredService, deps: AlertDeps): Promise<void> {
-  const resumed: { operation: string; credits: number; ok: boolean }[] = [];
+  const resumed: ResumedQuery[] = [];
   for (const parked of await parkedQueries(account.id, deps.clock.now())) {
-    let start: Awaited<ReturnType<typeof resumeCharge>>;
-    try {
-      start = await resumeCharge(account.id, undefined, parked.id, deps.clock.now());
-    } catch (error) {
-      if (error instanceof TollgateError) continue; // resumed by someone else, or expired meanwhile
-      throw error;
-    }
-    if (start.kind === 'insufficient') break;
-    const { txn } = start;
-    const answer = await runCharged(txn, () => service.run(txn.operation ?? '', txn.input), deps.clock);
-    resumed.push({ operation: txn.operation ?? 'query', credits: txn.credits, ok: answer.statusCode === 200 });
+    const ran = await resumeParked(account.id, parked.id, service, deps.clock);
+    if (ran === 'insufficient') break;
+    if (ran) resumed.push(ran);
   }
   if (resumed.length > 0) await sendResumedEmail(account, resumed, deps);
+}
+
+export interface ResumedQuery {
+  operation: string;
+  credits: number;
+  ok: boolean;
+}
+
+/**
+ * Runs one parked query through the exactly-once resume the API uses: `insufficient` when the
+ * balance does not cover it, undefined when it is no longer waiting (resumed by someone else,
+ * already done, or expired).
+ */
+export async function resumeParked(
+  accountId: string,
+  queryId: string,
+  service: MeteredService,
+  clock: Clock,
+): Promise<ResumedQuery | 'insufficient' | undefined> {
+  let start: Awaited<ReturnType<typeof resumeCharge>>;
+  try {
+    start = await resumeCharge(accountId, undefined, queryId, clock.now());
+  } catch (error) {
+    if (error instanceof TollgateError) return undefined;
+    throw error;
+  }
+  if (start.kind === 'insufficient') return 'insufficient';
+  const { txn } = start;
+  const answer = await runCharged(txn, () => service.run(txn.operation ?? '', txn.input), clock);
+  return { operation: txn.operation ?? 'query', credits: txn.credits, ok: answer.statusCode === 200 };
 }

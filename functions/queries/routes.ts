@@ -38,13 +38,14 @@ export function queryRoutes(deps: QueryDeps): RouteMap {
     'GET /resume': async (event) => {
       const { claims, txn } = await linkedQuery(event, deps);
       const now = deps.clock.now();
-      return resumePage(event, txn, await getAccount(claims.accountId), await signedUrl('usage', claims.accountId, now), now);
+      return resumePage(event, txn, await getAccount(claims.accountId), await signedUrl('usage', claims.accountId, now, { queryId: txn.id }), now);
     },
     'POST /resume': async (event) => {
       const { claims, txn } = await linkedQuery(event, deps);
       const now = deps.clock.now();
       const start = await resumeCharge(claims.accountId, undefined, txn.id, now);
-      if (start.kind === 'insufficient') return resumePage(event, start.txn, start.account, await signedUrl('usage', claims.accountId, now), now);
+      if (start.kind === 'insufficient')
+        return resumePage(event, start.txn, start.account, await signedUrl('usage', claims.accountId, now, { queryId: txn.id }), now);
       const charged = start.txn;
       return resumedPage(charged, await runCharged(charged, () => deps.service.run(charged.operation ?? '', charged.input), deps.clock));
     },

@@ -1,4 +1,5 @@
 import type { Balance } from '../accounts/model.ts';
+import type { BuyLinks } from '../payments/buy-links.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
 import type { ProblemFields } from '../shared/errors.ts';
@@ -18,6 +19,8 @@ export interface RecoveryInput {
   baseUrl: string;
   /** Where customers buy credits or change plans, when the platform has such a page. */
   billingUrl?: string;
+  /** Signed checkout links by pack and plan id; when given, every option links to its checkout. */
+  buyLinks?: BuyLinks;
   /** Signed link to the usage page, for a person reading the answer. */
   usagePageUrl?: string;
   /** The plan's real recovery rate, present only when its sample is large enough. */
@@ -83,7 +86,7 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
       label: messages.actions.top_up(shortfall),
       method: 'GET',
       href: buyHref,
-      options: packsCovering(pricing, shortfall).map((pack) => ({ ...pack, href: withParam(buyHref, 'pack', pack.id) })),
+      options: packsCovering(pricing, shortfall).map((pack) => ({ ...pack, href: input.buyLinks?.packs[pack.id] ?? withParam(buyHref, 'pack', pack.id) })),
     },
   ];
   const plans = rolloverPlans(pricing);
@@ -93,7 +96,7 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
       label: messages.actions.change_plan,
       method: 'GET',
       href: buyHref,
-      options: plans.map((plan) => ({ ...plan, href: withParam(buyHref, 'plan', plan.id) })),
+      options: plans.map((plan) => ({ ...plan, href: input.buyLinks?.plans[plan.id] ?? withParam(buyHref, 'plan', plan.id) })),
     });
   }
   list.push({ id: 'remind_later', label: messages.actions.remind_later, method: 'POST', href: `${baseUrl}/v1/reminders`, body: { after: 'P1D' } });

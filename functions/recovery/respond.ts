@@ -8,6 +8,7 @@ import { ledgerSince } from '../metering/ledger-store.ts';
 import { stored } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { saveResponse } from '../metering/txn-store.ts';
+import { buyLinks } from '../payments/buy-links.ts';
 import { pricing } from '../pricing/catalog.ts';
 import { config } from '../shared/config.ts';
 import { summarizeUsage } from '../usage/aggregate.ts';
@@ -27,6 +28,8 @@ export async function insufficientCreditsResponse(p: {
 }): Promise<HttpResult> {
   const from = new Date(p.now.getTime() - USAGE_WINDOW_DAYS * 86_400_000);
   const usage = summarizeUsage(await ledgerSince(p.account.id, from), from, p.now);
+  // Buying from this answer (or from the usage page it links to) runs the parked query once paid.
+  const parkedId = p.txn.status === 'parked' ? p.txn.id : undefined;
   const problem = insufficientCreditsProblem({
     balance: balanceOf(p.account, p.now),
     required: p.txn.credits,
@@ -36,7 +39,8 @@ export async function insufficientCreditsResponse(p: {
     pricing,
     baseUrl: p.baseUrl,
     billingUrl: p.billingUrl,
-    usagePageUrl: await signedUrl('usage', p.account.id, p.now),
+    usagePageUrl: await signedUrl('usage', p.account.id, p.now, { queryId: parkedId }),
+    buyLinks: await buyLinks(p.account.id, pricing, p.now, parkedId),
     socialProof: await socialProofFor(p.account.plan, p.now),
   });
   // Parked queries have their own URL (set by the builder); a refused debit is named by its txn.

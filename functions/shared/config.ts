@@ -20,7 +20,7 @@ const configSchema = z.object({
     .min(48)
     .max(24 * 30)
     .default(48),
-  /** Where the 402 `change_plan` action sends people. @default none: the action links to the prices */
+  /** Where Buy links send people when no payment provider (Stripe, or the local sandbox) is configured. @default none: a page says how to get credits */
   BILLING_URL: z.url().optional(),
   /** Public base URL of the API, for absolute links. @default derived from the request */
   TOLLGATE_PUBLIC_URL: z.url().optional(),
@@ -30,6 +30,19 @@ const configSchema = z.object({
   LINK_SIGNING_SECRET: z.string().min(32).optional(),
   /** On AWS: the Secrets Manager secret holding the link signing key. Ignored when LINK_SIGNING_SECRET is set. */
   LINK_SIGNING_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** Stripe API key (`sk_…` or restricted `rk_…`), given directly (local stack, tests). Checkout uses Stripe when this or its ARN is set. */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_/, 'must be a Stripe secret key (sk_… or rk_…)')
+    .optional(),
+  /** On AWS: the Secrets Manager secret holding the Stripe API key. Ignored when STRIPE_SECRET_KEY is set. */
+  STRIPE_SECRET_KEY_ARN: z.string().startsWith('arn:').optional(),
+  /** Signing secret of the Stripe webhook endpoint (`whsec_…`), given directly (local stack, tests). */
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Stripe webhook signing secret (whsec_…)').optional(),
+  /** On AWS: the Secrets Manager secret holding the webhook signing secret. Ignored when STRIPE_WEBHOOK_SECRET is set. */
+  STRIPE_WEBHOOK_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** Local only: the checkout sandbox that stands in for Stripe's hosted page when no Stripe key is set. @default none */
+  CHECKOUT_SANDBOX_URL: z.url().optional(),
   /** How long links in emails stay valid. @default 168 (7 days) */
   LINK_TTL_HOURS: z.coerce
     .number()

@@ -7,6 +7,12 @@ export const BUSINESS_METRICS = {
   insufficientCredits: 'InsufficientCredits',
   refunds: 'Refunds',
   topUps: 'TopUps',
+  planGrants: 'PlanGrants',
+  reversals: 'Reversals',
+  /** Payment events acknowledged without a change: unknown account, pack, plan or event type. Alarmed. */
+  paymentEventsIgnored: 'PaymentEventsIgnored',
+  /** Webhook deliveries that failed the signature check. Alarmed. */
+  paymentWebhooksRefused: 'PaymentWebhooksRefused',
 } as const;
 
 export type BusinessMetric = keyof typeof BUSINESS_METRICS;

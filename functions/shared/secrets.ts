@@ -22,8 +22,8 @@ export function secretString(secretArn: string): Promise<string> {
   return value;
 }
 
-type DirectSecret = 'TOLLGATE_ADMIN_KEY' | 'LINK_SIGNING_SECRET';
-type SecretArn = 'ADMIN_KEY_SECRET_ARN' | 'LINK_SIGNING_SECRET_ARN';
+type DirectSecret = 'TOLLGATE_ADMIN_KEY' | 'LINK_SIGNING_SECRET' | 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET';
+type SecretArn = 'ADMIN_KEY_SECRET_ARN' | 'LINK_SIGNING_SECRET_ARN' | 'STRIPE_SECRET_KEY_ARN' | 'STRIPE_WEBHOOK_SECRET_ARN';
 
 /**
  * A secret setting given directly in the environment (local stack, tests) or, on AWS, as the
@@ -45,3 +45,20 @@ export const adminKey = (): Promise<string> => configuredSecret('TOLLGATE_ADMIN_
 
 /** The HMAC key of signed links: `LINK_SIGNING_SECRET`, or the secret named by `LINK_SIGNING_SECRET_ARN`. */
 export const linkSigningSecret = (): Promise<string> => configuredSecret('LINK_SIGNING_SECRET', 'LINK_SIGNING_SECRET_ARN', 32);
+
+/**
+ * A secret the operator provides (a payment provider's keys): given directly, or in a Secrets
+ * Manager secret the stack creates with a placeholder. Undefined until a value of the expected
+ * shape is there, so the feature stays off instead of failing.
+ */
+async function providedSecret(direct: DirectSecret, arn: SecretArn, shape: RegExp): Promise<string | undefined> {
+  const settings: Config = config();
+  const value = settings[direct] ?? (settings[arn] ? await secretString(settings[arn]) : undefined);
+  return value && shape.test(value) ? value : undefined;
+}
+
+/** The Stripe API key (`sk_…`/`rk_…`): `STRIPE_SECRET_KEY`, or the secret named by `STRIPE_SECRET_KEY_ARN`. */
+export const stripeApiKey = (): Promise<string | undefined> => providedSecret('STRIPE_SECRET_KEY', 'STRIPE_SECRET_KEY_ARN', /^(sk|rk)_\S+$/);
+
+/** The Stripe webhook signing secret (`whsec_…`): `STRIPE_WEBHOOK_SECRET`, or the secret named by `STRIPE_WEBHOOK_SECRET_ARN`. */
+export const stripeWebhookSecret = (): Promise<string | undefined> => providedSecret('STRIPE_WEBHOOK_SECRET', 'STRIPE_WEBHOOK_SECRET_ARN', /^whsec_\S+$/);

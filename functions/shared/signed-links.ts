@@ -9,12 +9,25 @@ import { ExpiredLinkError, InvalidLinkError } from './errors.ts';
  * still only trusted in this exact shape (a required integer `exp`, no unknown fields).
  * A new purpose is one more entry here, with its own fields.
  */
+/** Pack and plan ids of the price book. */
+const PRICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const common = { accountId: z.string().regex(ACCOUNT_ID), exp: z.number().int().positive() };
 const claimSchemas = {
-  usage: z.strictObject({ purpose: z.literal('usage'), ...common }),
+  /** With the parked query the customer was looking at, so the page's Buy links can run it once paid. */
+  usage: z.strictObject({ purpose: z.literal('usage'), ...common, queryId: z.string().regex(QUERY_ID).optional() }),
   unsubscribe: z.strictObject({ purpose: z.literal('unsubscribe'), ...common }),
   remind: z.strictObject({ purpose: z.literal('remind'), ...common }),
   resume: z.strictObject({ purpose: z.literal('resume'), ...common, queryId: z.string().regex(QUERY_ID) }),
+  /** Buy a top-up pack or a plan (exactly one), for the parked query the customer was looking at, if any. */
+  checkout: z
+    .strictObject({
+      purpose: z.literal('checkout'),
+      ...common,
+      pack: z.string().regex(PRICE_ID).optional(),
+      plan: z.string().regex(PRICE_ID).optional(),
+      queryId: z.string().regex(QUERY_ID).optional(),
+    })
+    .refine((claims) => (claims.pack === undefined) !== (claims.plan === undefined), 'names exactly one of pack and plan'),
 };
 
 /** What a signed link lets its holder do, for one account, until it expires. */

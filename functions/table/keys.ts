@@ -11,6 +11,8 @@ export const keys = {
   reminder: (accountId: string, reminderId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `REMINDER#${reminderId}` }),
   /** One depletion episode of a plan, for the honest social-proof statistic; sorted by start. */
   depletionSample: (plan: string, startedAt: string, accountId: string) => ({ pk: `STATS#DEPLETION#${plan}`, sk: `${startedAt}#${accountId}` }),
+  /** A provider's payment (e.g. `stripe:pi_…`) → the account and top-up it paid for; refunds find it here. */
+  payment: (paymentRef: string) => ({ pk: `PAYMENT#${paymentRef}`, sk: 'PAYMENT' }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,

@@ -3,6 +3,7 @@ import { signedUrl } from '../alerts/links.ts';
 import { runwayDays } from '../alerts/runway.ts';
 import { effectiveAlerts } from '../alerts/settings.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
+import { buyLinks } from '../payments/buy-links.ts';
 import type { PricingCatalog } from '../pricing/catalog.ts';
 import { rolloverPlans } from '../pricing/prices.ts';
 import { config } from '../shared/config.ts';
@@ -13,7 +14,15 @@ const PERIOD_DAYS = 30;
 const BIGGEST = 5;
 
 /** Gathers what the usage page shows: one ledger read, the rest from the account and the prices. */
-export async function usagePageData(account: AccountItem, pricing: PricingCatalog, now: Date, baseUrl: string, notice?: string): Promise<UsagePageData> {
+/** `parkedQueryId`: the query the customer came from (a 402's usage link), run once they pay. */
+export async function usagePageData(
+  account: AccountItem,
+  pricing: PricingCatalog,
+  now: Date,
+  baseUrl: string,
+  notice?: string,
+  parkedQueryId?: string,
+): Promise<UsagePageData> {
   const from = new Date(now.getTime() - PERIOD_DAYS * 86_400_000);
   const entries = await ledgerSince(account.id, from);
   const refunded = new Set(entries.filter((e) => e.type === 'refund').map((e) => e.queryId));
@@ -22,6 +31,7 @@ export async function usagePageData(account: AccountItem, pricing: PricingCatalo
     .map((e) => ({ operation: e.operation ?? 'other', credits: -e.credits, at: e.at, queryId: e.queryId }))
     .sort((a, b) => b.credits - a.credits || b.at.localeCompare(a.at))
     .slice(0, BIGGEST);
+  const checkout = await buyLinks(account.id, pricing, now, parkedQueryId);
   const buy = config().BILLING_URL ?? `${baseUrl}/v1/prices`;
   const withParam = (name: string, value: string) => {
     const url = new URL(buy);
@@ -36,8 +46,8 @@ export async function usagePageData(account: AccountItem, pricing: PricingCatalo
     usage: summarizeUsage(entries, from, new Date(now.getTime() + 1)),
     biggestQueries,
     runwayDays: runwayDays(account.balance, entries, now),
-    topUps: pricing.topUps.map((pack) => ({ ...pack, href: withParam('pack', pack.id) })),
-    plans: rolloverPlans(pricing).map((plan) => ({ ...plan, href: withParam('plan', plan.id) })),
+    topUps: pricing.topUps.map((pack) => ({ ...pack, href: checkout?.packs[pack.id] ?? withParam('pack', pack.id) })),
+    plans: rolloverPlans(pricing).map((plan) => ({ ...plan, href: checkout?.plans[plan.id] ?? withParam('plan', plan.id) })),
     remindAction: await signedUrl('remind', account.id, now),
     alerts: effectiveAlerts(account),
     notice,

@@ -46,7 +46,8 @@ export function usageRoutes(deps: UsageDeps): RouteMap {
       const now = deps.clock.now();
       const claims = verifyLink(token, 'usage', now, await linkSigningSecret());
       const account = await getAccount(claims.accountId);
-      return html(200, renderUsagePage(await usagePageData(account, deps.pricing, now, baseUrl(event, config().TOLLGATE_PUBLIC_URL))));
+      const data = await usagePageData(account, deps.pricing, now, baseUrl(event, config().TOLLGATE_PUBLIC_URL), undefined, claims.queryId);
+      return html(200, renderUsagePage(data));
     },
   };
 }

@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       idempotencyTtlHours: 48,
       api5xxRateThreshold: 0.01,
       streamIteratorAgeSeconds: 15,
+      stripe: false,
     });
   });
 

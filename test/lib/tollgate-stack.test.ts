@@ -230,7 +230,8 @@ describe('least privilege', () => {
     for (const [name, fn] of Object.entries(stack.httpFunctions)) {
       const reads = secretReads(fn, secretRef);
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
-      if (name === 'health') {
+      // Neither the health check nor the payments function (checkout links, Stripe's webhook) has an admin route.
+      if (name === 'health' || name === 'payments') {
         expect(reads).toEqual([]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV]).toBeUndefined();
       } else {
@@ -327,7 +328,7 @@ describe('alert emails with an SES identity', () => {
     return { ...synth, variables: fn.Properties.Environment.Variables, sesStatements, policyOfStream };
   };
 
-  it('creates the domain identity in the configuration set and lets only the stream consumer and the reminder firing function send, from that identity and set', () => {
+  it('creates the domain identity in the configuration set and lets only the stream consumer, the reminder firing function and the payments function (receipts) send, from that identity and set', () => {
     const { stack: s, template: t, variables, sesStatements, policyOfStream } = withIdentity({ 'tollgate:sesIdentity': 'mail.example.com' });
     const identity = logicalIdOf(s, s.alertEmail.identity!);
     const configurationSet = logicalIdOf(s, s.alertEmail.configurationSet);
@@ -335,9 +336,10 @@ describe('alert emails with an SES identity', () => {
       EmailIdentity: 'mail.example.com',
       ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configurationSet } },
     });
-    // One statement each for the stream consumer and the reminder firing function (test/lib/schedules.test.ts), alike.
-    expect(sesStatements).toHaveLength(2);
+    // One statement each for the stream consumer, the reminder firing function (test/lib/schedules.test.ts) and the payments function, alike.
+    expect(sesStatements).toHaveLength(3);
     expect(sesStatements[1]).toEqual(sesStatements[0]);
+    expect(sesStatements[2]).toEqual(sesStatements[0]);
     const [statement] = sesStatements as { Action: string[]; Resource: unknown[] }[];
     expect([...statement!.Action].sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
     const resources = JSON.stringify(statement!.Resource);

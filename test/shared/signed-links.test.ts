@@ -40,7 +40,7 @@ describe('signed links', () => {
       const payload = Buffer.from(text).toString('base64url');
       return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
     };
-    const statusOf = (token: string, purpose: 'usage' | 'resume' = 'usage') => {
+    const statusOf = (token: string, purpose: 'usage' | 'resume' | 'checkout' = 'usage') => {
       try {
         verifyLink(token, purpose, now, secret);
         return 'accepted';
@@ -63,7 +63,8 @@ describe('signed links', () => {
       ['an account id that is not one', JSON.stringify({ ...claims, accountId: '../../etc' })],
       ['an unknown field', JSON.stringify({ ...claims, admin: true })],
       ['an unknown purpose', JSON.stringify({ ...claims, purpose: 'everything' })],
-      ['a usage link carrying a query', JSON.stringify({ ...claims, queryId: 'q_abcdefghijklmnop' })],
+      ['a usage link carrying a malformed query id', JSON.stringify({ ...claims, queryId: '../q' })],
+      ['a usage link carrying a checkout’s pack', JSON.stringify({ ...claims, pack: 'pack_100' })],
     ])('%s is a 403, never a crash or an endless link', (_, text) => {
       expect(statusOf(signedPayload(text))).toBe(403);
     });
@@ -73,6 +74,14 @@ describe('signed links', () => {
       expect(statusOf(signedPayload(JSON.stringify(resume)), 'resume')).toBe(403);
       expect(statusOf(signedPayload(JSON.stringify({ ...resume, queryId: 'nope' })), 'resume')).toBe(403);
       expect(statusOf(signedPayload(JSON.stringify({ ...resume, queryId: 'q_abcdefghijklmnop' })), 'resume')).toBe('accepted');
+    });
+
+    it('a checkout link names exactly one of a pack and a plan, and may carry the parked query', () => {
+      const checkout = { purpose: 'checkout', accountId: claims.accountId, exp };
+      expect(statusOf(signedPayload(JSON.stringify({ ...checkout, pack: 'pack_100', queryId: 'q_abcdefghijklmnop' })), 'checkout')).toBe('accepted');
+      expect(statusOf(signedPayload(JSON.stringify({ ...checkout, plan: 'starter' })), 'checkout')).toBe('accepted');
+      expect(statusOf(signedPayload(JSON.stringify(checkout)), 'checkout')).toBe(403);
+      expect(statusOf(signedPayload(JSON.stringify({ ...checkout, pack: 'pack_100', plan: 'starter' })), 'checkout')).toBe(403);
     });
   });
 });
