@@ -26,6 +26,7 @@ export interface Route {
 export const routes: readonly Route[] = [
   { method: 'GET', path: '/health', function: 'health', auth: 'none' },
   { method: 'POST', path: '/v1/accounts', function: 'accounts', auth: 'admin' },
+  { method: 'GET', path: '/v1/accounts', function: 'accounts', auth: 'admin' },
   { method: 'GET', path: '/v1/accounts/{accountId}', function: 'accounts', auth: 'admin' },
   { method: 'PATCH', path: '/v1/accounts/{accountId}', function: 'accounts', auth: 'admin' },
   { method: 'POST', path: '/v1/accounts/{accountId}/keys', function: 'accounts', auth: 'admin' },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { PriceBook } from '../functions/pricing/price-book.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
@@ -18,6 +19,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** Replace some handlers (tests inject failing work this way). */
   lambdas?: Partial<HttpLambdas>;
+  /** The price book every handler reads (`npm start` reads `tollgate.prices.json`). */
+  priceBook: PriceBook;
   /** Start no gateway: for tests that start their own. */
   withoutGateway?: boolean;
 }
@@ -58,6 +61,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TOLLGATE_ADMIN_KEY: options.adminKey,
       AWS_REGION: process.env.AWS_REGION ?? 'local',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // What the stack bakes into each bundle on AWS is an environment variable here (functions/pricing/configured.ts).
+      TOLLGATE_PRICE_BOOK: JSON.stringify(options.priceBook),
     });
     const streamHandler = (await import('../functions/streams/handler.ts')).handler as StreamLambda;
     const poller = new StreamPoller({
@@ -71,9 +76,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     poller.start();
     started.push(poller);
     const { sesSender } = await import('../functions/alerts/ses-sender.ts');
-    const { pricing } = await import('../functions/pricing/catalog.ts');
+    const { priceBook } = await import('../functions/pricing/configured.ts');
     const { systemClock } = await import('../functions/shared/clock.ts');
-    const scheduler = new LocalScheduler({ sender: sesSender(), clock: systemClock, pricing });
+    const scheduler = new LocalScheduler({ sender: sesSender(), clock: systemClock, pricing: priceBook() });
     scheduler.start();
     started.push(scheduler);
     let gateway: Gateway | undefined;

@@ -6,7 +6,6 @@ import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
 import type { TxnItem } from '../functions/metering/txn.ts';
-import { pricing } from '../functions/pricing/catalog.ts';
 import { priceList } from '../functions/pricing/prices.ts';
 import { resumedPage, resumePage } from '../functions/queries/resume-pages.ts';
 import { insufficientCreditsProblem } from '../functions/recovery/insufficient-credits.ts';
@@ -17,6 +16,7 @@ import { remindConfirmationPage, remindPage } from '../functions/reminders/pages
 import { type Route, routeKey, routes } from '../functions/routes.ts';
 import { NotFoundError, ValidationError } from '../functions/shared/errors.ts';
 import { summarizeUsage } from '../functions/usage/aggregate.ts';
+import { pricing } from './support/prices.ts';
 
 /**
  * Pure file checks of docs/openapi.json against the one route table (functions/routes.ts) and

@@ -1,7 +1,7 @@
 import { findAccount } from '../accounts/store.ts';
 import { type BalanceChangeRequest, changeBalance } from '../metering/balance-store.ts';
 import { changeFor, type TxnItem } from '../metering/txn.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { addHours, epochSeconds } from '../shared/clock.ts';
 import { scanItems } from '../shared/dynamodb.ts';
 import { logger } from '../shared/logger.ts';
@@ -16,7 +16,7 @@ export type RenewalOutcome = 'renewed' | 'already-renewed' | 'no-plan';
  * over), then grants the month. Each step is a txn keyed by account and period, so running
  * the renewal again — a retried schedule, an overlapping run — changes nothing.
  */
-export async function renewAccount(accountId: string, pricing: PricingCatalog, now: Date): Promise<RenewalOutcome> {
+export async function renewAccount(accountId: string, pricing: PriceBook, now: Date): Promise<RenewalOutcome> {
   const period = periodOf(now);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const account = await findAccount(accountId);
@@ -70,7 +70,7 @@ function periodTxn(accountId: string, kind: 'grant' | 'expiry', credits: number,
 }
 
 /** Renews every account; the scheduled monthly job. Returns counts per outcome. */
-export async function renewAll(pricing: PricingCatalog, now: Date): Promise<Record<RenewalOutcome | 'failed', number>> {
+export async function renewAll(pricing: PriceBook, now: Date): Promise<Record<RenewalOutcome | 'failed', number>> {
   const counts = { renewed: 0, 'already-renewed': 0, 'no-plan': 0, failed: 0 };
   const accounts = scanItems<{ id: string }>({
     FilterExpression: 'entity = :account',

@@ -8,7 +8,7 @@ import { ledgerSince } from '../metering/ledger-store.ts';
 import { stored } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { saveResponse } from '../metering/txn-store.ts';
-import { pricing } from '../pricing/catalog.ts';
+import { priceBook } from '../pricing/configured.ts';
 import { config } from '../shared/config.ts';
 import { summarizeUsage } from '../usage/aggregate.ts';
 import { insufficientCreditsProblem } from './insufficient-credits.ts';
@@ -33,7 +33,7 @@ export async function insufficientCreditsResponse(p: {
     operation: p.txn.operation,
     query: p.txn.status === 'parked' && p.txn.resumableUntil ? { id: p.txn.id, resumableUntil: p.txn.resumableUntil } : undefined,
     usage,
-    pricing,
+    pricing: priceBook(),
     baseUrl: p.baseUrl,
     billingUrl: p.billingUrl,
     usagePageUrl: await signedUrl('usage', p.account.id, p.now),

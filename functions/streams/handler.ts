@@ -9,7 +9,7 @@ import { sesSender } from '../alerts/ses-sender.ts';
 import { ledgerEntryFor } from '../metering/ledger-projection.ts';
 import { putLedgerEntry } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
-import { pricing } from '../pricing/catalog.ts';
+import { priceBook } from '../pricing/configured.ts';
 import { autoResume } from '../queries/auto-resume.ts';
 import { catalogService } from '../queries/service.ts';
 import { recordDepletionStart, recordRecovery } from '../recovery/depletion-stats.ts';
@@ -60,4 +60,4 @@ export function createStreamHandler(deps: AlertDeps) {
     processPartialResponse(event, (record: DynamoDBRecord) => processRecord(record, deps), processor, { processInParallel: false });
 }
 
-export const handler = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing });
+export const handler = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing: priceBook() });

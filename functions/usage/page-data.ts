@@ -3,7 +3,7 @@ import { signedUrl } from '../alerts/links.ts';
 import { runwayDays } from '../alerts/runway.ts';
 import { effectiveAlerts } from '../alerts/settings.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { rolloverPlans } from '../pricing/prices.ts';
 import { config } from '../shared/config.ts';
 import { summarizeUsage } from './aggregate.ts';
@@ -13,7 +13,7 @@ const PERIOD_DAYS = 30;
 const BIGGEST = 5;
 
 /** Gathers what the usage page shows: one ledger read, the rest from the account and the prices. */
-export async function usagePageData(account: AccountItem, pricing: PricingCatalog, now: Date, baseUrl: string, notice?: string): Promise<UsagePageData> {
+export async function usagePageData(account: AccountItem, pricing: PriceBook, now: Date, baseUrl: string, notice?: string): Promise<UsagePageData> {
   const from = new Date(now.getTime() - PERIOD_DAYS * 86_400_000);
   const entries = await ledgerSince(account.id, from);
   const refunded = new Set(entries.filter((e) => e.type === 'refund').map((e) => e.queryId));
