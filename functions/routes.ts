@@ -33,6 +33,7 @@ export const routes: readonly Route[] = [
   { method: 'DELETE', path: '/v1/accounts/{accountId}/keys/{keyId}', function: 'accounts', auth: 'admin' },
   { method: 'POST', path: '/v1/accounts/{accountId}/top-ups', function: 'metering', auth: 'admin' },
   { method: 'POST', path: '/v1/accounts/{accountId}/debits', function: 'metering', auth: 'admin' },
+  { method: 'POST', path: '/v1/debits', function: 'metering', auth: 'admin' },
   { method: 'GET', path: '/v1/accounts/{accountId}/ledger', function: 'metering', auth: 'admin' },
   { method: 'GET', path: '/v1/balance', function: 'usage', auth: 'client' },
   { method: 'GET', path: '/v1/prices', function: 'usage', auth: 'client' },

@@ -148,7 +148,7 @@ const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 // 'link' routes carry a signed token in the query string instead of a bearer key.
 const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [] };
 /** Routes that refuse a request without an Idempotency-Key (`idempotencyKey(event, true)`). */
-const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits'];
+const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits', 'POST /v1/debits'];
 const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries'];
 /**
  * Error answers of link routes that only ever come as an HTML page: the code answers them with a

@@ -58,7 +58,8 @@ const defaults = {
 /**
  * Credit metering for your own Lambda handler (API Gateway HTTP API, payload format 2.0), as a
  * middy middleware. Before your handler runs it identifies the caller by their Tollgate API key
- * (`Authorization: Bearer tg_…`) and debits the price atomically, never below zero. Then:
+ * (`Authorization: Bearer tg_…`), or by your own auth with the `account` option, and debits the
+ * price atomically, never below zero. Then:
  *
  * - a retry with the same `Idempotency-Key` gets the stored answer again (`Idempotent-Replayed: true`),
  *   and your handler does not run;

@@ -78,3 +78,31 @@ describe('accounts with the platform’s own id (externalId)', () => {
     expect(Items?.map((item) => item.id?.S)).toEqual([winner]);
   });
 });
+
+describe('POST /v1/debits: the admin debit by externalId', () => {
+  const debit = (body: unknown, idempotencyKey = 'job-1') => call(app.url, 'POST', '/v1/debits', { token: ADMIN_KEY, body, idempotencyKey });
+
+  it('charges the account created with that externalId, once per Idempotency-Key, and 402s when short', async () => {
+    const externalId = `billing-${Date.now()}`;
+    const account = await create(externalId);
+    await call(app.url, 'POST', `/v1/accounts/${account.body.id}/top-ups`, { token: ADMIN_KEY, body: { credits: 10 }, idempotencyKey: 'open' });
+    const first = await debit({ externalId, operation: 'render', credits: 4 });
+    expect(first.status, first.text).toBe(201);
+    expect(first.body).toMatchObject({ credits: 4, operation: 'render', balance: { available: 6 } });
+    const again = await debit({ externalId, operation: 'render', credits: 4 });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const short = await debit({ externalId, operation: 'render', credits: 7 }, 'job-2');
+    expect(short.status).toBe(402);
+    expect(short.body.balance).toMatchObject({ available: 6, required: 7 });
+    expect((await lookUp(`?externalId=${externalId}`)).body.balance.available).toBe(6);
+  });
+
+  it('answers an unknown externalId 404 and a bad one 400, as problem+json', async () => {
+    const unknown = await debit({ externalId: 'no-such-tenant', operation: 'render', credits: 1 });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+    const bad = await debit({ externalId: 'has space', operation: 'render', credits: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('body.externalId');
+  });
+});
