@@ -19,8 +19,11 @@ export function readPriceBookFile(file: string, label = file): PriceBook {
   return parsePriceBookJson(text, label);
 }
 
-/** The validated price book of a source; `label` names the source in errors (a prop, a context key). */
-export function resolvePriceBook(source: PriceBookSource | undefined, label: string): PriceBook {
+/**
+ * The validated price book of a source: a file path, or an object (checked whole, so a context
+ * value of any shape is welcome here); `label` names the source in errors (a prop, a context key).
+ */
+export function resolvePriceBook(source: unknown, label: string): PriceBook {
   if (source === undefined) {
     throw new PriceBookError(label, [
       'priceBook: missing. Give TollgateStack a priceBook prop (the object or a JSON file path), or set the tollgate:priceBook context key (e.g. "tollgate.prices.json").',

@@ -84,7 +84,7 @@ export class TollgateStack extends Stack {
     this.config = config;
     this.priceBook = props.priceBook
       ? resolvePriceBook(props.priceBook, 'TollgateStack priceBook prop')
-      : resolvePriceBook(config.priceBook as PriceBookSource | undefined, `${CONTEXT_PREFIX}priceBook`);
+      : resolvePriceBook(config.priceBook, `${CONTEXT_PREFIX}priceBook`);
     this.demoService = props.demoService ?? config.demoService;
     if (this.demoService) assertDemoPriced(this.priceBook);
     const common = {
