@@ -25,7 +25,8 @@
  */
 
 export type { HttpEvent, HttpResult } from './functions/http/types.ts';
-export { type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
+export { type AccountRef, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
+export { type PriceBook, PriceBookError, parsePriceBook, priceBookSchema } from './functions/pricing/price-book.ts';
 export { ADMIN_KEY_SECRET_ARN_ENV, AdminKeySecret, type AdminKeySecretProps } from './lib/admin-key-secret.ts';
 export { AlertEmail, type AlertEmailProps } from './lib/alert-email.ts';
 export { BalanceStream, type BalanceStreamProps, streamFilters } from './lib/balance-stream.ts';

@@ -6,7 +6,7 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -85,6 +85,8 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     SES_ENDPOINT: ses.url,
     TOLLGATE_ADMIN_KEY: ADMIN_KEY,
     LINK_SIGNING_SECRET: randomBytes(32).toString('hex'),
+    // This repository's own price book, as `npm start` uses it (both designs charge its prices).
+    TOLLGATE_PRICE_BOOK: readFileSync(new URL('../tollgate.prices.json', import.meta.url), 'utf8'),
     AWS_REGION: 'local',
     POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'CRITICAL',
     // Metrics (EMF lines on stdout) are off as in `npm start`; set POWERTOOLS_METRICS_DISABLED=false to include their cost in time.
@@ -98,7 +100,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   const { httpHandler } = await import('../functions/http/handler.ts');
   const { queryRoutes } = await import('../functions/queries/routes.ts');
   const { catalogService } = await import('../functions/queries/service.ts');
-  const { pricing } = await import('../functions/pricing/catalog.ts');
+  const { priceBook } = await import('../functions/pricing/configured.ts');
   const { systemClock } = await import('../functions/shared/clock.ts');
   const { derivedId } = await import('../functions/shared/ids.ts');
   const { loadLambdas, startGateway } = await import('../local/gateway.ts');
@@ -142,7 +144,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   const gateways = {
     tollgate: await startGateway({
       port: tollgatePort,
-      lambdas: { ...real, queries: timed('tollgate', httpHandler(queryRoutes({ service: flaky, pricing, clock: systemClock }))) },
+      lambdas: { ...real, queries: timed('tollgate', httpHandler(queryRoutes({ service: flaky, pricing: priceBook(), clock: systemClock }))) },
     }),
     baseline: await startGateway({ port: 0, lambdas: { ...real, queries: timed('baseline', baseline.handler as unknown as HttpLambda) } }),
   };

@@ -85,6 +85,7 @@ export class BalanceStream extends Construct {
       environment: props.environment,
       logRetentionDays: props.logRetentionDays,
       logLevel: props.logLevel,
+      priceBook: props.priceBook,
       removalPolicy: props.removalPolicy,
       memorySize: 512,
       timeout: Duration.seconds(30),

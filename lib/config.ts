@@ -79,6 +79,17 @@ const contextSchema = z.object({
   sesIdentity: z.preprocess(emptyAsUnset, z.union([z.email(), z.string().regex(DOMAIN)], { error: 'must be a domain name or an email address' }).optional()),
   /** The From address of alert emails; must belong to `sesIdentity`. @default `alerts@<domain>`, or the identity address */
   alertFromAddress: z.preprocess(emptyAsUnset, z.email().optional()),
+  /**
+   * The price book: the path of a JSON file (relative to the project root, e.g. `tollgate.prices.json`)
+   * or the object itself; validated by `functions/pricing/price-book.ts` when the stack is built.
+   * @default none - give it here or as the stack's `priceBook` prop
+   */
+  priceBook: z.preprocess(
+    emptyAsUnset,
+    z.union([z.string(), z.record(z.string(), z.unknown())], { error: 'must be a JSON file path or a price book object' }).optional(),
+  ),
+  /** Deploys the example metered service (`/v1/queries`, search/report/export over a parts catalogue). @default false */
+  demoService: z.union([z.boolean(), z.stringbool()], { error: 'must be true or false' }).default(false),
 });
 
 /** Whether an address can be sent from an identity: the address itself, or an address at the domain or a subdomain. */

@@ -1,5 +1,6 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import type { PriceBook } from '../functions/pricing/price-book.ts';
 import type { GeneratedSecret } from './generated-secret.ts';
 import { TollgateFunction, type TollgateFunctionProps } from './tollgate-function.ts';
 
@@ -11,6 +12,8 @@ export interface TollgateResources {
   readonly adminKey: GeneratedSecret;
   /** Signs the usage link in the 402 answer. */
   readonly linkSigningKey: GeneratedSecret;
+  /** Prices `meter({ price: 'operation' })` and the 402's packs and plans; baked into the bundle. */
+  readonly priceBook: PriceBook;
 }
 
 export interface MeteredFunctionProps extends TollgateFunctionProps {
@@ -36,7 +39,7 @@ export interface MeteredFunctionProps extends TollgateFunctionProps {
  */
 export class MeteredFunction extends TollgateFunction {
   constructor(scope: Construct, id: string, props: MeteredFunctionProps) {
-    super(scope, id, props);
+    super(scope, id, { ...props, priceBook: props.priceBook ?? props.tollgate.priceBook });
     this.bindTable(props.tollgate.table, 'RW');
     props.tollgate.adminKey.grantReadTo(this);
     props.tollgate.linkSigningKey.grantReadTo(this);

@@ -6,7 +6,9 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { PriceBook } from '../functions/pricing/price-book.ts';
 import type { RemovalPolicyName, TollgateConfig } from './config.ts';
+import { priceBookDefine } from './price-book-source.ts';
 
 /** How a function may use the table. */
 export type TableAccess = 'RO' | 'RW';
@@ -36,6 +38,8 @@ export interface FunctionSettings {
   readonly logLevel?: TollgateConfig['logLevel'];
   /** Whether what the construct keeps (log groups, queues) outlives the stack. @default 'retain' */
   readonly removalPolicy?: RemovalPolicyName;
+  /** The deployment's price book, baked into the bundle (see `priceBookDefine`). @default none: a function that reads prices fails its cold start */
+  readonly priceBook?: PriceBook;
 }
 
 export interface TollgateFunctionProps extends FunctionSettings {
@@ -112,6 +116,7 @@ export class TollgateFunction extends NodejsFunction {
         // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
         banner: "import { createRequire as __tollgateCreateRequire } from 'node:module'; const require = __tollgateCreateRequire(import.meta.url);",
         forceDockerBundling: false,
+        define: props.priceBook ? priceBookDefine(props.priceBook) : undefined,
       },
     });
   }

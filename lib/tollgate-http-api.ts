@@ -20,8 +20,8 @@ import type { RemovalPolicyName } from './config.ts';
 export interface TollgateHttpApiProps {
   /** The route table (`functions/routes.ts`): one API Gateway route per entry. */
   readonly routes: readonly Route[];
-  /** The function behind each name the route table uses. */
-  readonly functions: Record<HttpFunctionName, IFunction>;
+  /** The function behind each name the given routes use. */
+  readonly functions: Partial<Record<HttpFunctionName, IFunction>>;
   /** The function serving the `$default` route (requests that match no route). */
   readonly defaultRouteFunction: HttpFunctionName;
   /** Stage-wide throttling, applied to every route including `$default`. */
@@ -70,7 +70,11 @@ export class TollgateHttpApi extends Construct {
 
   constructor(scope: Construct, id: string, props: TollgateHttpApiProps) {
     super(scope, id);
-    const integrationFor = (name: HttpFunctionName) => this.integrationFor(props.functions[name], `${name}Integration`);
+    const integrationFor = (name: HttpFunctionName) => {
+      const fn = props.functions[name];
+      if (!fn) throw new Error(`TollgateHttpApi: no function "${name}" for its routes.`);
+      return this.integrationFor(fn, `${name}Integration`);
+    };
 
     const origins = props.corsAllowedOrigins ?? [];
     const methods = [...new Set(props.routes.map((route) => CorsHttpMethod[route.method]))];

@@ -1,16 +1,18 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { type PriceBook, PriceBookError } from '../functions/pricing/price-book.ts';
 import { defaultRouteFunction, type HttpFunctionName, httpFunctions, routes } from '../functions/routes.ts';
 import { AbandonedChargeSweeper } from './abandoned-charge-sweeper.ts';
 import { AdminKeySecret } from './admin-key-secret.ts';
 import { AlertEmail } from './alert-email.ts';
 import { BalanceStream } from './balance-stream.ts';
-import { configFromContext, type TollgateConfig } from './config.ts';
+import { CONTEXT_PREFIX, configFromContext, type TollgateConfig } from './config.ts';
 import { LedgerTable } from './ledger-table.ts';
 import { LinkSigningSecret } from './link-signing-secret.ts';
 import { MeteredFunction, type TollgateResources } from './metered-function.ts';
 import { Monitoring } from './monitoring.ts';
 import { PlanRenewal } from './plan-renewal.ts';
+import { type PriceBookSource, resolvePriceBook } from './price-book-source.ts';
 import { ReminderSchedules } from './reminder-schedules.ts';
 import { StripeSecrets } from './stripe-secrets.ts';
 import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
@@ -19,6 +21,17 @@ import { TollgateHttpApi } from './tollgate-http-api.ts';
 export interface TollgateStackProps extends StackProps {
   /** @default read and validated from the `tollgate:*` CDK context keys */
   readonly config?: TollgateConfig;
+  /**
+   * Operations and their prices, top-up packs, plans and the default plan (`functions/pricing/price-book.ts`):
+   * the object, or the path of a JSON file. Validated here, so a bad price book stops the synth.
+   * @default the `tollgate:priceBook` context key; one of the two is required
+   */
+  readonly priceBook?: PriceBookSource;
+  /**
+   * Deploys the example metered service (`POST /v1/queries`, resume links), whose operations
+   * `search`, `report` and `export` the price book must then price. @default the `tollgate:demoService` context key, else false
+   */
+  readonly demoService?: boolean;
 }
 
 /**
@@ -37,14 +50,21 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
 };
 
-/** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint. */
+/** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint; off unless `demoService`. */
 const METERED_EXAMPLE: HttpFunctionName = 'queries';
+/** What the example service sells; the ledger records these names, so they stay as they are. */
+const DEMO_OPERATIONS = ['search', 'report', 'export'] as const;
 
 /** The whole Tollgate deployment. It only composes the constructs in this folder. */
 export class TollgateStack extends Stack {
   readonly config: TollgateConfig;
+  /** The validated price book every function is built with. */
+  readonly priceBook: PriceBook;
+  /** Whether the example metered service (`/v1/queries`) is deployed. */
+  readonly demoService: boolean;
   readonly ledger: LedgerTable;
-  readonly httpFunctions: Record<HttpFunctionName, TollgateFunction>;
+  /** The functions behind the API; `queries` only with `demoService`. */
+  readonly httpFunctions: Partial<Record<HttpFunctionName, TollgateFunction>> & Record<Exclude<HttpFunctionName, 'queries'>, TollgateFunction>;
   readonly balanceStream: BalanceStream;
   /** Remind me later: the one-time schedules' group, role and target, and their dead-letter queue. */
   readonly reminders: ReminderSchedules;
@@ -66,12 +86,22 @@ export class TollgateStack extends Stack {
     super(scope, id, { description: 'Tollgate: serverless usage metering (API, ledger table, stream, schedules, alarms).', ...props });
     const config = props.config ?? configFromContext(this.node);
     this.config = config;
-    const common = { logRetentionDays: config.logRetentionDays, logLevel: config.logLevel, removalPolicy: config.removalPolicy };
+    this.priceBook = props.priceBook
+      ? resolvePriceBook(props.priceBook, 'TollgateStack priceBook prop')
+      : resolvePriceBook(config.priceBook, `${CONTEXT_PREFIX}priceBook`);
+    this.demoService = props.demoService ?? config.demoService;
+    if (this.demoService) assertDemoPriced(this.priceBook);
+    const common = {
+      logRetentionDays: config.logRetentionDays,
+      logLevel: config.logLevel,
+      removalPolicy: config.removalPolicy,
+      priceBook: this.priceBook,
+    };
 
     this.ledger = new LedgerTable(this, 'Ledger', { removalPolicy: config.removalPolicy });
     this.adminKey = new AdminKeySecret(this, 'AdminKey', { removalPolicy: config.removalPolicy });
     this.linkSigningKey = new LinkSigningSecret(this, 'LinkSigningKey', { removalPolicy: config.removalPolicy });
-    this.resources = { table: this.ledger.table, adminKey: this.adminKey, linkSigningKey: this.linkSigningKey };
+    this.resources = { table: this.ledger.table, adminKey: this.adminKey, linkSigningKey: this.linkSigningKey, priceBook: this.priceBook };
     this.alertEmail = new AlertEmail(this, 'AlertEmail', { identity: config.sesIdentity, fromAddress: config.alertFromAddress });
     this.stripeSecrets = config.stripe ? new StripeSecrets(this, 'Stripe', { removalPolicy: config.removalPolicy }) : undefined;
 
@@ -84,8 +114,9 @@ export class TollgateStack extends Stack {
         ...this.stripeSecrets?.environment,
       }).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
-    const fns = {} as Record<HttpFunctionName, TollgateFunction>;
+    const fns = {} as TollgateStack['httpFunctions'];
     for (const name of Object.keys(httpFunctions) as HttpFunctionName[]) {
+      if (name === METERED_EXAMPLE && !this.demoService) continue;
       const access = httpFunctionAccess[name];
       const props = { entry: httpFunctions[name], description: access.description, environment, ...common };
       if (name === METERED_EXAMPLE) {
@@ -118,7 +149,7 @@ export class TollgateStack extends Stack {
     this.abandonedChargeSweeper = new AbandonedChargeSweeper(this, 'AbandonedChargeSweeper', { table: this.ledger.table, ...common });
 
     this.api = new TollgateHttpApi(this, 'Http', {
-      routes,
+      routes: routes.filter((route) => fns[route.function] !== undefined),
       functions: fns,
       defaultRouteFunction,
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
@@ -198,6 +229,16 @@ export class TollgateStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'SNS topic of all alarms; subscribe more endpoints here.' });
+  }
+}
+
+function assertDemoPriced(book: PriceBook): void {
+  const unpriced = DEMO_OPERATIONS.filter((operation) => !Object.hasOwn(book.operations, operation));
+  if (unpriced.length > 0) {
+    throw new PriceBookError(
+      'demoService',
+      unpriced.map((operation) => `priceBook.operations.${operation}: the example service sells it; give it a price`),
+    );
   }
 }
 

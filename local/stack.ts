@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { PriceBook } from '../functions/pricing/price-book.ts';
 import { type CheckoutSandbox, startCheckoutSandbox } from './checkout-sandbox.ts';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from './gateway.ts';
@@ -19,6 +20,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** Replace some handlers (tests inject failing work this way). */
   lambdas?: Partial<HttpLambdas>;
+  /** The price book every handler reads (`npm start` reads `tollgate.prices.json`). */
+  priceBook: PriceBook;
   /** Start no gateway: for tests that start their own. */
   withoutGateway?: boolean;
   /** Port of the checkout sandbox (the stand-in for Stripe's hosted page); 0 picks a free one. Not started when STRIPE_SECRET_KEY is set. */
@@ -76,6 +79,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TOLLGATE_ADMIN_KEY: options.adminKey,
       AWS_REGION: process.env.AWS_REGION ?? 'local',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // What the stack bakes into each bundle on AWS is an environment variable here (functions/pricing/configured.ts).
+      TOLLGATE_PRICE_BOOK: JSON.stringify(options.priceBook),
     });
     const streamHandler = (await import('../functions/streams/handler.ts')).handler as StreamLambda;
     const poller = new StreamPoller({
@@ -89,9 +94,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     poller.start();
     started.push(poller);
     const { sesSender } = await import('../functions/alerts/ses-sender.ts');
-    const { pricing } = await import('../functions/pricing/catalog.ts');
+    const { priceBook } = await import('../functions/pricing/configured.ts');
     const { systemClock } = await import('../functions/shared/clock.ts');
-    const scheduler = new LocalScheduler({ sender: sesSender(), clock: systemClock, pricing });
+    const scheduler = new LocalScheduler({ sender: sesSender(), clock: systemClock, pricing: priceBook() });
     scheduler.start();
     started.push(scheduler);
     let gateway: Gateway | undefined;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { readPriceBookFile } from '../lib/price-book-source.ts';
 import { startLocalStack } from './stack.ts';
 
 /** `npm start`: the whole stack on this machine, a demo account, and what to call. */
@@ -8,10 +9,14 @@ const port = Number(env.PORT ?? 3000);
 const generatedAdminKey = !env.TOLLGATE_ADMIN_KEY;
 const adminKey = env.TOLLGATE_ADMIN_KEY || `tgadmin_${randomBytes(24).toString('base64url')}`;
 const DEMO_CREDITS = 300;
+/** The same file `cdk.json` gives the CDK app (`tollgate:priceBook`); validated before anything starts. */
+const priceBookFile = env.TOLLGATE_PRICE_BOOK_FILE || resolve(import.meta.dirname, '..', 'tollgate.prices.json');
 
 async function main() {
+  const priceBook = readPriceBookFile(priceBookFile);
   console.log('Starting Tollgate locally: DynamoDB Local, SES endpoint, stream poller, API…');
   const stack = await startLocalStack({
+    priceBook,
     port,
     dynamoDbPort: Number(env.DYNAMODB_LOCAL_PORT ?? 8000),
     sesPort: Number(env.SES_LOCAL_PORT ?? 8005),
@@ -38,6 +43,8 @@ Tollgate is running.
   SES inbox      ${stack.sesUrl}/
   Checkout       ${stack.checkoutSandbox ? `${stack.checkoutSandbox.url}   (sandbox standing in for Stripe's hosted page; Buy links lead here)` : 'Stripe (STRIPE_SECRET_KEY is set)'}
   DynamoDB Local ${stack.dynamoDb.endpoint}   table "${stack.tableName}"${env.TOLLGATE_DATA_DIR ? ` persisted in ${env.TOLLGATE_DATA_DIR}` : ' (in memory)'}
+
+  Price book     ${priceBookFile}
 
   Admin key      ${adminKey}${generatedAdminKey ? '   (generated; set TOLLGATE_ADMIN_KEY to choose one)' : ''}
 

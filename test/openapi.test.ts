@@ -7,7 +7,6 @@ import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
 import type { TxnItem } from '../functions/metering/txn.ts';
 import { checkoutResultPage, noCheckoutPage } from '../functions/payments/pages.ts';
-import { pricing } from '../functions/pricing/catalog.ts';
 import { priceList } from '../functions/pricing/prices.ts';
 import { resumedPage, resumePage } from '../functions/queries/resume-pages.ts';
 import { insufficientCreditsProblem } from '../functions/recovery/insufficient-credits.ts';
@@ -18,6 +17,7 @@ import { remindConfirmationPage, remindPage } from '../functions/reminders/pages
 import { type Route, routeKey, routes } from '../functions/routes.ts';
 import { NotFoundError, ValidationError } from '../functions/shared/errors.ts';
 import { summarizeUsage } from '../functions/usage/aggregate.ts';
+import { pricing } from './support/prices.ts';
 
 /**
  * Pure file checks of docs/openapi.json against the one route table (functions/routes.ts) and
@@ -149,7 +149,7 @@ const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 // 'link' routes carry a signed token in the query string instead of a bearer key.
 const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [], webhook: [] };
 /** Routes that refuse a request without an Idempotency-Key (`idempotencyKey(event, true)`). */
-const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits'];
+const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits', 'POST /v1/debits'];
 const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries'];
 /**
  * Error answers of link routes that only ever come as an HTML page: the code answers them with a

@@ -4,7 +4,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { pricing } from '../../functions/pricing/catalog.ts';
+import { priceBook } from '../../functions/pricing/configured.ts';
 import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
 
 /**
@@ -47,7 +47,7 @@ async function meteredQuery(event: APIGatewayProxyEventV2, _context: Context): P
     owners.set(hash, owner);
   }
   const { operation, input } = JSON.parse(event.body ?? '{}');
-  const price = pricing.operations[operation];
+  const price = priceBook().operations[operation];
   const schema = deps.service.inputSchema(operation);
   if (price === undefined || !schema) return reply(400, { error: 'UnknownOperation' });
   const parsed = schema.safeParse(input ?? {});

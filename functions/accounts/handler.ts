@@ -1,6 +1,6 @@
 import { httpHandler } from '../http/handler.ts';
-import { pricing } from '../pricing/catalog.ts';
+import { priceBook } from '../pricing/configured.ts';
 import { systemClock } from '../shared/clock.ts';
 import { accountRoutes } from './routes.ts';
 
-export const handler = httpHandler(accountRoutes({ pricing, clock: systemClock }));
+export const handler = httpHandler(accountRoutes({ pricing: priceBook(), clock: systemClock }));

@@ -32,6 +32,8 @@ export interface AccountItem {
   name: string;
   email: string;
   plan: string;
+  /** The platform's own id of this customer (a tenant id, a JWT claim); unique across accounts, never changed. */
+  externalId?: string;
   balance: number;
   /** Number of balance changes so far; the ledger entry of change n has sequence n. */
   seq: number;
@@ -73,6 +75,7 @@ export function accountView(account: AccountItem, asOf: Date) {
     id: account.id,
     name: account.name,
     email: account.email,
+    externalId: account.externalId,
     plan: account.plan,
     autoResume: account.autoResume ?? false,
     balance: balanceOf(account, asOf),
@@ -82,6 +85,9 @@ export function accountView(account: AccountItem, asOf: Date) {
 }
 
 export const ACCOUNT_ID = /^acc_[A-Za-z0-9_-]{16}$/;
+/** Tenant ids, UUIDs, `auth0|…` subjects: printable ASCII without spaces. */
+export const EXTERNAL_ID = /^[\x21-\x7E]{1,128}$/;
+export const EXTERNAL_ID_MESSAGE = 'must be 1–128 printable ASCII characters without spaces';
 export const KEY_ID = /^key_[A-Za-z0-9_-]{16}$/;
 /** At most this many active keys per account keeps the account item small (1 WRU per write). */
 export const MAX_ACTIVE_KEYS = 10;

@@ -1,20 +1,20 @@
 import { z } from 'zod';
 import type { RouteMap } from '../http/handler.ts';
-import { fields, parseBody, pathParam } from '../http/request.ts';
+import { fields, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json, noContent } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { isKnownPlan } from '../pricing/prices.ts';
 import type { Clock } from '../shared/clock.ts';
-import { ValidationError } from '../shared/errors.ts';
+import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
 import { newApiKey } from './api-keys.ts';
 import { requireAdmin } from './auth.ts';
-import { ACCOUNT_ID, type AccountItem, accountView, KEY_ID } from './model.ts';
-import { addKey, getAccount, putNewAccount, removeKey, updateSettings } from './store.ts';
+import { ACCOUNT_ID, type AccountItem, accountView, EXTERNAL_ID, EXTERNAL_ID_MESSAGE, KEY_ID } from './model.ts';
+import { addKey, findAccountIdByExternalId, getAccount, putNewAccount, removeKey, updateSettings } from './store.ts';
 
 export interface AccountDeps {
-  pricing: PricingCatalog;
+  pricing: PriceBook;
   clock: Clock;
 }
 
@@ -22,7 +22,9 @@ const createSchema = z.strictObject({
   name: fields.text(200),
   email: z.email('must be an email address').max(254),
   plan: z.string().max(64).optional(),
+  externalId: z.string().regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE).optional(),
 });
+const byExternalIdQuery = z.strictObject({ externalId: z.string({ error: 'give the externalId to look up' }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE) });
 const keySchema = z.strictObject({ name: fields.text(100).optional() });
 const patchSchema = z
   .strictObject({ plan: z.string().max(64).optional(), autoResume: z.boolean().optional() })
@@ -32,6 +34,13 @@ const patchSchema = z
 export function accountRoutes(deps: AccountDeps): RouteMap {
   return {
     'POST /v1/accounts': (event) => create(event, deps),
+    'GET /v1/accounts': async (event) => {
+      await requireAdmin(event);
+      const { externalId } = parseQuery(event, byExternalIdQuery);
+      const accountId = await findAccountIdByExternalId(externalId);
+      if (!accountId) throw new NotFoundError(`There is no account with externalId "${externalId}".`);
+      return json(200, accountView(await getAccount(accountId), deps.clock.now()));
+    },
     'GET /v1/accounts/{accountId}': async (event) => {
       await requireAdmin(event);
       return json(200, accountView(await getAccount(pathParam(event, 'accountId', ACCOUNT_ID)), deps.clock.now()));
@@ -46,7 +55,7 @@ export function accountRoutes(deps: AccountDeps): RouteMap {
   };
 }
 
-function assertKnownPlan(pricing: PricingCatalog, plan: string): void {
+function assertKnownPlan(pricing: PriceBook, plan: string): void {
   if (!isKnownPlan(pricing, plan)) throw new ValidationError(`body.plan: unknown plan "${plan}". Plans: ${pricing.plans.map((p) => p.id).join(', ')}.`);
 }
 
@@ -73,6 +82,7 @@ async function create(event: HttpEvent, deps: AccountDeps) {
     name: value.name,
     email: value.email,
     plan,
+    externalId: value.externalId,
     balance: 0,
     seq: 0,
     keys: {},

@@ -5,14 +5,50 @@ import { ConflictError, NotFoundError } from '../shared/errors.ts';
 import { keys } from '../table/keys.ts';
 import { type AccountItem, MAX_ACTIVE_KEYS } from './model.ts';
 
+/**
+ * Creates the account. With an `externalId`, its lookup item is put in the same transaction on
+ * the condition that none exists: of any number of concurrent creates with one id, one wins.
+ */
 export async function putNewAccount(account: AccountItem): Promise<void> {
-  await documentClient().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: { ...keys.account(account.id), entity: 'account', ...account },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  const accountPut = {
+    TableName: tableName(),
+    Item: { ...keys.account(account.id), entity: 'account', ...account },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  };
+  if (account.externalId === undefined) {
+    await documentClient().send(new PutCommand(accountPut));
+    return;
+  }
+  try {
+    await documentClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: accountPut },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.externalId(account.externalId), entity: 'externalId', accountId: account.id, createdAt: account.createdAt },
+              ConditionExpression: 'attribute_not_exists(pk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    const taken = error instanceof TransactionCanceledException ? error.CancellationReasons?.[1] : undefined;
+    if (taken?.Code === 'ConditionalCheckFailed') {
+      const owner = taken.Item?.accountId?.S;
+      throw new ConflictError(`externalId "${account.externalId}" already belongs to account ${owner ? `"${owner}"` : 'another account'}.`);
+    }
+    throw error;
+  }
+}
+
+/** The account a platform's own id names; the mapping never changes once written. */
+export async function findAccountIdByExternalId(externalId: string): Promise<string | undefined> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.externalId(externalId), ConsistentRead: true }));
+  return Item?.accountId as string | undefined;
 }
 
 export async function findAccount(accountId: string): Promise<AccountItem | undefined> {

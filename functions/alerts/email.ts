@@ -1,5 +1,5 @@
 import { escapeHtml } from '../http/response.ts';
-import type { Plan, TopUpPack } from '../pricing/catalog.ts';
+import type { Plan, TopUpPack } from '../pricing/price-book.ts';
 import type { OperationUsage } from '../usage/aggregate.ts';
 import { emailMessages as m } from './messages.ts';
 

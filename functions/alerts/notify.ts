@@ -2,7 +2,7 @@ import type { AccountItem } from '../accounts/model.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { buyLinks } from '../payments/buy-links.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
 import { socialProofMessage } from '../recovery/insufficient-credits.ts';
 import { socialProofFor } from '../recovery/social-proof-source.ts';
@@ -20,7 +20,7 @@ import { effectiveAlerts } from './settings.ts';
 export interface AlertDeps {
   sender: EmailSender;
   clock: Clock;
-  pricing: PricingCatalog;
+  pricing: PriceBook;
 }
 
 const TOP_OPERATIONS = 3;
@@ -128,7 +128,7 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
   };
 }
 
-async function socialProofLine(plan: string, now: Date, pricing: PricingCatalog): Promise<string | undefined> {
+async function socialProofLine(plan: string, now: Date, pricing: PriceBook): Promise<string | undefined> {
   const proof = await socialProofFor(plan, now);
   return proof ? socialProofMessage(proof, pricing) : undefined;
 }

@@ -1,7 +1,7 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { addHours, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
-import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError } from '../shared/errors.ts';
+import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError, UnknownAccountError } from '../shared/errors.ts';
 import { countMetric } from '../shared/metrics.ts';
 import { type BalanceChangeOutcome, changeBalance } from './balance-store.ts';
 import { changeFor, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
@@ -12,8 +12,10 @@ const RECORD_RETENTION_DAYS = 30;
 
 export interface ChargeRequest {
   accountId: string;
-  /** The caller's API key; the charge only applies while it is active. Absent for admin debits. */
+  /** The caller's API key; the charge only applies while it is active. Absent for admin debits and `meter({ account })`. */
   keyId?: string;
+  /** The account came from the platform's own auth (`meter({ account })`): a missing one is a 403, not a 404. */
+  platformIdentity?: boolean;
   kind: 'query' | 'debit';
   txnId: string;
   operation: string;
@@ -96,8 +98,9 @@ export function replayOf(requestHash: string, existing: TxnItem | undefined): { 
   return { kind: 'replay', response: existing.response };
 }
 
-function refusalError(outcome: BalanceChangeOutcome, request: Pick<ChargeRequest, 'accountId' | 'keyId'>): Error {
+function refusalError(outcome: BalanceChangeOutcome, request: Pick<ChargeRequest, 'accountId' | 'keyId' | 'platformIdentity'>): Error {
   if (request.keyId) return new UnauthorizedError('This API key is unknown or has been revoked.');
+  if (outcome.kind === 'account-missing' && request.platformIdentity) return new UnknownAccountError(`There is no account "${request.accountId}".`);
   if (outcome.kind === 'account-missing') return new NotFoundError(`There is no account "${request.accountId}".`);
   return new Error(`Unexpected balance change outcome: ${outcome.kind}`);
 }

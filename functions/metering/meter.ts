@@ -1,10 +1,12 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { identifyClient } from '../accounts/auth.ts';
+import { type AccountRef, accountIdOf } from '../accounts/resolve.ts';
 import { fields, header, idempotencyKey } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
-import { pricing as catalog, type PricingCatalog } from '../pricing/catalog.ts';
+import { priceBook } from '../pricing/configured.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { priceOf } from '../pricing/prices.ts';
 import { refusalAnswer } from '../recovery/respond.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
@@ -20,19 +22,29 @@ export interface MeterPrice {
   credits: number;
 }
 
+export type { AccountRef };
+
 export interface MeterOptions<TEvent extends HttpEvent = HttpEvent> {
   /**
-   * The price of a call: an operation name from the pricing catalogue (`functions/pricing/catalog.ts`),
+   * The price of a call: an operation name from the price book (`priceBook.operations`),
    * or a function of the event, e.g. `(event) => ({ operation: 'render', credits: pages(event) })`.
    * A TollgateError it throws (e.g. `ValidationError`) is answered as problem+json; nothing is charged.
    */
   price: string | ((event: TEvent) => MeterPrice | Promise<MeterPrice>);
+  /**
+   * Identify the account from your platform's own auth instead of a Tollgate API key: return its
+   * Tollgate `accountId`, or the `externalId` it was created with (your tenant id), e.g. from a JWT
+   * authorizer's claims: `(event) => ({ externalId: event.requestContext.authorizer.jwt.claims.tenant })`.
+   * Nothing returned is a 401; an id that names no account is a 403. The debit is as atomic as with
+   * a key, and applies only while the account exists. @default the caller's `Authorization: Bearer tg_…` key
+   */
+  account?: (event: TEvent) => AccountRef | undefined | Promise<AccountRef | undefined>;
   /** Refuse calls without an `Idempotency-Key` header. @default false - optional, but retries are only safe with one */
   requireIdempotencyKey?: boolean;
   /** Prefix of the txn ids this endpoint's charges get. @default 'mt' */
   idPrefix?: string;
-  /** Where operation names are priced. @default the Tollgate catalogue */
-  pricing?: PricingCatalog;
+  /** Where operation names are priced. @default the deployment's price book, read on the first call */
+  pricing?: PriceBook;
   /** @default the system clock */
   clock?: Clock;
 }
@@ -40,14 +52,14 @@ export interface MeterOptions<TEvent extends HttpEvent = HttpEvent> {
 const defaults = {
   requireIdempotencyKey: false,
   idPrefix: 'mt',
-  pricing: catalog,
   clock: systemClock,
 };
 
 /**
  * Credit metering for your own Lambda handler (API Gateway HTTP API, payload format 2.0), as a
  * middy middleware. Before your handler runs it identifies the caller by their Tollgate API key
- * (`Authorization: Bearer tg_…`) and debits the price atomically, never below zero. Then:
+ * (`Authorization: Bearer tg_…`), or by your own auth with the `account` option, and debits the
+ * price atomically, never below zero. Then:
  *
  * - a retry with the same `Idempotency-Key` gets the stored answer again (`Idempotent-Replayed: true`),
  *   and your handler does not run;
@@ -67,19 +79,26 @@ const defaults = {
  */
 export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<TEvent>): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
   const options = { ...defaults, ...opts };
-  const fixedPrice = typeof options.price === 'string' ? fixed(options.pricing, options.price) : undefined;
+  // A named operation is priced on the first call, not at import: the price book is read once per container.
+  let fixedPrice: MeterPrice | undefined;
+  const priceOfCall = async (event: TEvent): Promise<MeterPrice> => {
+    if (typeof options.price !== 'string') return checked(await options.price(event));
+    fixedPrice ??= fixed(options.pricing ?? priceBook(), options.price);
+    return fixedPrice;
+  };
   /** The charge of each request in flight, from `before` to `after` or `onError`. */
   const charges = new WeakMap<object, TxnItem>();
 
   const meterMiddlewareBefore: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
     const { event } = request;
-    const owner = await identifyClient(event);
+    const owner = options.account ? { accountId: await accountIdOf(await options.account(event)), keyId: undefined } : await identifyClient(event);
     const key = options.requireIdempotencyKey ? idempotencyKey(event, true) : idempotencyKey(event, false);
-    const price = fixedPrice ?? checked(await (options.price as (event: TEvent) => MeterPrice | Promise<MeterPrice>)(event));
+    const price = await priceOfCall(event);
     const now = options.clock.now();
     const start = await startCharge({
       accountId: owner.accountId,
       keyId: owner.keyId,
+      platformIdentity: options.account !== undefined,
       kind: 'debit',
       txnId: key ? derivedId(options.idPrefix, owner.accountId, key) : randomId(options.idPrefix),
       operation: price.operation,
@@ -123,9 +142,9 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<T
   return { before: meterMiddlewareBefore, after: meterMiddlewareAfter, onError: meterMiddlewareOnError };
 }
 
-function fixed(pricing: PricingCatalog, operation: string): MeterPrice {
+function fixed(pricing: PriceBook, operation: string): MeterPrice {
   const credits = priceOf(pricing, operation);
-  if (credits === undefined) throw new Error(`meter(): "${operation}" is not an operation of the pricing catalogue.`);
+  if (credits === undefined) throw new Error(`meter(): "${operation}" is not an operation of the price book (priceBook.operations).`);
   return { operation, credits };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireAdmin } from '../accounts/auth.ts';
-import { ACCOUNT_ID, balanceOf } from '../accounts/model.ts';
-import { getAccount } from '../accounts/store.ts';
+import { ACCOUNT_ID, balanceOf, EXTERNAL_ID, EXTERNAL_ID_MESSAGE } from '../accounts/model.ts';
+import { findAccountIdByExternalId, getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json } from '../http/response.ts';
@@ -26,6 +26,12 @@ export interface MeteringDeps {
 
 const topUpSchema = z.strictObject({ credits: fields.credits, reference: fields.text(200).optional() });
 const debitSchema = z.strictObject({ credits: fields.credits, operation: fields.operation });
+/** The same debit, for a backend that knows its customers by its own id (the account's `externalId`). */
+const externalDebitSchema = z.strictObject({
+  externalId: z.string({ error: EXTERNAL_ID_MESSAGE }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE),
+  credits: fields.credits,
+  operation: fields.operation,
+});
 const ledgerQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z
@@ -38,7 +44,21 @@ const ledgerQuery = z.strictObject({
 export function meteringRoutes(deps: MeteringDeps): RouteMap {
   return {
     'POST /v1/accounts/{accountId}/top-ups': (event) => topUp(event, deps),
-    'POST /v1/accounts/{accountId}/debits': (event) => debit(event, deps),
+    'POST /v1/accounts/{accountId}/debits': async (event) => {
+      await requireAdmin(event);
+      const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
+      const key = idempotencyKey(event, true);
+      const { value, hash } = parseBody(event, debitSchema);
+      return debit(event, { accountId, key, hash, ...value }, deps);
+    },
+    'POST /v1/debits': async (event) => {
+      await requireAdmin(event);
+      const key = idempotencyKey(event, true);
+      const { value, hash } = parseBody(event, externalDebitSchema);
+      const accountId = await findAccountIdByExternalId(value.externalId);
+      if (!accountId) throw new NotFoundError(`There is no account with externalId "${value.externalId}".`);
+      return debit(event, { accountId, key, hash, operation: value.operation, credits: value.credits }, deps);
+    },
     'GET /v1/accounts/{accountId}/ledger': (event) => ledger(event),
   };
 }
@@ -69,11 +89,17 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   return response;
 }
 
-async function debit(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> {
-  await requireAdmin(event);
-  const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
-  const key = idempotencyKey(event, true);
-  const { value, hash } = parseBody(event, debitSchema);
+/** A validated admin debit: whose, how much, for what, and its idempotency key and request hash. */
+interface DebitRequest {
+  accountId: string;
+  key: string;
+  hash: string;
+  operation: string;
+  credits: number;
+}
+
+async function debit(event: HttpEvent, value: DebitRequest, deps: MeteringDeps): Promise<HttpResult> {
+  const { accountId, key, hash } = value;
   const now = deps.clock.now();
   const start = await startCharge({
     accountId,

@@ -1,5 +1,5 @@
 import { signedUrl } from '../alerts/links.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { config } from '../shared/config.ts';
 
 /**
@@ -23,7 +23,7 @@ export interface BuyLinks {
  * the operator has a billing page (`BILLING_URL`): Buy goes there. With neither, checkout links
  * are still made: the checkout page then tells the customer how to get credits.
  */
-export async function buyLinks(accountId: string, pricing: PricingCatalog, now: Date, queryId?: string): Promise<BuyLinks | undefined> {
+export async function buyLinks(accountId: string, pricing: PriceBook, now: Date, queryId?: string): Promise<BuyLinks | undefined> {
   if (!checkoutConfigured() && config().BILLING_URL) return undefined;
   const link = (item: { pack: string } | { plan: string }) => signedUrl('checkout', accountId, now, { queryId, ...item });
   const packs = await Promise.all(pricing.topUps.map(async (pack) => [pack.id, await link({ pack: pack.id })] as const));

@@ -1,4 +1,4 @@
-import type { Money } from '../pricing/catalog.ts';
+import type { Money } from '../pricing/price-book.ts';
 
 /** ISO 4217 currencies without a minor unit (Stripe's list of zero-decimal currencies). */
 const ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF']);

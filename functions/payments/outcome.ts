@@ -1,11 +1,11 @@
 import type { EmailSender } from '../alerts/ses-sender.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import type { MeteredService } from '../queries/service.ts';
 import type { Clock } from '../shared/clock.ts';
 
 /** What the webhook handlers need: the price book, the clock, the service that runs parked queries, the email sender. */
 export interface PaymentDeps {
-  pricing: PricingCatalog;
+  pricing: PriceBook;
   clock: Clock;
   service: MeteredService;
   sender: EmailSender;

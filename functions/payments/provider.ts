@@ -1,4 +1,4 @@
-import type { Plan, TopUpPack } from '../pricing/catalog.ts';
+import type { Plan, TopUpPack } from '../pricing/price-book.ts';
 
 /**
  * What a customer is buying, for one account. Providers turn it into their hosted checkout;

@@ -3,7 +3,7 @@ import { findAccount } from '../accounts/store.ts';
 import { type BalanceChangeRequest, changeBalance } from '../metering/balance-store.ts';
 import { changeFor, type TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { addHours, epochSeconds } from '../shared/clock.ts';
 import { scanItems } from '../shared/dynamodb.ts';
 import { logger } from '../shared/logger.ts';
@@ -19,7 +19,7 @@ export type RenewalOutcome = 'renewed' | 'already-renewed' | 'no-plan' | 'subscr
  * over), then grants the month. Each step is a txn keyed by account and period, so running
  * the renewal again — a retried schedule, an overlapping run — changes nothing.
  */
-export function renewAccount(accountId: string, pricing: PricingCatalog, now: Date): Promise<RenewalOutcome> {
+export function renewAccount(accountId: string, pricing: PriceBook, now: Date): Promise<RenewalOutcome> {
   const period = periodOf(now);
   return renew(accountId, pricing, now, { key: period, renewedAlready: async (account) => account.renewedPeriod === period, skipSubscribed: true });
 }
@@ -29,13 +29,13 @@ export function renewAccount(accountId: string, pricing: PricingCatalog, now: Da
  * grants once however often its event arrives, and the period is marked renewed so the monthly
  * job does not grant it again.
  */
-export function renewForInvoice(accountId: string, pricing: PricingCatalog, now: Date, invoiceId: string): Promise<RenewalOutcome> {
+export function renewForInvoice(accountId: string, pricing: PriceBook, now: Date, invoiceId: string): Promise<RenewalOutcome> {
   return renew(accountId, pricing, now, { key: invoiceId, renewedAlready: async () => (await findTxn(accountId, `grant_${invoiceId}`)) !== undefined });
 }
 
 async function renew(
   accountId: string,
-  pricing: PricingCatalog,
+  pricing: PriceBook,
   now: Date,
   basis: { key: string; renewedAlready: (account: AccountItem) => Promise<boolean>; skipSubscribed?: boolean },
 ): Promise<RenewalOutcome> {
@@ -95,7 +95,7 @@ function periodTxn(accountId: string, kind: 'grant' | 'expiry', credits: number,
 }
 
 /** Renews every account; the scheduled monthly job. Returns counts per outcome. */
-export async function renewAll(pricing: PricingCatalog, now: Date): Promise<Record<RenewalOutcome | 'failed', number>> {
+export async function renewAll(pricing: PriceBook, now: Date): Promise<Record<RenewalOutcome | 'failed', number>> {
   const counts = { renewed: 0, 'already-renewed': 0, 'no-plan': 0, subscribed: 0, failed: 0 };
   const accounts = scanItems<{ id: string }>({
     FilterExpression: 'entity = :account',

@@ -1,4 +1,4 @@
-import type { Plan } from '../pricing/catalog.ts';
+import type { Plan } from '../pricing/price-book.ts';
 
 export interface RenewalInput {
   balance: number;

@@ -10,7 +10,7 @@ import { resumeCharge, startCharge } from '../metering/charges.ts';
 import { replayed, runCharged, storedBody } from '../metering/metered-call.ts';
 import { QUERY_ID, type TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { priceOf } from '../pricing/prices.ts';
 import { refusalAnswer } from '../recovery/respond.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -23,7 +23,7 @@ import type { MeteredService } from './service.ts';
 
 export interface QueryDeps {
   service: MeteredService;
-  pricing: PricingCatalog;
+  pricing: PriceBook;
   clock: Clock;
 }
 

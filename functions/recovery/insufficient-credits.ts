@@ -1,6 +1,6 @@
 import type { Balance } from '../accounts/model.ts';
 import type { BuyLinks } from '../payments/buy-links.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
 import type { ProblemFields } from '../shared/errors.ts';
 import type { UsageSummary } from '../usage/aggregate.ts';
@@ -14,7 +14,7 @@ export interface RecoveryInput {
   /** The parked query, when the request can be resumed. */
   query?: { id: string; resumableUntil: string };
   usage: UsageSummary;
-  pricing: PricingCatalog;
+  pricing: PriceBook;
   /** Absolute base URL of the API, e.g. `https://api.example.com`. */
   baseUrl: string;
   /** Where customers buy credits or change plans, when the platform has such a page. */
@@ -106,7 +106,7 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
   return list;
 }
 
-export function socialProofMessage(proof: SocialProof, pricing: PricingCatalog): string {
+export function socialProofMessage(proof: SocialProof, pricing: PriceBook): string {
   const planName = pricing.plans.find((plan) => plan.id === proof.plan)?.name ?? proof.plan;
   return messages.socialProof({ ...proof, planName });
 }

@@ -9,7 +9,7 @@ import { stored } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { saveResponse } from '../metering/txn-store.ts';
 import { buyLinks } from '../payments/buy-links.ts';
-import { pricing } from '../pricing/catalog.ts';
+import { priceBook } from '../pricing/configured.ts';
 import { config } from '../shared/config.ts';
 import { summarizeUsage } from '../usage/aggregate.ts';
 import { insufficientCreditsProblem } from './insufficient-credits.ts';
@@ -30,6 +30,7 @@ export async function insufficientCreditsResponse(p: {
   const usage = summarizeUsage(await ledgerSince(p.account.id, from), from, p.now);
   // Buying from this answer (or from the usage page it links to) runs the parked query once paid.
   const parkedId = p.txn.status === 'parked' ? p.txn.id : undefined;
+  const pricing = priceBook();
   const problem = insufficientCreditsProblem({
     balance: balanceOf(p.account, p.now),
     required: p.txn.credits,

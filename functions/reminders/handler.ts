@@ -1,6 +1,6 @@
 import { sesSender } from '../alerts/ses-sender.ts';
 import { httpHandler } from '../http/handler.ts';
-import { pricing } from '../pricing/catalog.ts';
+import { priceBook } from '../pricing/configured.ts';
 import { systemClock } from '../shared/clock.ts';
 import { type FireOutcome, fireReminder } from './fire.ts';
 import { reminderRoutes } from './routes.ts';
@@ -9,7 +9,7 @@ import { reminderScheduler } from './scheduler.ts';
 /** HTTP: create and cancel reminders (API key or signed link). */
 export const handler = httpHandler(reminderRoutes({ clock: systemClock, scheduler: reminderScheduler() }));
 
-const alertDeps = { sender: sesSender(), clock: systemClock, pricing };
+const alertDeps = { sender: sesSender(), clock: systemClock, pricing: priceBook() };
 
 /** EventBridge Scheduler target: `{ accountId, reminderId }`. */
 export async function fire(event: { accountId: string; reminderId: string }): Promise<FireOutcome> {

@@ -56,6 +56,14 @@ export class ForbiddenError extends TollgateError {
   }
 }
 
+/** The caller's own identity (a platform's JWT or authorizer, via `meter({ account })`) has no Tollgate account (403). */
+export class UnknownAccountError extends TollgateError {
+  constructor(detail: string) {
+    super({ status: 403, slug: 'unknown-account', title: 'There is no account for this caller', detail });
+    this.name = 'UnknownAccountError';
+  }
+}
+
 /** The resource does not exist, or is not visible to this caller (404). */
 export class NotFoundError extends TollgateError {
   constructor(detail: string) {

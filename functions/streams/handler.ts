@@ -7,7 +7,7 @@ import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/
 import { sesSender } from '../alerts/ses-sender.ts';
 import { putLedgerEntries } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
-import { pricing } from '../pricing/catalog.ts';
+import { priceBook } from '../pricing/configured.ts';
 import { autoResume } from '../queries/auto-resume.ts';
 import { catalogService } from '../queries/service.ts';
 import { recordDepletionStart, recordRecovery } from '../recovery/depletion-stats.ts';
@@ -114,4 +114,4 @@ export function createStreamHandler(deps: AlertDeps) {
   };
 }
 
-export const handler = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing });
+export const handler = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing: priceBook() });

@@ -4,6 +4,8 @@ const ACCOUNT = 'ACCOUNT#';
 export const keys = {
   account: (accountId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: 'ACCOUNT' }),
   apiKey: (keyHash: string) => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  /** A platform's own tenant id → its account; written with the account, so each id names one account. */
+  externalId: (externalId: string) => ({ pk: `EXTERNAL#${externalId}`, sk: 'EXTERNAL' }),
   /** A charge, top-up or parked query: the idempotency record and the query record in one. */
   txn: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `TXN#${txnId}` }),
   /** Alert state of one episode (from one top-up to the next): what was already sent. */

@@ -4,7 +4,7 @@ import { runwayDays } from '../alerts/runway.ts';
 import { effectiveAlerts } from '../alerts/settings.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import { buyLinks } from '../payments/buy-links.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { rolloverPlans } from '../pricing/prices.ts';
 import { config } from '../shared/config.ts';
 import { summarizeUsage } from './aggregate.ts';
@@ -17,7 +17,7 @@ const BIGGEST = 5;
 /** `parkedQueryId`: the query the customer came from (a 402's usage link), run once they pay. */
 export async function usagePageData(
   account: AccountItem,
-  pricing: PricingCatalog,
+  pricing: PriceBook,
   now: Date,
   baseUrl: string,
   notice?: string,

@@ -1,5 +1,5 @@
 import { escapeHtml as esc } from '../http/response.ts';
-import type { Plan, TopUpPack } from '../pricing/catalog.ts';
+import type { Plan, TopUpPack } from '../pricing/price-book.ts';
 import type { OperationUsage, UsageSummary } from './aggregate.ts';
 import { pageMessages as m, type ReminderDelay } from './page-messages.ts';
 

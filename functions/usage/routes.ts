@@ -7,7 +7,7 @@ import { baseUrl, parseQuery } from '../http/request.ts';
 import { html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
-import type { PricingCatalog } from '../pricing/catalog.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import { priceList } from '../pricing/prices.ts';
 import type { Clock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
@@ -19,7 +19,7 @@ import { renderUsagePage } from './page.ts';
 import { usagePageData } from './page-data.ts';
 
 export interface UsageDeps {
-  pricing: PricingCatalog;
+  pricing: PriceBook;
   clock: Clock;
 }
 

@@ -1,7 +1,6 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHandler } from '../../functions/http/handler.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { queryRoutes } from '../../functions/queries/routes.ts';
 import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
 import { systemClock } from '../../functions/shared/clock.ts';
@@ -10,6 +9,7 @@ import type { StreamLambda } from '../../local/stream-poller.ts';
 import { ADMIN_KEY, LINK_SECRET, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { header, mailTo, newAddress } from '../support/inbox.ts';
+import { pricing } from '../support/prices.ts';
 
 // Work that fails after the charge, so its credits are refunded: a refund is how a balance jiggles back up.
 const flaky: MeteredService = {

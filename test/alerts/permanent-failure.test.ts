@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmailSender } from '../../functions/alerts/ses-sender.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { systemClock } from '../../functions/shared/clock.ts';
 import { createStreamHandler } from '../../functions/streams/handler.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
+import { pricing } from '../support/prices.ts';
 
 // A stand-in sender, because aws-ses-v2-local cannot produce this fault: SES refusing a message
 // for good (e.g. "Email address is not verified" in the SES sandbox).

@@ -12,10 +12,10 @@ const withoutPrefix = (context: Record<string, unknown>) =>
   );
 
 describe('parseConfig', () => {
-  it('documents every setting in cdk.json, with values equal to the defaults', () => {
+  it('documents every setting in cdk.json, with values equal to the defaults but for this app’s own price book and demo', () => {
     const shipped = withoutPrefix(cdkJsonContext);
     expect(Object.keys(shipped).sort()).toEqual(configKeys.filter((key) => !['billingUrl', 'publicUrl'].includes(key)).sort());
-    expect(parseConfig(shipped)).toEqual(parseConfig({}));
+    expect(parseConfig(shipped)).toEqual({ ...parseConfig({}), priceBook: 'tollgate.prices.json', demoService: true });
   });
 
   it('applies the documented defaults', () => {
@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       api5xxRateThreshold: 0.01,
       streamIteratorAgeSeconds: 15,
       stripe: false,
+      demoService: false,
     });
   });
 

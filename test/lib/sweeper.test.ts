@@ -162,7 +162,7 @@ describe('functions that charge', () => {
 
     const metered = stack.node.findAll().filter((construct): construct is MeteredFunction => construct instanceof MeteredFunction);
     expect(metered).toContain(stack.httpFunctions.queries);
-    const charging = new Set([stack.httpFunctions.queries, stack.httpFunctions.metering, ...metered]);
+    const charging = new Set([stack.httpFunctions.queries!, stack.httpFunctions.metering, ...metered]);
     for (const fn of charging) {
       const properties = resource(fn).Properties;
       expect(properties.Timeout, fn.node.path).toBeLessThanOrEqual(workTimeout);

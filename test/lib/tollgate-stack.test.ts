@@ -77,7 +77,7 @@ describe('functions', () => {
   });
 
   it.each([...Object.keys(httpFunctions), 'streams'])('the %s function runs Node.js 24 on arm64 with Powertools settings', (name) => {
-    const construct = name === 'streams' ? stack.balanceStream.function : stack.httpFunctions[name as keyof typeof httpFunctions];
+    const construct = name === 'streams' ? stack.balanceStream.function : stack.httpFunctions[name as keyof typeof httpFunctions]!;
     const fn = template.toJSON().Resources[logicalIdOf(stack, construct)] as CfnResource;
     expect(fn.Properties).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -215,7 +215,7 @@ describe('least privilege', () => {
     ['usage', 'RO'],
     ['queries', 'RW'],
   ] as const)('the %s function gets exactly %s table access', (name, access) => {
-    const tableStatements = statementsOf(stack.httpFunctions[name]).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    const tableStatements = statementsOf(stack.httpFunctions[name]!).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     if (!access) {
       expect(tableStatements).toEqual([]);
       return;
@@ -308,7 +308,7 @@ describe('template', () => {
 
   it('gives every function that makes signed links the API URL as its public base URL', () => {
     const apiRef = { Ref: logicalIdOf(stack, stack.api.api) };
-    for (const fn of [stack.balanceStream.function, stack.httpFunctions.queries, stack.httpFunctions.usage, stack.httpFunctions.alerts]) {
+    for (const fn of [stack.balanceStream.function, stack.httpFunctions.queries!, stack.httpFunctions.usage, stack.httpFunctions.alerts]) {
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
       expect(JSON.stringify(variables.TOLLGATE_PUBLIC_URL)).toContain(JSON.stringify(apiRef));
     }

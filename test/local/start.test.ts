@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.ts';
 import { startLocalStackProcess } from '../support/local-process.ts';
@@ -47,6 +50,18 @@ describe('npm start', () => {
         probe.listen(Number(port), '127.0.0.1', () => probe.close(() => resolve()));
       });
     }
+  });
+
+  it('refuses a bad price book before starting anything, naming the file and the field', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-start-'));
+    const file = path.join(dir, 'prices.json');
+    const demo = JSON.parse(readFileSync('tollgate.prices.json', 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...demo, topUps: [{ ...demo.topUps[0], credits: -5 }] }));
+    const app = start({ TOLLGATE_PRICE_BOOK_FILE: file, PORT: String(await freePort()) });
+    running = app.child;
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toContain(`Tollgate could not start: Invalid price book (${file}):\n  - priceBook.topUps[0].credits: must be a positive integer`);
+    expect(app.output()).not.toContain('Starting Tollgate locally');
   });
 
   it('says which port is taken and which variable changes it', async () => {

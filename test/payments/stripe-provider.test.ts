@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minorUnits } from '../../functions/payments/money.ts';
 import type { CheckoutOrder } from '../../functions/payments/provider.ts';
 import { stripeProvider } from '../../functions/payments/stripe-provider.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
+import { pricing } from '../support/prices.ts';
 
 /**
  * The Stripe adapter against a local HTTP server standing in for Stripe's API: no emulator of

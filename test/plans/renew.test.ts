@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renewAccount, renewAll } from '../../functions/plans/renew.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
+import { pricing } from '../support/prices.ts';
 
 let app: TestApp;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { periodOf, renewal } from '../../functions/plans/renewal.ts';
-import type { Plan } from '../../functions/pricing/catalog.ts';
+import type { Plan } from '../../functions/pricing/price-book.ts';
 
 const usd = { amount: '1.00', currency: 'USD' };
 const monthly: Plan = { id: 'm', name: 'M', monthlyCredits: 100, rollover: false, price: usd };

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHandler } from '../../functions/http/handler.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { queryRoutes } from '../../functions/queries/routes.ts';
 import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
 import { systemClock } from '../../functions/shared/clock.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
+import { pricing } from '../support/prices.ts';
 
 let app: TestApp;
 let failing: TestApp['url'];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { insufficientCreditsProblem, type RecoveryInput } from '../../functions/recovery/insufficient-credits.ts';
 import { messages } from '../../functions/recovery/messages.ts';
+import { pricing } from '../support/prices.ts';
 
 const base: RecoveryInput = {
   balance: { available: 3, unit: 'credits', asOf: '2026-11-25T10:00:00.000Z' },

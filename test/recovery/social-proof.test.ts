@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sesSender } from '../../functions/alerts/ses-sender.ts';
 import { httpHandler } from '../../functions/http/handler.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { queryRoutes } from '../../functions/queries/routes.ts';
 import { catalogService } from '../../functions/queries/service.ts';
 import { recoveryRate } from '../../functions/recovery/social-proof.ts';
@@ -10,6 +9,7 @@ import { createStreamHandler } from '../../functions/streams/handler.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { mailTo, newAddress } from '../support/inbox.ts';
+import { pricing } from '../support/prices.ts';
 
 const HOUR = 3_600_000;
 const now = new Date('2026-11-25T12:00:00Z');

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sesSender } from '../../functions/alerts/ses-sender.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { fireDueReminders, fireReminder } from '../../functions/reminders/fire.ts';
 import type { Clock } from '../../functions/shared/clock.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
@@ -8,6 +7,7 @@ import { signLink } from '../../functions/shared/signed-links.ts';
 import { ADMIN_KEY, LINK_SECRET, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { mailTo, newAddress } from '../support/inbox.ts';
+import { pricing } from '../support/prices.ts';
 
 let app: TestApp;
 beforeAll(async () => {

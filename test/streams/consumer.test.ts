@@ -1,12 +1,12 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmailSender, sesSender } from '../../functions/alerts/ses-sender.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { systemClock } from '../../functions/shared/clock.ts';
 import { createStreamHandler } from '../../functions/streams/handler.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { mailTo, newAddress } from '../support/inbox.ts';
+import { pricing } from '../support/prices.ts';
 
 // The app's poller hands every batch to this recorder instead of the consumer, so the test
 // decides what the real consumer sees: one batch holding several accounts' records.

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
+import { resetPriceBook } from '../../functions/pricing/configured.ts';
+import type { PriceBook } from '../../functions/pricing/price-book.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
 import { ensureTable, localCredentials, localRegion } from '../../local/dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from '../../local/gateway.ts';
@@ -26,6 +28,11 @@ export interface TestAppOptions {
   lambdas?: (real: HttpLambdas) => Partial<HttpLambdas>;
   /** Wrap or replace the stream handler the poller feeds (e.g. to record or redeliver batches). */
   stream?: (real: StreamLambda) => StreamLambda;
+  /**
+   * The price book the handlers read. Handlers read it once per module instance, like a Lambda
+   * container: give it to the first app a test file starts. @default this repository's (tollgate.prices.json)
+   */
+  priceBook?: PriceBook;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -41,8 +48,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     TOLLGATE_ADMIN_KEY: ADMIN_KEY,
     AWS_REGION: 'local',
     POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+    ...(options.priceBook ? { TOLLGATE_PRICE_BOOK: JSON.stringify(options.priceBook) } : {}),
   });
   resetConfig();
+  resetPriceBook();
   const client = new DynamoDBClient({ endpoint, region: localRegion, credentials: localCredentials });
   await ensureTable(client, tableName);
   const streamHandler = (await import('../../functions/streams/handler.ts')).handler as StreamLambda;

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { html } from '../../functions/http/response.ts';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { renderUsagePage, type UsagePageData } from '../../functions/usage/page.ts';
 import { launchChromium, RESULTS } from '../support/browser.ts';
+import { pricing } from '../support/prices.ts';
 
 const DAILY = [12, 0, 8, 15, 3, 0, 0, 21, 14, 9, 26, 11, 0, 0, 18, 35, 12, 7, 4, 0, 0, 27, 19, 13, 36, 58, 0, 0, 41, 24];
 const TOTAL = DAILY.reduce((a, b) => a + b, 0);

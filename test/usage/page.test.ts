@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { REMINDER_DELAYS, renderUsagePage, type UsagePageData } from '../../functions/usage/page.ts';
+import { pricing } from '../support/prices.ts';
 
 const page = (overrides: Partial<UsagePageData> = {}): UsagePageData => ({
   accountName: 'Ada Labs',

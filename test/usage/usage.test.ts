@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pricing } from '../../functions/pricing/catalog.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
+import { pricing } from '../support/prices.ts';
 
 let app: TestApp;
 beforeAll(async () => {
