@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { ServiceUnavailableError, TollgateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { publishMetrics } from '../shared/metrics.ts';
+import { headAsGet, headWithoutBody } from './head.ts';
 import { problemResponse } from './response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
 
@@ -16,10 +17,11 @@ export type RouteMap = Record<string, RouteHandler>;
  */
 export function httpHandler(routes: RouteMap) {
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(headWithoutBody())
     .use(publishMetrics())
     .use(problemErrors())
     .handler(async (event) => {
-      const route = routes[event.routeKey];
+      const route = routes[event.routeKey] ?? routes[headAsGet(event.routeKey)];
       if (!route) throw new Error(`No route implementation for ${event.routeKey}`);
       return route(event);
     });

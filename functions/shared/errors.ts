@@ -64,6 +64,21 @@ export class NotFoundError extends TollgateError {
   }
 }
 
+/** The path exists, but not with this method (405); `Allow` lists the methods it has. */
+export class MethodNotAllowedError extends TollgateError {
+  constructor(method: string, path: string, allowed: string[]) {
+    const allow = allowed.join(', ');
+    super({
+      status: 405,
+      slug: 'method-not-allowed',
+      title: 'This method is not allowed here',
+      detail: `${path} does not answer ${method}; it answers ${allow}.`,
+      headers: { Allow: allow },
+    });
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
 /** The request conflicts with the resource's current state (409). */
 export class ConflictError extends TollgateError {
   constructor(detail: string, headers?: Record<string, string>) {
