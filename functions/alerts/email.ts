@@ -12,7 +12,7 @@ export interface EmailLinks {
 }
 
 export interface AlertEmailInput {
-  kind: 'threshold' | 'depletion' | 'reminder' | 'resumed';
+  kind: 'threshold' | 'depletion' | 'refused' | 'reminder' | 'resumed';
   name: string;
   balance: number;
   asOf: string;
@@ -21,7 +21,7 @@ export interface AlertEmailInput {
   runwayDays?: number;
   packs: TopUpPack[];
   plans: Plan[];
-  /** Depletion: the query that was refused. */
+  /** Depletion: the query that was refused (and parked); refused: the admin debit that was refused. */
   refused?: { operation: string; required: number; expiresAt?: string };
   /** Auto-resume: the parked queries a top-up ran. */
   resumed?: { operation: string; credits: number; ok: boolean }[];
@@ -49,6 +49,10 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     depletion: () => ({
       subject: m.depletion.subject({ operation: refused.operation, shortfall: refused.required - input.balance }),
       intro: m.depletion.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
+    }),
+    refused: () => ({
+      subject: m.refused.subject({ operation: refused.operation, shortfall: refused.required - input.balance }),
+      intro: m.refused.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
     }),
     reminder: () => ({ subject: m.reminder.subject({ balance: input.balance }), intro: m.reminder.intro({ name: input.name, balance: input.balance }) }),
     resumed: () => ({
