@@ -106,6 +106,19 @@ export class InvalidLinkError extends TollgateError {
   }
 }
 
+/** A link without its token, or with it cut short or added to (400): usually a link copied in part. */
+export class IncompleteLinkError extends TollgateError {
+  constructor() {
+    super({
+      status: 400,
+      slug: 'validation-error',
+      title: 'This link is incomplete',
+      detail: `The link is missing part of its address. Open it again from the email, or copy the whole link into your browser. ${FRESH_LINK}`,
+    });
+    this.name = 'IncompleteLinkError';
+  }
+}
+
 /** A signed link past its expiry (410). */
 export class ExpiredLinkError extends TollgateError {
   constructor() {
