@@ -65,4 +65,5 @@ export const routes: readonly Route[] = [
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */
 export const defaultRouteFunction: HttpFunctionName = 'health';
 
-export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;
+/** `METHOD /path`; HEAD twins of GET routes are named the same way (`HEAD /health`). */
+export const routeKey = (route: { method: Route['method'] | 'HEAD'; path: string }) => `${route.method} ${route.path}`;

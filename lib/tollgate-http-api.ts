@@ -63,7 +63,7 @@ export class TollgateHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly accessLogs: LogGroup;
-  /** The API Gateway route of each route-table entry, by `routeKey()`. */
+  /** The API Gateway route of each route-table entry (and the HEAD twin of each GET), by `routeKey()`. */
   readonly routes: ReadonlyMap<string, HttpRoute>;
 
   private readonly integrations = new Map<IFunction, HttpLambdaIntegration>();
@@ -109,7 +109,10 @@ export class TollgateHttpApi extends Construct {
     });
 
     const routes = new Map<string, HttpRoute>();
-    for (const route of props.routes) {
+    // HTTP API routes are per method: every GET route gets a HEAD twin on the same function, which
+    // answers it as GET without the body (functions/http/head.ts).
+    const served = props.routes.flatMap((route) => (route.method === 'GET' ? [route, { ...route, method: 'HEAD' as const }] : [route]));
+    for (const route of served) {
       const key = routeKey(route);
       if (routes.has(key)) throw new Error(`The route table lists ${key} twice.`);
       const httpRoute = new HttpRoute(this, key.replace(/[^A-Za-z0-9]/g, ''), {
@@ -135,7 +138,7 @@ export class TollgateHttpApi extends Construct {
     if (defaultRoute) {
       Validations.of(defaultRoute).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: 'The $default route only answers unknown paths with a problem+json 404; it reads no data.',
+        reason: 'The $default route only answers unknown paths (problem+json 404) and known paths with another method (405 with Allow); it reads no data.',
       });
     }
   }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { defaultRouteFunction, type HttpFunctionName, type Route, routeKey, routes } from '../functions/routes.ts';
+import { matchRoute, type RouteMatch } from '../functions/http/route-match.ts';
+import { defaultRouteFunction, type HttpFunctionName } from '../functions/routes.ts';
 import { answerUnparsable, handlerCrashed, payloadTooLarge } from './gateway-problems.ts';
 import { assertPortFree } from './ports.ts';
 
@@ -12,49 +13,18 @@ export type HttpLambdas = Record<HttpFunctionName, HttpLambda>;
 /** API Gateway HTTP APIs accept payloads up to 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
-interface CompiledRoute {
-  route: Route;
-  pattern: RegExp;
-  names: string[];
-}
-
-const compiled: CompiledRoute[] = routes.map((route) => {
-  const names: string[] = [];
-  const source = route.path
-    .split('/')
-    .map((segment) => {
-      const param = /^\{(\w+)\}$/.exec(segment);
-      if (!param?.[1]) return segment.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
-      names.push(param[1]);
-      return '([^/]+)';
-    })
-    .join('/');
-  return { route, pattern: new RegExp(`^${source}$`), names };
-});
-
-function match(method: string, path: string) {
-  for (const candidate of compiled) {
-    if (candidate.route.method !== method) continue;
-    const found = candidate.pattern.exec(path);
-    if (!found) continue;
-    const pathParameters = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]));
-    return { key: routeKey(candidate.route), fn: candidate.route.function, pathParameters };
-  }
-  return { key: '$default', fn: defaultRouteFunction, pathParameters: undefined };
-}
-
 /** Builds the API Gateway HTTP API (payload format 2.0) event for a request, as AWS would. */
 export function toEvent(req: IncomingMessage, body: Buffer, host: string): { event: APIGatewayProxyEventV2; fn: HttpFunctionName } {
   const url = new URL(req.url ?? '/', `http://${host}`);
   const method = req.method ?? 'GET';
-  let pathParameters: Record<string, string> | undefined;
-  let matched: ReturnType<typeof match>;
+  let found: RouteMatch | undefined;
   try {
-    matched = match(method, url.pathname);
-    pathParameters = matched.pathParameters;
+    found = matchRoute(method, url.pathname);
   } catch {
-    matched = { key: '$default', fn: defaultRouteFunction, pathParameters: undefined };
+    // A malformed percent-encoding in a path parameter: no route can take it.
   }
+  const matched = found ? { key: found.key, fn: found.route.function } : { key: '$default', fn: defaultRouteFunction };
+  const pathParameters = found?.pathParameters;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
@@ -153,7 +123,11 @@ export async function startGateway(options: { port: number; host?: string; lambd
   const server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
-      if (!body) return send(res, payloadTooLarge(MAX_PAYLOAD_BYTES));
+      if (!body) {
+        // The rest of the body is never read, so this connection cannot carry another request.
+        res.shouldKeepAlive = false;
+        return send(res, payloadTooLarge(MAX_PAYLOAD_BYTES));
+      }
       const { event, fn } = toEvent(req, body, req.headers.host ?? host);
       const result = (await options.lambdas[fn](event, lambdaContext(fn))) as Parameters<typeof send>[1];
       send(res, result);

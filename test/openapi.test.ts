@@ -497,10 +497,15 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     ];
     expect(statuses(shown)).toEqual(htmlStatuses('GET /resume'));
     const charged = txn({ status: 'running' });
-    const resumed = [page(txn({}), 3), resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' })), resumedPage(charged, html(500, 'failed'))];
+    const usage = 'https://api.example.com/usage?token=abc.def';
+    const resumed = [
+      page(txn({}), 3),
+      resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' }), usage),
+      resumedPage(charged, html(500, 'failed'), usage),
+    ];
     expect(statuses(resumed)).toEqual(htmlStatuses('POST /resume'));
     expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'])])).toEqual(htmlStatuses('GET /remind'));
-    expect(statuses([remindConfirmationPage(reminder)])).toEqual(htmlStatuses('POST /remind'));
+    expect(statuses([remindConfirmationPage(reminder, usage)])).toEqual(htmlStatuses('POST /remind'));
     expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def')])).toEqual(htmlStatuses('GET /checkout'));
     const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r' };
     const results = [false, true].flatMap((confirmed) =>

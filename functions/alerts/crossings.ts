@@ -27,7 +27,10 @@ export function crossedThreshold(oldImage: Image | undefined, newImage: Image): 
 export interface EpisodeState {
   /** The lowest threshold already emailed in this episode. */
   sentLowest?: number;
+  /** The depletion email: a parked query, with its resume link. */
   depletionSentAt?: string;
+  /** The email about a refused admin debit; it never stands in for the depletion email. */
+  refusalSentAt?: string;
 }
 
 /** A crossing is news only if no email for it or a lower threshold went out in this episode. */

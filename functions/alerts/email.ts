@@ -14,7 +14,7 @@ export interface EmailLinks {
 }
 
 export interface AlertEmailInput {
-  kind: 'threshold' | 'depletion' | 'reminder' | 'resumed' | 'receipt';
+  kind: 'threshold' | 'depletion' | 'refused' | 'reminder' | 'resumed' | 'receipt';
   name: string;
   balance: number;
   asOf: string;
@@ -23,7 +23,7 @@ export interface AlertEmailInput {
   runwayDays?: number;
   packs: TopUpPack[];
   plans: Plan[];
-  /** Depletion: the query that was refused. */
+  /** Depletion: the query that was refused (and parked); refused: the admin debit that was refused. */
   refused?: { operation: string; required: number; expiresAt?: string };
   /** Auto-resume: the parked queries a top-up ran. */
   resumed?: { operation: string; credits: number; ok: boolean }[];
@@ -53,6 +53,10 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     depletion: () => ({
       subject: m.depletion.subject({ operation: refused.operation, shortfall: refused.required - input.balance }),
       intro: m.depletion.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
+    }),
+    refused: () => ({
+      subject: m.refused.subject({ operation: refused.operation, shortfall: refused.required - input.balance }),
+      intro: m.refused.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
     }),
     reminder: () => ({ subject: m.reminder.subject({ balance: input.balance }), intro: m.reminder.intro({ name: input.name, balance: input.balance }) }),
     resumed: () => ({

@@ -18,9 +18,14 @@ export async function recordThresholdSent(accountId: string, baselineSeq: number
   });
 }
 
-/** Records the depletion email of this episode; false when it was already recorded. */
-export async function recordDepletionSent(accountId: string, baselineSeq: number, at: Date): Promise<boolean> {
-  return conditionalUpdate(accountId, baselineSeq, 'SET depletionSentAt = :at', 'attribute_not_exists(depletionSentAt)', { ':at': at.toISOString() });
+/** Records the depletion email (or, for `refusalSentAt`, the refused-debit email) of this episode; false when it was already recorded. */
+export async function recordDepletionSent(
+  accountId: string,
+  baselineSeq: number,
+  at: Date,
+  field: 'depletionSentAt' | 'refusalSentAt' = 'depletionSentAt',
+): Promise<boolean> {
+  return conditionalUpdate(accountId, baselineSeq, `SET ${field} = :at`, `attribute_not_exists(${field})`, { ':at': at.toISOString() });
 }
 
 function conditionalUpdate(accountId: string, baselineSeq: number, update: string, condition: string, values: Record<string, unknown>): Promise<boolean> {

@@ -17,6 +17,12 @@ export const emailMessages = {
       `Hi ${p.name}, your ${p.operation} needs ${credits(p.required)} and your balance is ${credits(p.balance)}, so we couldn't run it. It isn't lost: we've kept it, and it can run as soon as your balance covers it.`,
     resume: (p: { expiresAt: string }) => `Resume the waiting query (kept until ${p.expiresAt})`,
   },
+  /** An admin debit refused for credits: nothing was charged and, unlike a query, nothing was kept to resume. */
+  refused: {
+    subject: (p: { operation: string; shortfall: number }) => `A charge for ${p.operation} was refused — ${credits(p.shortfall)} short`,
+    intro: (p: { name: string; operation: string; required: number; balance: number }) =>
+      `Hi ${p.name}, a charge of ${credits(p.required)} for ${p.operation} was refused because your balance is ${credits(p.balance)}. Nothing was charged, and nothing is waiting to run: once your balance covers it, the ${p.operation} has to be sent again.`,
+  },
   reminder: {
     subject: (p: { balance: number }) => `Your reminder: ${credits(p.balance)} left`,
     intro: (p: { name: string; balance: number }) =>

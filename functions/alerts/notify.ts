@@ -43,16 +43,24 @@ export async function alertOnBalanceChange(oldImage: AccountItem | undefined, ne
   logger.info('threshold alert sent', { accountId: newImage.id, threshold: percent });
 }
 
-/** The first refused query of a depletion episode: one "you're out of credits" email with the way forward. */
+/**
+ * The first refusal of a depletion episode: one "you're out of credits" email with the way forward.
+ * A parked query's email (with its resume link) is the episode's depletion email; a refused admin
+ * debit kept nothing, so it gets its own wording and its own record, and a query parked after it
+ * still gets its email. Once the depletion email went out, a refused debit adds nothing.
+ */
 export async function alertOnRefusal(txn: TxnItem, account: AccountItem, deps: AlertDeps): Promise<void> {
   const settings = effectiveAlerts(account);
   const episode = account.baselineSeq ?? 0;
-  if (!settings.enabled || (await episodeState(account.id, episode))?.depletionSentAt) return;
-  const refused = { operation: txn.operation ?? 'request', required: txn.credits, expiresAt: txn.status === 'parked' ? txn.resumableUntil : undefined };
-  const input = await emailInput(account, deps, { kind: 'depletion', refused, queryId: refused.expiresAt ? txn.id : undefined });
-  await deliver(deps, settings.email, renderAlertEmail(input), { kind: 'depletion' });
-  await recordDepletionSent(account.id, episode, deps.clock.now());
-  logger.info('depletion alert sent', { accountId: account.id });
+  const parked = txn.status === 'parked';
+  const state = await episodeState(account.id, episode);
+  if (!settings.enabled || state?.depletionSentAt || (!parked && state?.refusalSentAt)) return;
+  const refused = { operation: txn.operation ?? 'request', required: txn.credits, expiresAt: parked ? txn.resumableUntil : undefined };
+  const kind = parked ? 'depletion' : 'refused';
+  const input = await emailInput(account, deps, { kind, refused, queryId: parked ? txn.id : undefined });
+  await deliver(deps, settings.email, renderAlertEmail(input), { kind });
+  await recordDepletionSent(account.id, episode, deps.clock.now(), parked ? 'depletionSentAt' : 'refusalSentAt');
+  logger.info(`${kind} alert sent`, { accountId: account.id });
 }
 
 /** A "remind me later" the customer asked for: the then-current balance and the ways forward. */
@@ -95,7 +103,7 @@ export async function sendReceiptEmail(
 
 type Kind =
   | { kind: 'threshold'; percent: number }
-  | { kind: 'depletion'; refused: NonNullable<AlertEmailInput['refused']>; queryId?: string }
+  | { kind: 'depletion' | 'refused'; refused: NonNullable<AlertEmailInput['refused']>; queryId?: string }
   | { kind: 'reminder' }
   | { kind: 'resumed'; resumed: NonNullable<AlertEmailInput['resumed']> }
   | { kind: 'receipt'; purchase: string; resumed: NonNullable<AlertEmailInput['resumed']> };
@@ -106,7 +114,8 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
   const windowStart = new Date(Math.min(since.getTime(), now.getTime() - RUNWAY_WINDOW_DAYS * 86_400_000));
   const entries = await ledgerSince(account.id, windowStart);
   const usage = summarizeUsage(entries, since, new Date(now.getTime() + 1));
-  const shortfall = what.kind === 'depletion' ? what.refused.required - account.balance : 0;
+  const refusal = what.kind === 'depletion' || what.kind === 'refused' ? what : undefined;
+  const shortfall = refusal ? refusal.refused.required - account.balance : 0;
   return {
     kind: what.kind,
     name: account.name,
@@ -114,16 +123,16 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     asOf: now.toISOString(),
     percent: what.kind === 'threshold' ? what.percent : undefined,
     usage: { since: since.toISOString().slice(0, 10), total: usage.total, top: usage.byOperation.slice(0, TOP_OPERATIONS) },
-    runwayDays: what.kind === 'depletion' ? undefined : runwayDays(account.balance, entries, now),
+    runwayDays: refusal ? undefined : runwayDays(account.balance, entries, now),
     packs: packsCovering(deps.pricing, shortfall).slice(0, PACKS_SHOWN),
     plans: rolloverPlans(deps.pricing),
-    refused: what.kind === 'depletion' ? what.refused : undefined,
+    refused: refusal?.refused,
     resumed: what.kind === 'resumed' || what.kind === 'receipt' ? what.resumed : undefined,
     purchase: what.kind === 'receipt' ? what.purchase : undefined,
-    socialProof: what.kind === 'depletion' ? await socialProofLine(account.plan, now, deps.pricing) : undefined,
+    socialProof: refusal ? await socialProofLine(account.plan, now, deps.pricing) : undefined,
     links: {
-      ...(await emailLinks(account.id, now, what.kind === 'depletion' ? what.queryId : undefined)),
-      buy: await buyLinks(account.id, deps.pricing, now, what.kind === 'depletion' ? what.queryId : undefined),
+      ...(await emailLinks(account.id, now, refusal?.queryId)),
+      buy: await buyLinks(account.id, deps.pricing, now, refusal?.queryId),
     },
   };
 }

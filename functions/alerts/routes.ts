@@ -1,15 +1,13 @@
-import { z } from 'zod';
 import { requireAdmin, requireClientAccount } from '../accounts/auth.ts';
 import { ACCOUNT_ID, type AccountItem } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
+import { linkClaims } from '../http/link-token.ts';
 import { BUTTON_STYLE, postBackForm, simplePage } from '../http/page.ts';
-import { formBody, parseBody, parseQuery, pathParam } from '../http/request.ts';
+import { formBody, parseBody, pathParam } from '../http/request.ts';
 import { html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
-import { linkSigningSecret } from '../shared/secrets.ts';
-import { verifyLink } from '../shared/signed-links.ts';
 import { alertSettingsPatch, alertsView, effectiveAlerts } from './settings.ts';
 import { saveAlertSettings } from './store.ts';
 
@@ -17,7 +15,6 @@ export interface AlertRouteDeps {
   clock: Clock;
 }
 
-const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
 // RFC 8058: mail clients POST `List-Unsubscribe=One-Click` as a form; people use the page's button.
 const ONE_CLICK = /^(List-Unsubscribe=One-Click)?$/;
 
@@ -31,12 +28,12 @@ export function alertRoutes(deps: AlertRouteDeps): RouteMap {
     'GET /v1/alerts': async (event) => json(200, alertsView((await requireClientAccount(event)).account)),
     'PUT /v1/alerts': async (event) => update(event, (await requireClientAccount(event)).account, deps),
     'GET /v1/alerts/unsubscribe': async (event) => {
-      const claims = verifyLink(parseQuery(event, tokenQuery).token, 'unsubscribe', deps.clock.now(), await linkSigningSecret());
+      const claims = await linkClaims(event, 'unsubscribe', deps.clock.now());
       await getAccount(claims.accountId);
       return html(200, unsubscribePage(event));
     },
     'POST /v1/alerts/unsubscribe': async (event) => {
-      const claims = verifyLink(parseQuery(event, tokenQuery).token, 'unsubscribe', deps.clock.now(), await linkSigningSecret());
+      const claims = await linkClaims(event, 'unsubscribe', deps.clock.now());
       if (!ONE_CLICK.test(formBody(event).toString()))
         return html(400, simplePage('That did not work', 'This address only accepts the one-click unsubscribe request.'));
       const account = await getAccount(claims.accountId);

@@ -1,8 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ServiceUnavailableError, TollgateError } from '../shared/errors.ts';
+import { type ProblemFields, ServiceUnavailableError, TollgateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { publishMetrics } from '../shared/metrics.ts';
+import { errorPage, wantsErrorPage } from './error-page.ts';
+import { headAsGet, headWithoutBody } from './head.ts';
 import { problemResponse } from './response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
 
@@ -16,10 +18,11 @@ export type RouteMap = Record<string, RouteHandler>;
  */
 export function httpHandler(routes: RouteMap) {
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(headWithoutBody())
     .use(publishMetrics())
     .use(problemErrors())
     .handler(async (event) => {
-      const route = routes[event.routeKey];
+      const route = routes[event.routeKey] ?? routes[headAsGet(event.routeKey)];
       if (!route) throw new Error(`No route implementation for ${event.routeKey}`);
       return route(event);
     });
@@ -31,21 +34,19 @@ function problemErrors(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Cont
       const { event } = request;
       const error = asTollgateError(request.error);
       const instance = `urn:tollgate:request:${event.requestContext?.requestId ?? 'unknown'}`;
+      const answer = (problem: ProblemFields) => (wantsErrorPage(event) ? errorPage(problem) : problemResponse(problem, instance));
       if (error) {
         if (error.problem.status >= 500) logger.error('dependency unavailable', { error: request.error, routeKey: event.routeKey });
-        request.response = problemResponse(error.problem, instance);
+        request.response = answer(error.problem);
         return;
       }
       logger.error('unhandled error', { error: request.error, routeKey: event.routeKey });
-      request.response = problemResponse(
-        {
-          status: 500,
-          slug: 'internal-error',
-          title: 'Something went wrong on our side',
-          detail: 'The request failed before any work was delivered; metered requests are not charged for it. Please try again.',
-        },
-        instance,
-      );
+      request.response = answer({
+        status: 500,
+        slug: 'internal-error',
+        title: 'Something went wrong on our side',
+        detail: 'The request failed before any work was delivered; metered requests are not charged for it. Please try again.',
+      });
     },
   };
 }

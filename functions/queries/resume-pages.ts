@@ -36,14 +36,26 @@ export function resumePage(event: HttpEvent, txn: TxnItem, account: AccountItem,
   );
 }
 
-/** After a resume from a link: what ran and what it cost. */
-export function resumedPage(txn: TxnItem, response: HttpResult): HttpResult {
+/** After a resume from a link: what ran, what it cost, what happens next, and the way back to the usage page. */
+export function resumedPage(txn: TxnItem, response: HttpResult, usageUrl: string): HttpResult {
   const what = txn.operation ?? 'query';
+  const back = `<p><a href="${escapeHtml(usageUrl)}">Back to your usage and balance</a></p>`;
   if (response.statusCode !== 200)
-    return html(response.statusCode, simplePage('That did not work', `Your ${what} could not be completed; its credits were refunded.`));
-  const remaining = response.headers['Credits-Remaining'] ?? '';
+    return html(
+      response.statusCode,
+      simplePage(
+        'That did not work',
+        `Your ${what} could not be completed on our side; its credits were refunded. Your program can send it again as a new query.`,
+        back,
+      ),
+    );
+  const remaining = Number(response.headers['Credits-Remaining'] ?? 0);
   return html(
     200,
-    simplePage(`Done: your ${what} ran`, `${credits(txn.credits)} charged; ${remaining} left. Your program can fetch the result from /v1/queries/${txn.id}.`),
+    simplePage(
+      `Done: your ${what} ran`,
+      `${credits(txn.credits)} charged; ${credits(remaining)} left. The result is kept for your program, which can fetch it from /v1/queries/${txn.id}; there is nothing else to do here, and opening this link again will not run it twice.`,
+      back,
+    ),
   );
 }

@@ -3,7 +3,8 @@ import { identifyClient, requireClientAccount } from '../accounts/auth.ts';
 import { getAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { fields, idempotencyKey, parseBody, parseQuery, pathParam, validate } from '../http/request.ts';
+import { linkClaims } from '../http/link-token.ts';
+import { fields, idempotencyKey, parseBody, pathParam, validate } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { resumeCharge, startCharge } from '../metering/charges.ts';
@@ -16,8 +17,6 @@ import { refusalAnswer } from '../recovery/respond.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
-import { linkSigningSecret } from '../shared/secrets.ts';
-import { verifyLink } from '../shared/signed-links.ts';
 import { resumedPage, resumePage } from './resume-pages.ts';
 import type { MeteredService } from './service.ts';
 
@@ -47,16 +46,15 @@ export function queryRoutes(deps: QueryDeps): RouteMap {
       if (start.kind === 'insufficient')
         return resumePage(event, start.txn, start.account, await signedUrl('usage', claims.accountId, now, { queryId: txn.id }), now);
       const charged = start.txn;
-      return resumedPage(charged, await runCharged(charged, () => deps.service.run(charged.operation ?? '', charged.input), deps.clock));
+      const response = await runCharged(charged, () => deps.service.run(charged.operation ?? '', charged.input), deps.clock);
+      return resumedPage(charged, response, await signedUrl('usage', claims.accountId, now));
     },
   };
 }
 
-const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
-
 /** The parked query a signed resume link names. */
 async function linkedQuery(event: HttpEvent, deps: QueryDeps) {
-  const claims = verifyLink(parseQuery(event, tokenQuery).token, 'resume', deps.clock.now(), await linkSigningSecret());
+  const claims = await linkClaims(event, 'resume', deps.clock.now());
   const txn = await findTxn(claims.accountId, claims.queryId);
   if (txn?.kind !== 'query') throw new NotFoundError('This link names no query on your account.');
   return { claims, txn };

@@ -26,7 +26,15 @@ export function remindPage(event: HttpEvent, choices: string[]) {
   );
 }
 
-export function remindConfirmationPage(reminder: ReminderItem) {
+/** After "remind me later": when the email comes, what it holds, and the way back to the usage page. */
+export function remindConfirmationPage(reminder: ReminderItem, usageUrl: string) {
   const when = new Date(reminder.dueAt).toUTCString();
-  return html(201, simplePage("We'll remind you", `You'll get an email around ${when}. If you top up before then, we'll skip it.`));
+  return html(
+    201,
+    simplePage(
+      "We'll remind you",
+      `You'll get an email around ${when} with your balance and your ways to add credits. There's nothing else to do now; if you top up before then, we'll skip it.`,
+      `<p><a href="${escapeHtml(usageUrl)}">Back to your usage and balance</a></p>`,
+    ),
+  );
 }

@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { requireClientAccount } from '../accounts/auth.ts';
 import { getAccount } from '../accounts/store.ts';
+import { signedUrl } from '../alerts/links.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { formBody, parseBody, parseQuery, pathParam } from '../http/request.ts';
+import { linkClaims } from '../http/link-token.ts';
+import { formBody, parseBody, pathParam } from '../http/request.ts';
 import { json, noContent } from '../http/response.ts';
-import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ConflictError, NotFoundError } from '../shared/errors.ts';
-import { linkSigningSecret } from '../shared/secrets.ts';
-import { verifyLink } from '../shared/signed-links.ts';
 import { createReminder, reminderDelay } from './create.ts';
 import { REMINDER_ID, reminderView } from './model.ts';
 import { remindConfirmationPage, remindPage } from './pages.ts';
@@ -21,7 +20,6 @@ export interface ReminderDeps {
 }
 
 const createSchema = z.strictObject({ after: z.string().max(32) });
-const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
 const CHOICES = ['PT4H', 'P1D', 'P3D', 'P7D'];
 
 /** "Remind me later" for programs (API key) and for people (signed link from an email or the usage page). */
@@ -45,19 +43,16 @@ export function reminderRoutes(deps: ReminderDeps): RouteMap {
       return noContent();
     },
     'GET /remind': async (event) => {
-      const { accountId } = await linkClaims(event, deps);
+      const { accountId } = await linkClaims(event, 'remind', deps.clock.now());
       await getAccount(accountId);
       return remindPage(event, CHOICES);
     },
     'POST /remind': async (event) => {
-      const { accountId } = await linkClaims(event, deps);
+      const now = deps.clock.now();
+      const { accountId } = await linkClaims(event, 'remind', now);
       const after = formBody(event).get('after') ?? '';
-      const reminder = await createReminder(await getAccount(accountId), reminderDelay(after), deps.clock.now(), deps.scheduler);
-      return remindConfirmationPage(reminder);
+      const reminder = await createReminder(await getAccount(accountId), reminderDelay(after), now, deps.scheduler);
+      return remindConfirmationPage(reminder, await signedUrl('usage', accountId, now));
     },
   };
-}
-
-async function linkClaims(event: HttpEvent, deps: ReminderDeps) {
-  return verifyLink(parseQuery(event, tokenQuery).token, 'remind', deps.clock.now(), await linkSigningSecret());
 }

@@ -72,6 +72,21 @@ export class NotFoundError extends TollgateError {
   }
 }
 
+/** The path exists, but not with this method (405); `Allow` lists the methods it has. */
+export class MethodNotAllowedError extends TollgateError {
+  constructor(method: string, path: string, allowed: string[]) {
+    const allow = allowed.join(', ');
+    super({
+      status: 405,
+      slug: 'method-not-allowed',
+      title: 'This method is not allowed here',
+      detail: `${path} does not answer ${method}; it answers ${allow}.`,
+      headers: { Allow: allow },
+    });
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
 /** The request conflicts with the resource's current state (409). */
 export class ConflictError extends TollgateError {
   constructor(detail: string, headers?: Record<string, string>) {
@@ -96,6 +111,19 @@ export class InvalidLinkError extends TollgateError {
   constructor(reason = 'This link is not valid.') {
     super({ status: 403, slug: 'forbidden', title: 'This link is not valid', detail: `${reason} ${FRESH_LINK}` });
     this.name = 'InvalidLinkError';
+  }
+}
+
+/** A link without its token, or with it cut short or added to (400): usually a link copied in part. */
+export class IncompleteLinkError extends TollgateError {
+  constructor() {
+    super({
+      status: 400,
+      slug: 'validation-error',
+      title: 'This link is incomplete',
+      detail: `The link is missing part of its address. Open it again from the email, or copy the whole link into your browser. ${FRESH_LINK}`,
+    });
+    this.name = 'IncompleteLinkError';
   }
 }
 

@@ -3,6 +3,7 @@ import { requireClientAccount } from '../accounts/auth.ts';
 import { balanceOf } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
+import { linkClaims } from '../http/link-token.ts';
 import { baseUrl, parseQuery } from '../http/request.ts';
 import { html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
@@ -12,8 +13,6 @@ import { priceList } from '../pricing/prices.ts';
 import type { Clock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { linkSigningSecret } from '../shared/secrets.ts';
-import { verifyLink } from '../shared/signed-links.ts';
 import { summarizeUsage } from './aggregate.ts';
 import { renderUsagePage } from './page.ts';
 import { usagePageData } from './page-data.ts';
@@ -27,7 +26,6 @@ const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO-8601 date or date-time' }).transform((s) => new Date(s));
 const usageQuery = z.strictObject({ from: instant.optional(), to: instant.optional() });
-const tokenQuery = z.strictObject({ token: z.string().min(10).max(2048) });
 
 /** Client routes: what an API key's account has, costs and spent. */
 export function usageRoutes(deps: UsageDeps): RouteMap {
@@ -42,9 +40,8 @@ export function usageRoutes(deps: UsageDeps): RouteMap {
     },
     'GET /v1/usage': (event) => usage(event, deps),
     'GET /usage': async (event) => {
-      const { token } = parseQuery(event, tokenQuery);
       const now = deps.clock.now();
-      const claims = verifyLink(token, 'usage', now, await linkSigningSecret());
+      const claims = await linkClaims(event, 'usage', now);
       const account = await getAccount(claims.accountId);
       const data = await usagePageData(account, deps.pricing, now, baseUrl(event, config().TOLLGATE_PUBLIC_URL), undefined, claims.queryId);
       return html(200, renderUsagePage(data));

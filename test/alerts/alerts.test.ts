@@ -157,6 +157,35 @@ describe('depletion alerts', () => {
   });
 });
 
+describe('refused admin debits', () => {
+  it('get their own email (nothing was kept, no resume link) and leave the depletion email to a parked query', async () => {
+    const c = await customerWith(5);
+    const refusedDebit = await debit(c.accountId, 8);
+    expect(refusedDebit.status).toBe(402);
+    await debit(c.accountId, 9); // a second refusal in the same episode: no second email
+    let mail = await settledMail(c.email);
+    expect(mail.map((m) => m.subject)).toEqual(['A charge for ingest was refused — 3 credits short']);
+    const text = mail[0]?.body.text ?? '';
+    expect(text).toContain('Nothing was charged');
+    expect(text).not.toContain("we've kept it");
+    expect(text).not.toContain('/resume?token=');
+
+    const parked = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' } });
+    expect(parked.status).toBe(402);
+    mail = await settledMail(c.email);
+    expect(mail.map((m) => m.subject)).toEqual(['A charge for ingest was refused — 3 credits short', 'Your report is waiting — 5 credits short']);
+    const resumeToken = new URL(/(http:\/\/\S+\/resume\?token=\S+)/.exec(mail[1]?.body.text ?? '')?.[1] ?? 'http://x').searchParams.get('token') ?? '';
+    expect(verifyLink(resumeToken, 'resume', new Date(), LINK_SECRET).queryId).toBe(parked.body.query.id);
+  });
+
+  it('after a parked query has had its email, a refused debit sends nothing more', async () => {
+    const c = await customerWith(5);
+    expect((await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' } })).status).toBe(402);
+    expect((await debit(c.accountId, 8)).status).toBe(402);
+    expect((await settledMail(c.email)).map((m) => m.subject)).toEqual(['Your report is waiting — 5 credits short']);
+  });
+});
+
 describe('unsubscribe', () => {
   it('one click (RFC 8058) turns alerts off; the 402 still works', async () => {
     const c = await customerWith(100);

@@ -30,10 +30,18 @@ function synthesizedRoutes(): Map<string, HttpFunctionName> {
 }
 
 describe('route table ↔ synthesized HTTP API', () => {
-  it('has exactly the route table’s routes plus $default', () => {
-    const expected = [...routes.map(routeKey), '$default'].sort();
+  it('has exactly the route table’s routes, a HEAD route per GET route, and $default', () => {
+    const heads = routes.filter((route) => route.method === 'GET').map((route) => `HEAD ${route.path}`);
+    const expected = [...routes.map(routeKey), ...heads, '$default'].sort();
     expect([...synthesizedRoutes().keys()].sort()).toEqual(expected);
   });
+
+  it.each(routes.filter((route) => route.method === 'GET').map((route) => [route.path, route.function]))(
+    'HEAD %s invokes the %s function, like its GET',
+    (path, fn) => {
+      expect(synthesizedRoutes().get(`HEAD ${path}`)).toBe(fn);
+    },
+  );
 
   it.each(routes.map((route) => [routeKey(route), route.function]))('%s invokes the %s function', (key, fn) => {
     expect(synthesizedRoutes().get(key)).toBe(fn);

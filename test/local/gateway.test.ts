@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_BASE } from '../../functions/shared/errors.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
+import { call, newCustomer } from '../support/http.ts';
 
 /** The local gateway's own answers: whatever a client gets from `npm start` is problem+json. */
 let app: TestApp;
@@ -65,5 +66,44 @@ describe('the local gateway', () => {
     expect(reply.status).toBe(431);
     expect(reply.headers).toContain('content-type: application/problem+json');
     expect(JSON.parse(reply.body)).toMatchObject({ status: 431 });
+  });
+});
+
+describe('HTTP methods', () => {
+  it('HEAD /health answers like GET, without a body', async () => {
+    const get = await fetch(`${app.url}/health`);
+    const head = await fetch(`${app.url}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(await head.text()).toBe('');
+  });
+
+  it('HEAD on an authenticated GET route runs the GET route, checks included', async () => {
+    const customer = await newCustomer(app.url, 5);
+    const head = await fetch(`${app.url}/v1/balance`, { method: 'HEAD', headers: { Authorization: `Bearer ${customer.apiKey}` } });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${app.url}/v1/balance`, { method: 'HEAD' })).status).toBe(401);
+  });
+
+  it.each([
+    ['POST', '/health', 'GET, HEAD'],
+    ['DELETE', '/v1/queries', 'POST'],
+    ['GET', '/v1/accounts/acc_AAAAAAAAAAAAAAAA/top-ups', 'POST'],
+    ['PUT', '/v1/accounts/acc_AAAAAAAAAAAAAAAA', 'GET, HEAD, PATCH'],
+    ['DELETE', '/resume', 'GET, HEAD, POST'],
+  ])('%s %s is a 405 with Allow: %s', async (method, path, allow) => {
+    const reply = await call(app.url, method, path, { token: ADMIN_KEY });
+    expect(reply.status).toBe(405);
+    expect(reply.headers.get('allow')).toBe(allow);
+    expect(reply.headers.get('content-type')).toBe('application/problem+json');
+    expect(reply.body).toMatchObject({ type: `${PROBLEM_BASE}method-not-allowed`, status: 405 });
+    expect(reply.body.detail).toContain(allow);
+  });
+
+  it('a path that no route has is still a 404', async () => {
+    const reply = await call(app.url, 'GET', '/v1/nothing-here');
+    expect(reply.status).toBe(404);
+    expect(reply.headers.get('allow')).toBeNull();
   });
 });

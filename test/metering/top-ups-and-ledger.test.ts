@@ -142,3 +142,17 @@ describe('GET /v1/accounts/{accountId}/ledger', () => {
     expect((await call(app.url, 'GET', `/v1/accounts/${accountId}/ledger?${query}`, { token: ADMIN_KEY })).status).toBe(400);
   });
 });
+
+describe('spending exactly to zero', () => {
+  it('a debit or query that costs exactly the balance goes through and leaves 0; the next is refused', async () => {
+    const { accountId, apiKey } = await newCustomer(app.url, 17);
+    const debited = await debit(accountId, { credits: 7, operation: 'ingest' }, 'to-zero-1');
+    expect(debited.status).toBe(201);
+    expect(debited.body.balance.available).toBe(10);
+    const query = await call(app.url, 'POST', '/v1/queries', { token: apiKey, body: { operation: 'report' } });
+    expect(query.status).toBe(200);
+    expect(query.headers.get('credits-remaining')).toBe('0');
+    expect((await call(app.url, 'POST', '/v1/queries', { token: apiKey, body: { operation: 'search', input: { q: 'x' } } })).status).toBe(402);
+    expect((await debit(accountId, { credits: 1, operation: 'ingest' }, 'to-zero-2')).status).toBe(402);
+  });
+});

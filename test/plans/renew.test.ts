@@ -87,6 +87,23 @@ describe('monthly renewal', () => {
     expect(final).toBeGreaterThanOrEqual(500 - 60);
   });
 
+  it('a racing renewal expires exactly the plan credits no debit had spent before it', async () => {
+    // Several rounds: the race is only a race when a debit lands between the renewal's read and its write.
+    for (let round = 0; round < 4; round++) {
+      const c = await newCustomer(app.url, 0, 'free');
+      await renewAccount(c.accountId, pricing, november); // 100 plan credits
+      await topUp(c.accountId, 500); // purchased: never expire, and not spent while plan credits last
+      const [, ...debits] = await Promise.all([renewAccount(c.accountId, pricing, december), ...Array.from({ length: 20 }, () => spend(c.accountId, 3))]);
+      expect(debits.map((d) => d.status)).toEqual(Array(20).fill(201));
+      const entries: [string, number, number][] = await ledger(c.accountId);
+      const expiryAt = entries.findIndex(([type]) => type === 'expiry');
+      const debitsBefore = entries.slice(0, Math.max(expiryAt, 0)).filter(([type]) => type === 'debit').length;
+      const expired = expiryAt < 0 ? 0 : -(entries[expiryAt]?.[1] ?? 0);
+      expect(expired, `round ${round}: ${JSON.stringify(entries)}`).toBe(100 - 3 * debitsBefore);
+      expect(await balance(c.apiKey)).toBe(100 + 500 - 60 - expired + 100);
+    }
+  });
+
   it('the scheduled job renews every account once', async () => {
     const c = await newCustomer(app.url, 0, 'starter');
     const first = await renewAll(pricing, new Date('2027-03-01T00:00:00Z'));
