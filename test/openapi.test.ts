@@ -367,10 +367,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     new Date('2025-05-02T12:00:00.000Z'),
     now,
   );
-  const checkoutLinks = {
-    packs: Object.fromEntries(pricing.topUps.map((pack) => [pack.id, 'https://api.example.com/checkout?token=…'])),
-    plans: Object.fromEntries(pricing.plans.map((plan) => [plan.id, 'https://api.example.com/checkout?token=…'])),
-  };
+  const checkoutLinks = { pack: () => 'https://api.example.com/checkout?token=…', plan: () => 'https://api.example.com/checkout?token=…' };
   const recovery = (query?: { id: string; resumableUntil: string }, usagePageUrl?: string, socialProof?: SocialProof) =>
     problemBody(
       insufficientCreditsProblem({

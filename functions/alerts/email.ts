@@ -1,4 +1,5 @@
 import { escapeHtml } from '../http/response.ts';
+import type { BuyLinks } from '../payments/buy-links.ts';
 import type { Plan, TopUpPack } from '../pricing/price-book.ts';
 import type { OperationUsage } from '../usage/aggregate.ts';
 import { emailMessages as m } from './messages.ts';
@@ -9,8 +10,8 @@ export interface EmailLinks {
   unsubscribe: string;
   topUp: string;
   resume?: string;
-  /** Checkout links per pack and plan id (signed), when checkout is offered. */
-  buy?: { packs: Record<string, string>; plans: Record<string, string> };
+  /** The Buy link of each pack and plan. */
+  buy?: BuyLinks;
 }
 
 export interface AlertEmailInput {
@@ -75,8 +76,8 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
   }[input.kind]();
   const { subject, intro } = copy;
   const usageLines = input.usage.top.length > 0 ? input.usage.top.map((u) => m.usageLine(u)) : [m.noUsage];
-  const packs = input.packs.map((p) => ({ label: m.topUpOption({ credits: p.credits, ...p.price }), href: links.buy?.packs[p.id] }));
-  const plans = input.plans.map((p) => ({ label: m.planOption({ name: p.name, monthlyCredits: p.monthlyCredits, ...p.price }), href: links.buy?.plans[p.id] }));
+  const packs = input.packs.map((p) => ({ label: m.topUpOption({ credits: p.credits, ...p.price }), href: links.buy?.pack(p.id) }));
+  const plans = input.plans.map((p) => ({ label: m.planOption({ name: p.name, monthlyCredits: p.monthlyCredits, ...p.price }), href: links.buy?.plan(p.id) }));
   const textOption = (o: { label: string; href?: string }) => `  - ${o.label}${o.href ? `: ${o.href}` : ''}`;
   const resume =
     input.refused?.expiresAt && links.resume ? { label: m.depletion.resume({ expiresAt: input.refused.expiresAt }), href: links.resume } : undefined;

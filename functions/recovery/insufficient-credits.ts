@@ -19,7 +19,7 @@ export interface RecoveryInput {
   baseUrl: string;
   /** Where customers buy credits or change plans, when the platform has such a page. */
   billingUrl?: string;
-  /** Signed checkout links by pack and plan id; when given, every option links to its checkout. */
+  /** The Buy link of each pack and plan (signed checkout links); when given, every option uses it. */
   buyLinks?: BuyLinks;
   /** Signed link to the usage page, for a person reading the answer. */
   usagePageUrl?: string;
@@ -86,7 +86,7 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
       label: messages.actions.top_up(shortfall),
       method: 'GET',
       href: buyHref,
-      options: packsCovering(pricing, shortfall).map((pack) => ({ ...pack, href: input.buyLinks?.packs[pack.id] ?? withParam(buyHref, 'pack', pack.id) })),
+      options: packsCovering(pricing, shortfall).map((pack) => ({ ...pack, href: input.buyLinks?.pack(pack.id) ?? withParam(buyHref, 'pack', pack.id) })),
     },
   ];
   const plans = rolloverPlans(pricing);
@@ -96,7 +96,7 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
       label: messages.actions.change_plan,
       method: 'GET',
       href: buyHref,
-      options: plans.map((plan) => ({ ...plan, href: input.buyLinks?.plans[plan.id] ?? withParam(buyHref, 'plan', plan.id) })),
+      options: plans.map((plan) => ({ ...plan, href: input.buyLinks?.plan(plan.id) ?? withParam(buyHref, 'plan', plan.id) })),
     });
   }
   list.push({ id: 'remind_later', label: messages.actions.remind_later, method: 'POST', href: `${baseUrl}/v1/reminders`, body: { after: 'P1D' } });

@@ -6,22 +6,21 @@ import { ledgerSince } from '../metering/ledger-store.ts';
 import { buyLinks } from '../payments/buy-links.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { rolloverPlans } from '../pricing/prices.ts';
-import { config } from '../shared/config.ts';
 import { summarizeUsage } from './aggregate.ts';
 import type { RecentQuery, UsagePageData } from './page.ts';
 
 const PERIOD_DAYS = 30;
 const BIGGEST = 5;
 
-/** Gathers what the usage page shows: one ledger read, the rest from the account and the prices. */
-/** `parkedQueryId`: the query the customer came from (a 402's usage link), run once they pay. */
+/**
+ * Gathers what the usage page shows: one ledger read, the rest from the account and the prices.
+ * `parkedQueryId`: the query the customer came from (a 402's usage link); buying from the page runs it.
+ */
 export async function usagePageData(
   account: AccountItem,
   pricing: PriceBook,
   now: Date,
-  baseUrl: string,
-  notice?: string,
-  parkedQueryId?: string,
+  options: { notice?: string; parkedQueryId?: string } = {},
 ): Promise<UsagePageData> {
   const from = new Date(now.getTime() - PERIOD_DAYS * 86_400_000);
   const entries = await ledgerSince(account.id, from);
@@ -31,13 +30,7 @@ export async function usagePageData(
     .map((e) => ({ operation: e.operation ?? 'other', credits: -e.credits, at: e.at, queryId: e.queryId }))
     .sort((a, b) => b.credits - a.credits || b.at.localeCompare(a.at))
     .slice(0, BIGGEST);
-  const checkout = await buyLinks(account.id, pricing, now, parkedQueryId);
-  const buy = config().BILLING_URL ?? `${baseUrl}/v1/prices`;
-  const withParam = (name: string, value: string) => {
-    const url = new URL(buy);
-    url.searchParams.set(name, value);
-    return url.toString();
-  };
+  const buy = await buyLinks(account.id, pricing, now, options.parkedQueryId);
   return {
     accountName: account.name,
     planName: pricing.plans.find((plan) => plan.id === account.plan)?.name ?? account.plan,
@@ -46,10 +39,10 @@ export async function usagePageData(
     usage: summarizeUsage(entries, from, new Date(now.getTime() + 1)),
     biggestQueries,
     runwayDays: runwayDays(account.balance, entries, now),
-    topUps: pricing.topUps.map((pack) => ({ ...pack, href: checkout?.packs[pack.id] ?? withParam('pack', pack.id) })),
-    plans: rolloverPlans(pricing).map((plan) => ({ ...plan, href: checkout?.plans[plan.id] ?? withParam('plan', plan.id) })),
+    topUps: pricing.topUps.map((pack) => ({ ...pack, href: buy.pack(pack.id) })),
+    plans: rolloverPlans(pricing).map((plan) => ({ ...plan, href: buy.plan(plan.id) })),
     remindAction: await signedUrl('remind', account.id, now),
     alerts: effectiveAlerts(account),
-    notice,
+    notice: options.notice,
   };
 }

@@ -4,14 +4,13 @@ import { balanceOf } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { linkClaims } from '../http/link-token.ts';
-import { baseUrl, parseQuery } from '../http/request.ts';
+import { parseQuery } from '../http/request.ts';
 import { html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { priceList } from '../pricing/prices.ts';
 import type { Clock } from '../shared/clock.ts';
-import { config } from '../shared/config.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { summarizeUsage } from './aggregate.ts';
 import { renderUsagePage } from './page.ts';
@@ -43,7 +42,7 @@ export function usageRoutes(deps: UsageDeps): RouteMap {
       const now = deps.clock.now();
       const claims = await linkClaims(event, 'usage', now);
       const account = await getAccount(claims.accountId);
-      const data = await usagePageData(account, deps.pricing, now, baseUrl(event, config().TOLLGATE_PUBLIC_URL), undefined, claims.queryId);
+      const data = await usagePageData(account, deps.pricing, now, { parkedQueryId: claims.queryId });
       return html(200, renderUsagePage(data));
     },
   };

@@ -4,6 +4,7 @@ import { signLink } from '../../functions/shared/signed-links.ts';
 import { type CheckoutSandbox, startCheckoutSandbox } from '../../local/checkout-sandbox.ts';
 import { LINK_SECRET, startTestApp, type TestApp, tableSnapshot } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
+import { mailTo, newAddress } from '../support/inbox.ts';
 import { WEBHOOK_SECRET } from './stripe-events.ts';
 
 let app: TestApp;
@@ -97,6 +98,29 @@ describe('GET /checkout', () => {
     expect(reply.status).toBe(status);
     expect(reply.headers.get('content-type')).toContain('application/problem+json');
     expect(await tableSnapshot(app)).toBe(before);
+  });
+});
+
+describe('Buy links', () => {
+  it('in the depletion email and on the usage page, every pack and plan is a signed checkout link that carries the parked query', async () => {
+    const email = newAddress();
+    const c = await newCustomer(app.url, 3, 'free', email);
+    const refused = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'export', input: {} } });
+    expect(refused.status).toBe(402);
+    await app.settle();
+    await expect.poll(async () => (await mailTo(email)).length, { timeout: 10_000 }).toBeGreaterThan(0);
+    const [mail] = await mailTo(email);
+    const links = [...(mail?.body.text ?? '').matchAll(/: (http\S+\/checkout\?token=\S+)/g)].map((m) => m[1] ?? '');
+    expect(links.length).toBeGreaterThanOrEqual(2);
+    const claims = links.map((href) => JSON.parse(Buffer.from(new URL(href).searchParams.get('token')?.split('.')[0] ?? '', 'base64url').toString()));
+    expect(claims.every((claim) => claim.purpose === 'checkout' && claim.queryId === refused.body.query.id)).toBe(true);
+    expect((await get(new URL(links[0] ?? '').pathname + new URL(links[0] ?? '').search)).status).toBe(303);
+
+    const usagePage = await (await fetch(refused.body.actions.find((a: { id: string }) => a.id === 'view_usage').pageHref)).text();
+    const hrefs = [...usagePage.matchAll(/<a class="button[^"]*" href="([^"]+)"/g)].map((m) => (m[1] ?? '').replaceAll('&#38;', '&'));
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const href of hrefs) expect(href).toMatch(new RegExp(`^${app.url}/checkout\\?token=`));
+    expect(usagePage).not.toContain('/v1/prices');
   });
 });
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renewAccount } from '../../functions/plans/renew.ts';
 import { ADMIN_KEY, startTestApp, type TestApp, tableSnapshot } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { mailTo, newAddress } from '../support/inbox.ts';
+import { pricing } from '../support/prices.ts';
 import { deliver, newId, packSession, stripeEvent, WEBHOOK_SECRET } from './stripe-events.ts';
 
 let app: TestApp;
@@ -172,6 +174,8 @@ describe('POST /v1/webhooks/stripe: plan subscriptions', () => {
     expect((await deliver(app.url, paid)).body.result).toBe('duplicate');
     expect(await balance(c.apiKey)).toBe(1000);
     expect((await account(c.accountId)).plan).toBe('starter');
+    // The monthly renewal leaves a subscribed account to its invoices.
+    expect(await renewAccount(c.accountId, pricing, new Date(Date.now() + 31 * 86_400_000))).toBe('subscribed');
     const next = stripeEvent('invoice.paid', invoice(c.accountId, 'starter', subscription));
     await deliver(app.url, next);
     expect(await balance(c.apiKey)).toBe(2000); // rollover: last period's unused 1,000 carry over, capped at one month
@@ -179,5 +183,6 @@ describe('POST /v1/webhooks/stripe: plan subscriptions', () => {
     expect((await deliver(app.url, cancelled)).body.result).toBe('applied');
     expect((await account(c.accountId)).plan).toBe('free');
     expect(await balance(c.apiKey)).toBe(2000); // this period's credits stay
+    expect(await renewAccount(c.accountId, pricing, new Date(Date.now() + 31 * 86_400_000))).toBe('renewed');
   });
 });
