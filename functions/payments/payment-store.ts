@@ -47,8 +47,8 @@ export async function markRefunded(ref: string, refundedAmount: number): Promise
   );
 }
 
-/** Marks a purchase's receipt as sent; false when it was marked already. */
-export function markReceiptSent(accountId: string, txnId: string, at: Date): Promise<boolean> {
+/** Claims the receipt of a purchase for one sender; false when another delivery claimed it first. */
+export function claimReceipt(accountId: string, txnId: string, at: Date): Promise<boolean> {
   return conditionalWrite(
     new UpdateCommand({
       TableName: tableName(),
@@ -58,6 +58,11 @@ export function markReceiptSent(accountId: string, txnId: string, at: Date): Pro
       ExpressionAttributeValues: { ':at': at.toISOString() },
     }),
   );
+}
+
+/** Gives the claim back after a failed send, so that a redelivery sends the receipt. */
+export async function releaseReceipt(accountId: string, txnId: string): Promise<void> {
+  await documentClient().send(new UpdateCommand({ TableName: tableName(), Key: keys.txn(accountId, txnId), UpdateExpression: 'REMOVE receiptSentAt' }));
 }
 
 /** Records the subscription that pays for the account's plan, and the plan. */

@@ -3,13 +3,14 @@ import { findAccount } from '../accounts/store.ts';
 import { emailMessages } from '../alerts/messages.ts';
 import { sendReceiptEmail } from '../alerts/notify.ts';
 import { creditTopUp } from '../metering/top-up.ts';
+import type { TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import { type ResumedQuery, resumeParked } from '../queries/auto-resume.ts';
 import { config } from '../shared/config.ts';
 import { derivedId } from '../shared/ids.ts';
 import { countMetric } from '../shared/metrics.ts';
 import { type EventOutcome, ignored, type PaymentDeps } from './outcome.ts';
-import { markReceiptSent, recordPayment } from './payment-store.ts';
+import { claimReceipt, recordPayment, releaseReceipt } from './payment-store.ts';
 import { type CheckoutSessionData, metadataOf } from './stripe-events.ts';
 
 /** The top-up txn of a checkout session: the session id is the idempotency key. */
@@ -69,22 +70,27 @@ export async function completeCheckout(session: CheckoutSessionData, deps: Payme
 /**
  * Runs the parked query the customer paid for (exactly once: the same resume as the API) and
  * sends the receipt once. `txnId` is the txn that credited the payment; it remembers the receipt.
+ * Concurrent deliveries agree on one sender: a query still running is left to the delivery
+ * running it, and the receipt is claimed before it is sent (released again if the send fails,
+ * so a redelivery can send it).
  */
 export async function afterPayment(account: AccountItem, txnId: string, purchase: string, queryId: string | undefined, deps: PaymentDeps): Promise<void> {
   if (queryId) await resumeParked(account.id, queryId, deps.service, deps.clock);
   // No verified sender (ALERT_EMAILS=off): no receipt, as no alert emails; the payment provider sends its own.
   if (config().ALERT_EMAILS === 'off') return;
-  const credited = await findTxn(account.id, txnId);
-  if (!credited || credited.receiptSentAt) return;
-  const ran = queryId ? await queryOutcome(account.id, queryId) : undefined;
-  const fresh = (await findAccount(account.id)) ?? account;
-  await sendReceiptEmail(fresh, purchase, ran ? [ran] : [], deps);
-  await markReceiptSent(account.id, txnId, deps.clock.now());
+  const query = queryId ? await findTxn(account.id, queryId) : undefined;
+  if (query?.kind === 'query' && query.status === 'running') return;
+  if (!(await claimReceipt(account.id, txnId, deps.clock.now()))) return;
+  const ran = query?.kind === 'query' && (query.status === 'completed' || query.status === 'failed') ? [queryOutcome(query)] : [];
+  try {
+    await sendReceiptEmail((await findAccount(account.id)) ?? account, purchase, ran, deps);
+  } catch (error) {
+    await releaseReceipt(account.id, txnId);
+    throw error;
+  }
 }
 
-/** How the query the payment was for ended, read from its record (it may have run on an earlier delivery). */
-async function queryOutcome(accountId: string, queryId: string): Promise<ResumedQuery | undefined> {
-  const query = await findTxn(accountId, queryId);
-  if (query?.kind !== 'query' || (query.status !== 'completed' && query.status !== 'failed')) return undefined;
+/** How the query the payment was for ended (it may have run on an earlier delivery). */
+function queryOutcome(query: TxnItem): ResumedQuery {
   return { operation: query.operation ?? 'query', credits: query.credits, ok: query.status === 'completed' };
 }

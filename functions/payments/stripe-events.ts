@@ -36,15 +36,24 @@ export const checkoutSessionSchema = z.object({
 });
 export type CheckoutSessionData = z.infer<typeof checkoutSessionSchema>;
 
-/** An invoice; a subscription's invoice carries the subscription's metadata (set at checkout). */
-export const invoiceSchema = z.object({
-  id: z.string().min(1),
-  parent: z
-    .object({
-      subscription_details: z.object({ subscription: z.union([z.string(), z.object({ id: z.string() })]).nullish(), metadata }).nullish(),
-    })
-    .nullish(),
-});
+const subscriptionDetails = z.object({ subscription: z.union([z.string(), z.object({ id: z.string() })]).nullish(), metadata });
+
+/**
+ * An invoice; a subscription's invoice carries the subscription's metadata (set at checkout): in
+ * `parent.subscription_details` since API version 2025-03-31, in `subscription_details` (with the
+ * subscription id in `subscription`) before it. Endpoints keep the version they were created with.
+ */
+export const invoiceSchema = z
+  .object({
+    id: z.string().min(1),
+    parent: z.object({ subscription_details: subscriptionDetails.nullish() }).nullish(),
+    subscription_details: subscriptionDetails.nullish(),
+    subscription: z.union([z.string(), z.object({ id: z.string() })]).nullish(),
+  })
+  .transform(({ id, parent, subscription_details, subscription }) => ({
+    id,
+    subscriptionDetails: parent?.subscription_details ?? (subscription_details ? { subscription, ...subscription_details } : undefined),
+  }));
 export type InvoiceData = z.infer<typeof invoiceSchema>;
 
 export const subscriptionSchema = z.object({ id: z.string().min(1), metadata });

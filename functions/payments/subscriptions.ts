@@ -12,7 +12,7 @@ import { type InvoiceData, metadataOf } from './stripe-events.ts';
  * The subscription's metadata (set at checkout) names the account, the plan and the parked query.
  */
 export async function grantInvoice(invoice: InvoiceData, deps: PaymentDeps): Promise<EventOutcome> {
-  const details = invoice.parent?.subscription_details;
+  const details = invoice.subscriptionDetails;
   if (!details) return ignored(`invoice ${invoice.id} is not for a subscription`);
   const meta = metadataOf(details);
   const account = await knownAccount(meta.accountId);

@@ -103,6 +103,16 @@ interface Tally {
 
 const WORK_FAILED = 'https://tollgate.dev/problems/work-failed';
 
+/** What the model knows when a batch is sent, to judge each refusal. */
+interface BatchContext {
+  /** The balance the acknowledged answers add up to; known only when the batch is one operation. */
+  modelled?: number;
+  /** Sends per Idempotency-Key and per resumed query in this batch: more than one is a real race. */
+  sends: Map<string, number>;
+  /** Bodies sent per Idempotency-Key in this batch. */
+  bodies: Map<string, Set<string>>;
+}
+
 async function runScenario(initial: number, batches: Op[][]): Promise<void> {
   const customer = await newCustomer(app.url, initial);
   const { accountId, apiKey } = customer;
@@ -121,6 +131,33 @@ async function runScenario(initial: number, batches: Op[][]): Promise<void> {
   };
   const keyed: Request[] = [];
   let nonce = 0;
+  /** The model: the price of each parked query, the bodies whose first use of a key was answered, queries a resume settled. */
+  const parkedPrice = new Map<string, number>();
+  const answeredBodies = new Map<string, Set<string>>();
+  const settled = new Set<string>();
+
+  /** A refusal is justified only by the model: 402 when the balance is short, 422 for a reused key, 409 for a real race. */
+  const judge = (reply: Reply, request: Request, label: string, context: BatchContext, replayed: boolean) => {
+    const key = request.idempotencyKey;
+    const body = JSON.stringify(request.body ?? null);
+    const reused = key !== undefined && [...(answeredBodies.get(key) ?? [])].some((earlier) => earlier !== body);
+    const clash = key !== undefined && (context.bodies.get(key)?.size ?? 0) > 1;
+    const racing = (context.sends.get(key ?? `resume:${request.queryId}`) ?? 0) > 1;
+    const price = request.kind === 'resume' ? parkedPrice.get(request.queryId ?? '') : request.credits;
+    // A replay of another request's answer is exactly what a reused key must not get.
+    if (reused && reply.status !== 422) tally.problems.push(`${label}: the key was used for another request, but the answer is ${reply.status}, not 422`);
+    // A replayed answer is justified by the first request's; the rest judges fresh answers.
+    if (replayed) return;
+    if (reply.status === 422 && !reused && !clash) tally.problems.push(`${label}: 422, but the key was not used for another request`);
+    if (reply.status === 409 && !racing && !clash && !(request.kind === 'resume' && settled.has(request.queryId ?? ''))) {
+      tally.problems.push(`${label}: 409 without a conflict (nothing raced it, and the query was not settled)`);
+    }
+    if (reply.status === 402 && context.modelled !== undefined && price !== undefined && context.modelled >= price) {
+      tally.problems.push(`${label}: 402 although the modelled balance ${context.modelled} covers ${price}`);
+    }
+    if (key && [200, 201, 402, 500].includes(reply.status)) answeredBodies.set(key, new Set([...(answeredBodies.get(key) ?? []), body]));
+    if (request.kind === 'resume' && (reply.status === 200 || reply.status === 500)) settled.add(request.queryId ?? '');
+  };
 
   const build = (op: Op): Request | undefined => {
     switch (op.kind) {
@@ -171,9 +208,10 @@ async function runScenario(initial: number, batches: Op[][]): Promise<void> {
     }
   };
 
-  const account = (reply: Reply, request: Request, label: string) => {
+  const account = (reply: Reply, request: Request, label: string, context: BatchContext) => {
     const replayed = reply.headers.get('idempotent-replayed') === 'true';
     tally.log.push(`${label} → ${reply.status}${replayed ? ' (replayed)' : ''}`);
+    judge(reply, request, label, context, replayed);
     const remaining = reply.headers.get('credits-remaining');
     const available = reply.body?.balance?.available;
     for (const shown of [remaining === null ? undefined : Number(remaining), available]) {
@@ -213,7 +251,10 @@ async function runScenario(initial: number, batches: Op[][]): Promise<void> {
           tally.acknowledgedRefunds++;
         } else if (reply.status === 402) {
           const id = reply.body?.query?.id;
-          if (request.kind === 'query' && reply.body?.query?.status === 'parked' && id && !tally.parked.includes(id)) tally.parked.push(id);
+          if (request.kind === 'query' && reply.body?.query?.status === 'parked' && id && !tally.parked.includes(id)) {
+            tally.parked.push(id);
+            parkedPrice.set(id, request.credits);
+          }
         } else if (!(reply.status === 200 || (reply.status === 500 && reply.body?.type === WORK_FAILED)) && !refused.has(reply.status)) {
           tally.problems.push(`${label}: unexpected ${reply.status} ${reply.text}`);
         }
@@ -222,18 +263,35 @@ async function runScenario(initial: number, batches: Op[][]): Promise<void> {
   };
 
   for (const [b, batch] of batches.entries()) {
-    const sends: Promise<void>[] = [];
+    const context: BatchContext = {
+      modelled: batch.length === 1 ? tally.topUps - tally.debits + tally.refunds : undefined,
+      sends: new Map(),
+      bodies: new Map(),
+    };
+    const planned: { request: Request; n: number; label: string }[] = [];
     for (const [o, op] of batch.entries()) {
       const request = build(op);
       if (!request) continue;
       if (request.idempotencyKey && op.kind !== 'retry') keyed.push(request);
       // Keyless queries are new queries each time; only keyed requests are duplicated.
       const n = request.idempotencyKey || request.kind === 'resume' ? op.copies : 1;
-      const label = `batch ${b} op ${o} ${request.kind} ${request.method} ${request.path} ${JSON.stringify(request.body ?? '')} key=${request.idempotencyKey ?? '-'}`;
+      const raceKey = request.idempotencyKey ?? `resume:${request.queryId}`;
+      context.sends.set(raceKey, (context.sends.get(raceKey) ?? 0) + n);
+      if (request.idempotencyKey) {
+        context.bodies.set(request.idempotencyKey, new Set([...(context.bodies.get(request.idempotencyKey) ?? []), JSON.stringify(request.body ?? null)]));
+      }
+      planned.push({
+        request,
+        n,
+        label: `batch ${b} op ${o} ${request.kind} ${request.method} ${request.path} ${JSON.stringify(request.body ?? '')} key=${request.idempotencyKey ?? '-'}`,
+      });
+    }
+    const sends: Promise<void>[] = [];
+    for (const { request, n, label } of planned) {
       for (let c = 0; c < n; c++) {
         sends.push(
           call(app.url, request.method, request.path, { token: request.token, body: request.body, idempotencyKey: request.idempotencyKey }).then((reply) =>
-            account(reply, request, `${label} #${c}`),
+            account(reply, request, `${label} #${c}`, context),
           ),
         );
       }
@@ -304,6 +362,15 @@ describe('examples the generators must keep covering', () => {
         { kind: 'resume', pick: 0, copies: 3 },
         { kind: 'retry', pick: 0, copies: 2 },
       ],
+    ]);
+  });
+
+  it('spending exactly the balance is not refused, and a key reused for another amount is a 422', async () => {
+    await runScenario(10, [
+      [{ kind: 'query', operation: 'report', fail: false, key: null, copies: 1 }],
+      [{ kind: 'topUp', credits: 7, key: 2, copies: 1 }],
+      [{ kind: 'debit', credits: 7, key: 2, copies: 1 }],
+      [{ kind: 'topUp', credits: 8, key: 2, copies: 1 }],
     ]);
   });
 
