@@ -12,7 +12,7 @@ import { MeteredFunction, type TollgateResources } from './metered-function.ts';
 import { Monitoring } from './monitoring.ts';
 import { PlanRenewal } from './plan-renewal.ts';
 import { ReminderSchedules } from './reminder-schedules.ts';
-import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
+import { type TableAccess, TollgateFunction, tollgateEntry } from './tollgate-function.ts';
 import { TollgateHttpApi } from './tollgate-http-api.ts';
 
 export interface TollgateStackProps extends StackProps {
@@ -81,7 +81,7 @@ export class TollgateStack extends Stack {
     const fns = {} as Record<HttpFunctionName, TollgateFunction>;
     for (const name of Object.keys(httpFunctions) as HttpFunctionName[]) {
       const access = httpFunctionAccess[name];
-      const props = { entry: httpFunctions[name], description: access.description, environment, ...common };
+      const props = { entry: tollgateEntry(httpFunctions[name]), description: access.description, environment, ...common };
       if (name === METERED_EXAMPLE) {
         // The example metered service is deployed with the construct platform teams use.
         fns[name] = new MeteredFunction(this, `${capitalize(name)}Function`, { ...props, tollgate: this.resources });

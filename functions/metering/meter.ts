@@ -142,3 +142,6 @@ function requestHash(event: HttpEvent): string {
   const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('base64') : event.body;
   return sha256([event.requestContext.http.method, event.rawPath, event.rawQueryString, header(event, 'content-type') ?? '', body].join('\n'));
 }
+
+/** The event and answer types a metered handler works with, so Lambda code needs only this entry point. */
+export type { HttpEvent, HttpResult } from '../http/types.ts';
