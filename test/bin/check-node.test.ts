@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const guard = path.join(root, 'bin/check-node.mjs');
-const floor = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { devEngines: { runtime: { version: string } } }).devEngines.runtime.version;
+const floor = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { devEngines: { runtime: { version: string } } }).devEngines.runtime
+  .version;
 
 /** Runs the guard on this Node, made to report `version` (a preload overrides process.versions.node). */
 function guardAs(version: string, ...args: string[]) {
@@ -43,7 +44,9 @@ describe('bin/check-node.mjs', () => {
   it.runIf(oldNodeVersion.startsWith('20.'))('explains itself on a real Node 20, where the scripts it guards would crash', () => {
     const run = spawnSync(OLD_NODE, [guard, 'bin/tollgate.ts'], { cwd: root, encoding: 'utf8' });
     expect(run.status).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Tollgate needs Node ≥ 22\\.22\\.2 \\(you have ${oldNodeVersion}\\); install Node 24 LTS`))]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^Tollgate needs Node ≥ 22\\.22\\.2 \\(you have ${oldNodeVersion}\\); install Node 24 LTS`)),
+    ]);
   });
 
   it('guards npm start, npm test, the benchmark and the CDK app', () => {
