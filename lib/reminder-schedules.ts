@@ -54,6 +54,7 @@ export class ReminderSchedules extends Construct {
       environment: props.environment,
       logRetentionDays: props.logRetentionDays,
       logLevel: props.logLevel,
+      tracing: props.tracing,
       removalPolicy: props.removalPolicy,
       memorySize: 512,
       timeout: Duration.seconds(30),

@@ -82,6 +82,7 @@ export class ScheduledJob extends Construct {
       description: props.description,
       logRetentionDays: props.logRetentionDays,
       logLevel: props.logLevel,
+      tracing: props.tracing,
       removalPolicy: props.removalPolicy,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,

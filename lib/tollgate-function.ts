@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -64,6 +64,8 @@ export interface FunctionSettings {
   readonly logLevel?: TollgateConfig['logLevel'];
   /** Whether what the construct keeps (log groups, queues) outlives the stack. @default 'retain' */
   readonly removalPolicy?: RemovalPolicyName;
+  /** X-Ray active tracing: each invocation's segment with its initialization, invocation and overhead. @default false */
+  readonly tracing?: boolean;
 }
 
 export interface TollgateFunctionProps extends FunctionSettings {
@@ -128,6 +130,7 @@ export class TollgateFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(10),
       role,
       logGroup,
+      tracing: props.tracing ? Tracing.ACTIVE : undefined,
       loggingFormat: LoggingFormat.JSON,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
@@ -150,6 +153,12 @@ export class TollgateFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
+    if (props.tracing) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray trace segments cannot be scoped to a resource: xray:PutTraceSegments and xray:PutTelemetryRecords take only "*".',
+      });
+    }
   }
 
   /**

@@ -8,8 +8,9 @@ import { pricing as catalog, type PricingCatalog } from '../pricing/catalog.ts';
 import { priceOf } from '../pricing/prices.ts';
 import { refusalAnswer } from '../recovery/respond.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
-import { TollgateError } from '../shared/errors.ts';
+import { PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId, sha256 } from '../shared/ids.ts';
+import { logger } from '../shared/logger.ts';
 import { startCharge } from './charges.ts';
 import { replayed, settleFailure, settleSuccess } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
@@ -67,7 +68,7 @@ const defaults = {
  */
 export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<TEvent>): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
   const options = { ...defaults, ...opts };
-  const fixedPrice = typeof options.price === 'string' ? fixed(options.pricing, options.price) : undefined;
+  const priceOfEvent = typeof options.price === 'string' ? fixed(options.pricing, options.price) : computed(options.price);
   /** The charge of each request in flight, from `before` to `after` or `onError`. */
   const charges = new WeakMap<object, TxnItem>();
 
@@ -75,7 +76,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<T
     const { event } = request;
     const owner = await identifyClient(event);
     const key = options.requireIdempotencyKey ? idempotencyKey(event, true) : idempotencyKey(event, false);
-    const price = fixedPrice ?? checked(await (options.price as (event: TEvent) => MeterPrice | Promise<MeterPrice>)(event));
+    const price = await priceOfEvent(event);
     const now = options.clock.now();
     const start = await startCharge({
       accountId: owner.accountId,
@@ -116,6 +117,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<T
     // Refused before anything was charged (key, Idempotency-Key, price): answer the problem here,
     // so the handler needs no error middleware of its own. Other errors pass on untouched.
     if (request.error instanceof TollgateError) {
+      if (request.error.problem.status >= 500) logger.error('metered request refused', { error: request.error });
       request.response = problemResponse(request.error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
     }
   };
@@ -123,18 +125,33 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<T
   return { before: meterMiddlewareBefore, after: meterMiddlewareAfter, onError: meterMiddlewareOnError };
 }
 
-function fixed(pricing: PricingCatalog, operation: string): MeterPrice {
+type PriceOfEvent<TEvent> = (event: TEvent) => Promise<MeterPrice>;
+
+/** An operation of the catalogue. An unknown one is answered with a problem+json 500 on every call, not a Lambda init error. */
+function fixed<TEvent>(pricing: PricingCatalog, operation: string): PriceOfEvent<TEvent> {
   const credits = priceOf(pricing, operation);
-  if (credits === undefined) throw new Error(`meter(): "${operation}" is not an operation of the pricing catalogue.`);
-  return { operation, credits };
+  return async () => {
+    if (credits === undefined) throw new PriceMisconfiguredError(`meter(): "${operation}" is not an operation of the pricing catalogue.`);
+    return { operation, credits };
+  };
 }
 
-function checked(price: MeterPrice): MeterPrice {
-  if (!fields.operation.safeParse(price.operation).success)
-    throw new Error(`meter(): "${price.operation}" is not a valid operation name (lower case, e.g. "search").`);
-  if (!Number.isSafeInteger(price.credits) || price.credits < 1)
-    throw new Error(`meter(): the price of "${price.operation}" must be a whole number of credits ≥ 1.`);
-  return price;
+/** A price function's answer, checked. A TollgateError it throws stands; any other failure is a misconfigured price. */
+function computed<TEvent>(price: (event: TEvent) => MeterPrice | Promise<MeterPrice>): PriceOfEvent<TEvent> {
+  return async (event) => {
+    let answer: MeterPrice;
+    try {
+      answer = await price(event);
+    } catch (error) {
+      if (error instanceof TollgateError) throw error;
+      throw new PriceMisconfiguredError('meter(): the price function failed.', { cause: error });
+    }
+    if (!fields.operation.safeParse(answer?.operation).success)
+      throw new PriceMisconfiguredError(`meter(): "${answer?.operation}" is not a valid operation name (lower case, e.g. "search").`);
+    if (!Number.isSafeInteger(answer.credits) || answer.credits < 1)
+      throw new PriceMisconfiguredError(`meter(): the price of "${answer.operation}" must be a whole number of credits ≥ 1, not ${answer.credits}.`);
+    return answer;
+  };
 }
 
 /** What makes two requests "the same" for an Idempotency-Key: method, path, query and body. */
