@@ -369,8 +369,8 @@ describe('alert emails with an SES identity', () => {
     );
   });
 
-  it('stays clean under cdk-nag', () => {
-    const { stack: s } = withIdentity({ 'tollgate:sesIdentity': 'example.com' });
+  it.each([false, true])('stays clean under cdk-nag (createSesIdentity %s)', (create) => {
+    const { stack: s } = withIdentity({ 'tollgate:sesIdentity': 'example.com', 'tollgate:createSesIdentity': create });
     expect(new AwsSolutionsChecks().validateScope(s).violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 });
