@@ -18,9 +18,9 @@
  * import { meter } from 'tollgate/meter';
  * export const handler = middy().use(meter({ price: 'search' })).handler(async () => ({ statusCode: 200, headers: {}, body: '{}' }));
  *
- * // app.ts (CDK)
+ * // app.ts (CDK): bundles from your project (the nearest lock file above the working directory)
  * const tollgate = new TollgateStack(app, 'Tollgate');
- * const fn = new MeteredFunction(tollgate, 'Search', { entry: 'src/handler.ts', projectRoot: here, description: 'Search', tollgate: tollgate.resources });
+ * const fn = new MeteredFunction(tollgate, 'Search', { entry: 'src/handler.ts', description: 'Search', tollgate: tollgate.resources });
  * tollgate.api.addMeteredRoute('POST', '/v1/search', fn);
  */
 
@@ -31,11 +31,12 @@ export { ADMIN_KEY_SECRET_ARN_ENV, AdminKeySecret, type AdminKeySecretProps } fr
 export { AlertEmail, type AlertEmailProps } from './lib/alert-email.ts';
 export { BalanceStream, type BalanceStreamProps, streamFilters } from './lib/balance-stream.ts';
 export { configFromContext, parseConfig, type RemovalPolicyName, type TollgateConfig } from './lib/config.ts';
+export { type CustomerSettings, customerEnvironment } from './lib/customer-environment.ts';
 export { GeneratedSecret, type GeneratedSecretProps } from './lib/generated-secret.ts';
 export { LedgerTable, type LedgerTableProps } from './lib/ledger-table.ts';
 export { LINK_SIGNING_SECRET_ARN_ENV, LinkSigningSecret, type LinkSigningSecretProps } from './lib/link-signing-secret.ts';
-export { MeteredFunction, type MeteredFunctionProps, type TollgateResources } from './lib/metered-function.ts';
+export { MeteredFunction, type MeteredFunctionProps, meteredTableAccess, type TollgateResources } from './lib/metered-function.ts';
 export { Monitoring, type MonitoringProps } from './lib/monitoring.ts';
-export { type TableAccess, TollgateFunction, type TollgateFunctionProps } from './lib/tollgate-function.ts';
-export { TollgateHttpApi, type TollgateHttpApiProps } from './lib/tollgate-http-api.ts';
+export { type FunctionSettings, findLockFile, type TableAccess, TollgateFunction, type TollgateFunctionProps } from './lib/tollgate-function.ts';
+export { type MeteredRoute, TollgateHttpApi, type TollgateHttpApiProps } from './lib/tollgate-http-api.ts';
 export { TollgateStack, type TollgateStackProps } from './lib/tollgate-stack.ts';

@@ -48,7 +48,7 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/queries/{queryId}/resume', function: 'queries', auth: 'client' },
   { method: 'GET', path: '/resume', function: 'queries', auth: 'link' },
   { method: 'POST', path: '/resume', function: 'queries', auth: 'link' },
-  { method: 'PUT', path: '/v1/accounts/{accountId}/alerts', function: 'alerts', auth: 'admin' },
+  { method: 'PUT', path: '/v1/accounts/{accountId}/alerts', function: 'accounts', auth: 'admin' },
   { method: 'GET', path: '/v1/alerts', function: 'alerts', auth: 'client' },
   { method: 'PUT', path: '/v1/alerts', function: 'alerts', auth: 'client' },
   { method: 'GET', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },

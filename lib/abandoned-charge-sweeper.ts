@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { ScheduledJob, type ScheduledJobOptions } from './scheduled-job.ts';
+import { tollgateEntry } from './tollgate-function.ts';
 
 /** How often abandoned charges are looked for. */
 export const SWEEP_SCHEDULE = ScheduleExpression.rate(Duration.minutes(5));
@@ -30,7 +31,7 @@ export class AbandonedChargeSweeper extends ScheduledJob {
     super(scope, id, {
       ...props,
       timeout: props.timeout ?? Duration.minutes(2),
-      entry: 'functions/metering/sweeper-handler.ts',
+      entry: tollgateEntry('functions/metering/sweeper-handler.ts'),
       functionId: 'SweeperFunction',
       description: 'Abandoned-charge sweeper (EventBridge Scheduler, every 5 minutes): refunds charges whose work died without an answer.',
       // The sweeper finds abandoned txns with a filtered scan, like the renewal job finds accounts.

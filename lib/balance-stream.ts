@@ -5,7 +5,7 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FunctionSettings, TollgateFunction } from './tollgate-function.ts';
+import { type FunctionSettings, TollgateFunction, tollgateEntry } from './tollgate-function.ts';
 
 export interface BalanceStreamProps extends FunctionSettings {
   /** The ledger table; its stream feeds the consumer. */
@@ -80,12 +80,13 @@ export class BalanceStream extends Construct {
     });
 
     this.function = new TollgateFunction(this, 'Consumer', {
-      entry: 'functions/streams/handler.ts',
+      entry: tollgateEntry('functions/streams/handler.ts'),
       description: 'Projects balance changes from the table stream into ledger entries and sends balance alerts.',
       environment: props.environment,
       logRetentionDays: props.logRetentionDays,
       logLevel: props.logLevel,
       priceBook: props.priceBook,
+      tracing: props.tracing,
       removalPolicy: props.removalPolicy,
       memorySize: 512,
       timeout: Duration.seconds(30),

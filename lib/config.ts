@@ -25,6 +25,8 @@ const list = <T extends z.ZodType>(item: T) =>
   );
 
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+/** `-c key=true` arrives as a string; cdk.json can give a real boolean. */
+const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
 const optionalUrl = z.preprocess(emptyAsUnset, z.url().optional());
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
@@ -67,6 +69,15 @@ const contextSchema = z.object({
     .default(48),
   /** How long idempotency records are kept, in hours (at least 24). @default 48 */
   idempotencyTtlHours: z.coerce.number().int().min(24).default(48),
+  /** How long signed links (alert emails, the 402's usage page) stay valid, in hours (1 h to 90 days). @default 168 */
+  linkTtlHours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(168),
+  /** X-Ray active tracing on every function (each invocation's segment: initialization, invocation, overhead). @default false */
+  tracing: flag.default(false),
   /** Alarm when more than this fraction of API requests fail with a 5xx over 5 minutes. @default 0.01 */
   api5xxRateThreshold: z.coerce.number().gt(0).lt(1).default(0.01),
   /** Alarm when the stream consumer falls this far behind, in seconds: alerts are then late. @default 15 */
@@ -77,6 +88,12 @@ const contextSchema = z.object({
    * @default none - balance alert emails are off until one is configured
    */
   sesIdentity: z.preprocess(emptyAsUnset, z.union([z.email(), z.string().regex(DOMAIN)], { error: 'must be a domain name or an email address' }).optional()),
+  /**
+   * Whether the stack creates the `sesIdentity` in SES (and outputs its DKIM records). Off, it sends from
+   * an identity you verified already and never creates, changes or deletes it. A created identity is
+   * retained when the stack is deleted. @default false
+   */
+  createSesIdentity: flag.default(false),
   /** The From address of alert emails; must belong to `sesIdentity`. @default `alerts@<domain>`, or the identity address */
   alertFromAddress: z.preprocess(emptyAsUnset, z.email().optional()),
   /**
@@ -125,6 +142,8 @@ function crossFieldProblems(config: TollgateConfig): string[] {
   const { sesIdentity, alertFromAddress } = config;
   if (alertFromAddress && !sesIdentity)
     return [`${CONTEXT_PREFIX}alertFromAddress: set ${CONTEXT_PREFIX}sesIdentity too (the domain or address SES sends from)`];
+  if (config.createSesIdentity && !sesIdentity)
+    return [`${CONTEXT_PREFIX}createSesIdentity: set ${CONTEXT_PREFIX}sesIdentity too (the domain or address to create)`];
   if (alertFromAddress && sesIdentity && !identityCovers(sesIdentity, alertFromAddress)) {
     return [`${CONTEXT_PREFIX}alertFromAddress: ${alertFromAddress} is not covered by the SES identity ${sesIdentity}`];
   }

@@ -1,19 +1,25 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { PriceBook } from '../functions/pricing/price-book.ts';
 import type { GeneratedSecret } from './generated-secret.ts';
-import { TollgateFunction, type TollgateFunctionProps } from './tollgate-function.ts';
+import { type FunctionSettings, TollgateFunction, type TollgateFunctionProps } from './tollgate-function.ts';
 
-/** The parts of a Tollgate deployment a metered function uses. A `TollgateStack` is one. */
+/** The parts of a Tollgate deployment a metered function uses. A `TollgateStack`'s `resources` are one. */
 export interface TollgateResources {
   /** The ledger table: balances, txn records, the ledger. */
   readonly table: ITable;
-  /** Read to tell a caller who sends the admin key to a metered route what went wrong. */
-  readonly adminKey: GeneratedSecret;
   /** Signs the usage link in the 402 answer. */
   readonly linkSigningKey: GeneratedSecret;
   /** Prices `meter({ price: 'operation' })` and the 402's packs and plans; baked into the bundle. */
   readonly priceBook: PriceBook;
+  /**
+   * What every function that answers customers is told (public URL, billing URL, TTLs, link lifetime):
+   * the stack's `customerEnvironment`, the same one its own functions get.
+   */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The deployment's log retention, log level, removal policy and tracing, the defaults of every metered function. */
+  readonly functionSettings: FunctionSettings;
 }
 
 export interface MeteredFunctionProps extends TollgateFunctionProps {
@@ -22,16 +28,28 @@ export interface MeteredFunctionProps extends TollgateFunctionProps {
 }
 
 /**
- * A Lambda function whose handler is wrapped in `meter()` (`functions/metering/meter.ts`): a
- * {@link TollgateFunction} (Node.js 24, arm64, bundled, logs with retention) bound read-write to
- * the ledger table, allowed to read exactly the admin key and link signing secrets, and told
- * where they are (`TABLE_NAME`, `ADMIN_KEY_SECRET_ARN`, `LINK_SIGNING_SECRET_ARN`). Put it
- * behind the API with `TollgateHttpApi.addMeteredRoute`, or behind your own HTTP API.
+ * Exactly the table access `meter()` needs, by the partition key prefixes of `functions/table/keys.ts`:
+ * it reads API keys (`APIKEY#`), the platform's tenant ids (`EXTERNAL#`), accounts with their txns and ledger (`ACCOUNT#`) and the depletion
+ * statistics the 402 quotes (`STATS#DEPLETION#`); it writes only items of accounts (the debit, the txn
+ * record, the refund). No Delete, no Scan, no BatchWrite.
+ */
+export const meteredTableAccess = {
+  read: { actions: ['dynamodb:GetItem', 'dynamodb:Query'], leadingKeys: ['ACCOUNT#*', 'APIKEY#*', 'EXTERNAL#*', 'STATS#DEPLETION#*'] },
+  write: { actions: ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], leadingKeys: ['ACCOUNT#*'] },
+} as const;
+
+/**
+ * A Lambda function whose handler is wrapped in `meter()` (`tollgate/meter`): a {@link TollgateFunction}
+ * (Node.js 24, arm64, bundled, logs with retention) that may charge, settle and refund on the ledger
+ * table ({@link meteredTableAccess}, restricted by `dynamodb:LeadingKeys`), read the link signing
+ * secret for the 402's usage link, and nothing else: it cannot read the admin key. It gets the same
+ * settings as Tollgate's own customer-facing functions (`TollgateResources.environment`, and the
+ * deployment's log retention, log level and tracing unless given) plus `TABLE_NAME` and `LINK_SIGNING_SECRET_ARN`. Put it behind the API with
+ * `TollgateHttpApi.addMeteredRoute`, which also gives the route alarms and dashboard widgets.
  *
  * @example
- * const thumbnails = new MeteredFunction(this, 'Thumbnails', {
+ * const thumbnails = new MeteredFunction(tollgate, 'Thumbnails', {
  *   entry: 'src/thumbnails/handler.ts',
- *   projectRoot: __dirname,
  *   description: 'Renders thumbnails, 1 credit per page.',
  *   tollgate: tollgate.resources,
  * });
@@ -39,9 +57,23 @@ export interface MeteredFunctionProps extends TollgateFunctionProps {
  */
 export class MeteredFunction extends TollgateFunction {
   constructor(scope: Construct, id: string, props: MeteredFunctionProps) {
-    super(scope, id, { ...props, priceBook: props.priceBook ?? props.tollgate.priceBook });
-    this.bindTable(props.tollgate.table, 'RW');
-    props.tollgate.adminKey.grantReadTo(this);
+    super(scope, id, {
+      ...props.tollgate.functionSettings,
+      ...props,
+      priceBook: props.priceBook ?? props.tollgate.priceBook,
+      environment: { ...props.tollgate.environment, ...props.environment },
+    });
+    const { table } = props.tollgate;
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    for (const { actions, leadingKeys } of Object.values(meteredTableAccess)) {
+      this.addToRolePolicy(
+        new PolicyStatement({
+          actions: [...actions],
+          resources: [table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } },
+        }),
+      );
+    }
     props.tollgate.linkSigningKey.grantReadTo(this);
   }
 }

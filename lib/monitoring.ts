@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import { BUSINESS_METRICS, LEDGER_LAG_BUCKETS, LEDGER_LAG_METRIC } from '../functions/shared/metrics-names.ts';
 import type { RemovalPolicyName } from './config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './tollgate-function.ts';
+import type { MeteredRoute } from './tollgate-http-api.ts';
 
 /** Business metrics the handlers emit (Powertools EMF); one definition with the runtime. */
 export { BUSINESS_METRICS };
@@ -32,6 +33,8 @@ const TABLE_OPERATIONS = [Operation.GET_ITEM, Operation.QUERY, Operation.PUT_ITE
 
 export interface MonitoringProps {
   readonly stage: HttpStage;
+  /** Routes added with `addMeteredRoute`, now or later: each gets error and throttle alarms and a dashboard row. @default none */
+  readonly meteredRoutes?: { watchMeteredRoutes(watcher: (route: MeteredRoute) => void): void };
   readonly table: Table;
   /** Every function, by a short name used in alarm names and the dashboard. */
   readonly functions: Record<string, IFunction>;
@@ -200,7 +203,38 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(new GraphWidget({ title: 'Ledger lag by account bucket (ms)', width: 24, left: ledgerLag }));
     if (deadLetters.length > 0) this.dashboard.addWidgets(new GraphWidget({ title: 'Dead-letter queues', width: 24, left: deadLetters }));
-    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }));
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: [...this.alarms] }));
+
+    props.meteredRoutes?.watchMeteredRoutes(({ key, fn }) => {
+      const name = `Metered${key.replace(/[^A-Za-z0-9]/g, '')}`;
+      const routeAlarms = [
+        alarm(
+          `${name}Errors`,
+          fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
+          1,
+          `The function behind the metered route ${key} failed (crash or timeout).`,
+        ),
+        alarm(
+          `${name}Throttles`,
+          fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }),
+          1,
+          `The function behind the metered route ${key} was throttled.`,
+        ),
+      ];
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: `Metered route ${key}`,
+          width: 16,
+          left: [
+            fn.metricInvocations({ statistic: 'Sum', period: FIVE_MINUTES, label: 'Invocations' }),
+            fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES, label: 'Errors' }),
+            fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES, label: 'Throttles' }),
+          ],
+          right: [fn.metricDuration({ statistic: 'p99', period: FIVE_MINUTES, label: 'Duration p99' })],
+        }),
+        new AlarmStatusWidget({ title: `Alarms of ${key}`, width: 8, alarms: routeAlarms }),
+      );
+    });
   }
 
   /** Console link to the dashboard. */

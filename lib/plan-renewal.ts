@@ -2,6 +2,7 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { ScheduledJob, type ScheduledJobOptions } from './scheduled-job.ts';
+import { tollgateEntry } from './tollgate-function.ts';
 
 /** When plans renew: 00:05 UTC on the first day of every month. */
 export const RENEWAL_SCHEDULE = ScheduleExpression.cron({ minute: '5', hour: '0', day: '1', month: '*', year: '*', timeZone: TimeZone.ETC_UTC });
@@ -27,7 +28,7 @@ export class PlanRenewal extends ScheduledJob {
     super(scope, id, {
       ...props,
       timeout: props.timeout ?? Duration.minutes(5),
-      entry: 'functions/plans/handler.ts',
+      entry: tollgateEntry('functions/plans/handler.ts'),
       functionId: 'RenewalFunction',
       description: 'Monthly plan renewal (EventBridge Scheduler): expires or carries over plan credits and grants the month, once per account and period.',
       // The job finds the accounts with a filtered scan; only it and the abandoned-charge sweeper scan the table.

@@ -7,7 +7,7 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { SchedulerInvokeRole } from './scheduler-invoke-role.ts';
-import { type FunctionSettings, TollgateFunction } from './tollgate-function.ts';
+import { type FunctionSettings, TollgateFunction, tollgateEntry } from './tollgate-function.ts';
 
 /** Name prefix of the one-time reminder schedules (`functions/reminders/scheduler.ts` names them `tollgate-reminder-<id>`). */
 export const REMINDER_SCHEDULE_PREFIX = 'tollgate-reminder-';
@@ -48,13 +48,14 @@ export class ReminderSchedules extends Construct {
     });
 
     this.function = new TollgateFunction(this, 'FireFunction', {
-      entry: 'functions/reminders/handler.ts',
+      entry: tollgateEntry('functions/reminders/handler.ts'),
       handler: 'fire',
       description: 'Fires a remind-me-later reminder (EventBridge Scheduler target): claims it, emails the account, marks it sent.',
       environment: props.environment,
       logRetentionDays: props.logRetentionDays,
       logLevel: props.logLevel,
       priceBook: props.priceBook,
+      tracing: props.tracing,
       removalPolicy: props.removalPolicy,
       memorySize: 512,
       timeout: Duration.seconds(30),

@@ -83,6 +83,7 @@ export class ScheduledJob extends Construct {
       logRetentionDays: props.logRetentionDays,
       logLevel: props.logLevel,
       priceBook: props.priceBook,
+      tracing: props.tracing,
       removalPolicy: props.removalPolicy,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,

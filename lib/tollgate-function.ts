@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -22,8 +23,35 @@ export const tableActions = {
   RW: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
 } as const satisfies Record<TableAccess, readonly string[]>;
 
-/** Repository root: entries are resolved against it, so synth works from any working directory. */
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+/** Where Tollgate's own files are: the repository root when run from source, `dist/` when installed as a package. */
+const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..');
+/** `.ts` from source, `.js` from the compiled package: Tollgate's own handler entries have the same extension. */
+const OWN_EXTENSION = path.extname(import.meta.filename);
+
+/**
+ * The absolute entry of one of Tollgate's own handlers, e.g. `tollgateEntry('functions/streams/handler.ts')`:
+ * the source file in this repository, the compiled `.js` file under `node_modules/tollgate/dist/` when installed.
+ */
+export function tollgateEntry(file: string): string {
+  return path.join(PACKAGE_ROOT, file.replace(/\.ts$/, OWN_EXTENSION));
+}
+
+/** Lock files NodejsFunction bundling understands, in the order they are looked for. */
+const LOCK_FILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb'] as const;
+
+/**
+ * The nearest lock file at or above `from`: the project whose dependencies esbuild bundles.
+ * A package never ships its own lock file, so this looks in the consumer's project, never in Tollgate's.
+ */
+export function findLockFile(from: string): string {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const found = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
+    if (found) return found;
+    if (path.dirname(dir) === dir) {
+      throw new Error(`TollgateFunction: no lock file (${LOCK_FILES.join(', ')}) in ${from} or above; set projectRoot and depsLockFilePath.`);
+    }
+  }
+}
 
 /** Metrics namespace of the Powertools EMF metrics the handlers emit; the dashboard reads it. */
 export const METRICS_NAMESPACE = 'Tollgate';
@@ -40,10 +68,12 @@ export interface FunctionSettings {
   readonly removalPolicy?: RemovalPolicyName;
   /** The deployment's price book, baked into the bundle (see `priceBookDefine`). @default none: a function that reads prices fails its cold start */
   readonly priceBook?: PriceBook;
+  /** X-Ray active tracing: each invocation's segment with its initialization, invocation and overhead. @default false */
+  readonly tracing?: boolean;
 }
 
 export interface TollgateFunctionProps extends FunctionSettings {
-  /** Entry file exporting the handler: absolute, or relative to `projectRoot`. */
+  /** Entry file exporting the handler: absolute, or relative to `projectRoot`. Tollgate's own handlers use {@link tollgateEntry}. */
   readonly entry: string;
   /**
    * Name of the entry's export Lambda calls (one entry file may export several handlers).
@@ -51,10 +81,16 @@ export interface TollgateFunctionProps extends FunctionSettings {
    */
   readonly handler?: string;
   /**
-   * The project the entry belongs to (its `package-lock.json` pins what is bundled).
-   * @default the Tollgate repository root
+   * The project that is bundled from: esbuild runs there and resolves the entry's imports from its
+   * `node_modules` (Tollgate's own handlers included, under `node_modules/tollgate`).
+   * @default the directory of `depsLockFilePath`
    */
   readonly projectRoot?: string;
+  /**
+   * The lock file that pins what is bundled.
+   * @default the nearest lock file at or above `projectRoot`, or else at or above the current working directory (your CDK app's project)
+   */
+  readonly depsLockFilePath?: string;
   /** What the function does, shown in the Lambda console. */
   readonly description: string;
   /** @default 1024 MB: on arm64 this also buys CPU, which shortens cold starts */
@@ -84,10 +120,12 @@ export class TollgateFunction extends NodejsFunction {
       description: `Runs the ${id} function: its own log group, plus what bindTable and grants add.`,
     });
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+    const depsLockFilePath = props.depsLockFilePath ?? findLockFile(props.projectRoot ?? process.cwd());
+    const projectRoot = props.projectRoot ?? path.dirname(depsLockFilePath);
     super(scope, id, {
-      entry: path.resolve(props.projectRoot ?? REPO_ROOT, props.entry),
-      projectRoot: props.projectRoot ?? REPO_ROOT,
-      depsLockFilePath: path.join(props.projectRoot ?? REPO_ROOT, 'package-lock.json'),
+      entry: path.resolve(projectRoot, props.entry),
+      projectRoot,
+      depsLockFilePath,
       handler: props.handler ?? 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
@@ -96,6 +134,7 @@ export class TollgateFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(10),
       role,
       logGroup,
+      tracing: props.tracing ? Tracing.ACTIVE : undefined,
       loggingFormat: LoggingFormat.JSON,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
@@ -119,6 +158,12 @@ export class TollgateFunction extends NodejsFunction {
         define: props.priceBook ? priceBookDefine(props.priceBook) : undefined,
       },
     });
+    if (props.tracing) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray trace segments cannot be scoped to a resource: xray:PutTraceSegments and xray:PutTelemetryRecords take only "*".',
+      });
+    }
   }
 
   /**

@@ -34,6 +34,12 @@ export interface TollgateHttpApiProps {
   readonly removalPolicy?: RemovalPolicyName;
 }
 
+/** A route added with `addMeteredRoute`: its route key (`POST /v1/thumbnails`) and the function behind it. */
+export interface MeteredRoute {
+  readonly key: string;
+  readonly fn: IFunction;
+}
+
 /** HTTP API context variables written to the access log, one JSON object per request. */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
@@ -67,6 +73,8 @@ export class TollgateHttpApi extends Construct {
   readonly routes: ReadonlyMap<string, HttpRoute>;
 
   private readonly integrations = new Map<IFunction, HttpLambdaIntegration>();
+  private readonly meteredRoutes: MeteredRoute[] = [];
+  private readonly meteredRouteWatchers: ((route: MeteredRoute) => void)[] = [];
 
   constructor(scope: Construct, id: string, props: TollgateHttpApiProps) {
     super(scope, id);
@@ -171,7 +179,19 @@ export class TollgateHttpApi extends Construct {
       reason: "Authenticated by meter() in the handler: the caller's hashed Tollgate API key is checked in the same DynamoDB transaction as the debit.",
     });
     (this.routes as Map<string, HttpRoute>).set(key, route);
+    const metered = { key, fn };
+    this.meteredRoutes.push(metered);
+    for (const watcher of this.meteredRouteWatchers) watcher(metered);
     return route;
+  }
+
+  /**
+   * Calls `watcher` for every route added with {@link addMeteredRoute}, those added so far and every
+   * later one: how `Monitoring` gives each metered route its alarms and dashboard widgets.
+   */
+  watchMeteredRoutes(watcher: (route: MeteredRoute) => void): void {
+    this.meteredRouteWatchers.push(watcher);
+    for (const route of this.meteredRoutes) watcher(route);
   }
 
   /** The API's base URL (the `$default` stage). */

@@ -7,6 +7,7 @@ import { AdminKeySecret } from './admin-key-secret.ts';
 import { AlertEmail } from './alert-email.ts';
 import { BalanceStream } from './balance-stream.ts';
 import { CONTEXT_PREFIX, configFromContext, type TollgateConfig } from './config.ts';
+import { customerEnvironment } from './customer-environment.ts';
 import { LedgerTable } from './ledger-table.ts';
 import { LinkSigningSecret } from './link-signing-secret.ts';
 import { MeteredFunction, type TollgateResources } from './metered-function.ts';
@@ -15,7 +16,7 @@ import { PlanRenewal } from './plan-renewal.ts';
 import { type PriceBookSource, resolvePriceBook } from './price-book-source.ts';
 import { ReminderSchedules } from './reminder-schedules.ts';
 import { StripeSecrets } from './stripe-secrets.ts';
-import { type TableAccess, TollgateFunction } from './tollgate-function.ts';
+import { type TableAccess, TollgateFunction, tollgateEntry } from './tollgate-function.ts';
 import { TollgateHttpApi } from './tollgate-http-api.ts';
 
 export interface TollgateStackProps extends StackProps {
@@ -36,17 +37,17 @@ export interface TollgateStackProps extends StackProps {
 
 /**
  * What each HTTP function may do: its table access (none for the health/404 function), whether
- * its code path reads the admin key, and whether it makes or checks signed links.
+ * its code path reads the admin key (admin routes only: client routes recognize an admin key by
+ * its shape, without reading the secret), and whether it makes or checks signed links.
  */
 const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminKey: boolean; links: boolean; description: string }> = {
   health: { adminKey: false, links: false, description: 'Health check and the problem+json 404 for unknown routes.' },
   accounts: { table: 'RW', adminKey: true, links: false, description: 'Admin: accounts and API keys.' },
   metering: { table: 'RW', adminKey: true, links: false, description: 'Admin: top-ups, debits and the ledger.' },
-  // Reads only; the admin key is read to tell a caller who sends it to a client route what went wrong.
-  usage: { table: 'RO', adminKey: true, links: true, description: 'Client: balance, prices and usage.' },
-  queries: { table: 'RW', adminKey: true, links: true, description: 'Client: the metered example service (charged queries).' },
-  alerts: { table: 'RW', adminKey: true, links: true, description: 'Alert settings (admin and client) and the one-click unsubscribe.' },
-  reminders: { table: 'RW', adminKey: true, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
+  usage: { table: 'RO', adminKey: false, links: true, description: 'Client: balance, prices and usage.' },
+  queries: { table: 'RW', adminKey: false, links: true, description: 'Client: the metered example service (charged queries).' },
+  alerts: { table: 'RW', adminKey: false, links: true, description: 'Client: alert settings and the one-click unsubscribe.' },
+  reminders: { table: 'RW', adminKey: false, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
   payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
 };
 
@@ -95,30 +96,31 @@ export class TollgateStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       logLevel: config.logLevel,
       removalPolicy: config.removalPolicy,
+      tracing: config.tracing,
       priceBook: this.priceBook,
     };
 
     this.ledger = new LedgerTable(this, 'Ledger', { removalPolicy: config.removalPolicy });
     this.adminKey = new AdminKeySecret(this, 'AdminKey', { removalPolicy: config.removalPolicy });
     this.linkSigningKey = new LinkSigningSecret(this, 'LinkSigningKey', { removalPolicy: config.removalPolicy });
-    this.resources = { table: this.ledger.table, adminKey: this.adminKey, linkSigningKey: this.linkSigningKey, priceBook: this.priceBook };
-    this.alertEmail = new AlertEmail(this, 'AlertEmail', { identity: config.sesIdentity, fromAddress: config.alertFromAddress });
     this.stripeSecrets = config.stripe ? new StripeSecrets(this, 'Stripe', { removalPolicy: config.removalPolicy }) : undefined;
+    // Signed links (alert emails, the 402's usage page) need an absolute base URL: the API's own unless
+    // publicUrl is set. Referencing the API's endpoint from its own integrations is no cycle: it depends
+    // only on the API resource, while the routes and integrations depend on the functions (a test checks).
+    // Link makers are also told whether checkout is offered (the Stripe key's ARN, which they cannot read).
+    const environment = { ...customerEnvironment(config, () => this.api.url), ...this.stripeSecrets?.environment };
+    this.resources = { table: this.ledger.table, linkSigningKey: this.linkSigningKey, priceBook: this.priceBook, environment, functionSettings: common };
+    this.alertEmail = new AlertEmail(this, 'AlertEmail', {
+      identity: config.sesIdentity,
+      fromAddress: config.alertFromAddress,
+      createIdentity: config.createSesIdentity,
+    });
 
-    const environment = Object.fromEntries(
-      Object.entries({
-        PARKED_QUERY_TTL_HOURS: String(config.parkedQueryTtlHours),
-        IDEMPOTENCY_TTL_HOURS: String(config.idempotencyTtlHours),
-        BILLING_URL: config.billingUrl,
-        TOLLGATE_PUBLIC_URL: config.publicUrl,
-        ...this.stripeSecrets?.environment,
-      }).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
     const fns = {} as TollgateStack['httpFunctions'];
     for (const name of Object.keys(httpFunctions) as HttpFunctionName[]) {
       if (name === METERED_EXAMPLE && !this.demoService) continue;
       const access = httpFunctionAccess[name];
-      const props = { entry: httpFunctions[name], description: access.description, environment, ...common };
+      const props = { entry: tollgateEntry(httpFunctions[name]), description: access.description, environment, ...common };
       if (name === METERED_EXAMPLE) {
         // The example metered service is deployed with the construct platform teams use.
         fns[name] = new MeteredFunction(this, `${capitalize(name)}Function`, { ...props, tollgate: this.resources });
@@ -157,22 +159,9 @@ export class TollgateStack extends Stack {
       accessLogRetentionDays: config.logRetentionDays,
       removalPolicy: config.removalPolicy,
     });
-    // Signed links (alert emails, the 402's usage page) need an absolute base URL. Referencing the
-    // API's endpoint from its own integrations is no cycle: it depends only on the API resource,
-    // while the routes and integrations depend on the functions (a test checks the template).
-    if (!config.publicUrl) {
-      const linkMakers = [
-        this.balanceStream.function,
-        this.reminders.function,
-        ...Object.entries(fns)
-          .filter(([name]) => httpFunctionAccess[name as HttpFunctionName].links)
-          .map(([, fn]) => fn),
-      ];
-      for (const fn of linkMakers) fn.addEnvironment('TOLLGATE_PUBLIC_URL', this.api.url);
-    }
-
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage: this.api.stage,
+      meteredRoutes: this.api,
       table: this.ledger.table,
       functions: {
         ...fns,
@@ -206,16 +195,20 @@ export class TollgateStack extends Stack {
       value: this.alertEmail.configurationSet.configurationSetName,
       description: 'SES configuration set of alert emails.',
     });
-    if (this.alertEmail.identity && this.alertEmail.fromAddress) {
-      new CfnOutput(this, 'AlertFromAddress', { value: this.alertEmail.fromAddress, description: 'Sender of alert emails (verify the SES identity first).' });
-      if (!config.sesIdentity?.includes('@')) {
-        this.alertEmail.identity.dkimRecords.forEach((record, i) => {
-          new CfnOutput(this, `SesDkimRecord${i + 1}`, {
-            value: `${record.name} CNAME ${record.value}`,
-            description: 'DNS record that verifies the SES domain.',
-          });
+    if (this.alertEmail.fromAddress) {
+      new CfnOutput(this, 'AlertFromAddress', {
+        value: this.alertEmail.fromAddress,
+        description: 'Sender of alert emails (its SES identity must be verified).',
+      });
+    }
+    const created = this.alertEmail.createdIdentity;
+    if (created && !config.sesIdentity?.includes('@')) {
+      created.dkimRecords.forEach((record, i) => {
+        new CfnOutput(this, `SesDkimRecord${i + 1}`, {
+          value: `${record.name} CNAME ${record.value}`,
+          description: 'DNS record that verifies the SES domain.',
         });
-      }
+      });
     }
     if (this.stripeSecrets) {
       new CfnOutput(this, 'StripeWebhookUrl', {

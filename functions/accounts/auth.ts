@@ -3,7 +3,7 @@ import type { HttpEvent } from '../http/types.ts';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors.ts';
 import { secretsEqual } from '../shared/ids.ts';
 import { adminKey } from '../shared/secrets.ts';
-import { API_KEY_FORMAT, API_KEY_PREFIX, hashApiKey } from './api-keys.ts';
+import { API_KEY_FORMAT, API_KEY_PREFIX, hashApiKey, looksLikeAdminKey } from './api-keys.ts';
 import type { AccountItem } from './model.ts';
 import { findAccount, findKeyOwner, type KeyOwner } from './store.ts';
 
@@ -35,7 +35,8 @@ const MAX_CACHED_OWNERS = 10_000;
 export async function identifyClient(event: HttpEvent): Promise<KeyOwner> {
   const token = bearer(event);
   if (!API_KEY_FORMAT.test(token)) {
-    if (secretsEqual(token, await adminKey())) throw new ForbiddenError('The admin key has no account; call client routes with an API key.');
+    // Told apart by shape, so functions that serve clients never read the admin key itself.
+    if (looksLikeAdminKey(token)) throw new ForbiddenError('That looks like the admin key, which has no account; call client routes with an API key (tg_…).');
     throw new UnauthorizedError('That is not a Tollgate API key.');
   }
   const hash = hashApiKey(token);

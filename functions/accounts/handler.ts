@@ -1,6 +1,7 @@
+import { adminAlertRoutes } from '../alerts/routes.ts';
 import { httpHandler } from '../http/handler.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { systemClock } from '../shared/clock.ts';
 import { accountRoutes } from './routes.ts';
 
-export const handler = httpHandler(accountRoutes({ pricing: priceBook(), clock: systemClock }));
+export const handler = httpHandler({ ...accountRoutes({ pricing: priceBook(), clock: systemClock }), ...adminAlertRoutes({ clock: systemClock }) });

@@ -18,13 +18,19 @@ export interface AlertRouteDeps {
 // RFC 8058: mail clients POST `List-Unsubscribe=One-Click` as a form; people use the page's button.
 const ONE_CLICK = /^(List-Unsubscribe=One-Click)?$/;
 
-/** Alert settings for operators and customers, and the one-click unsubscribe. */
-export function alertRoutes(deps: AlertRouteDeps): RouteMap {
+/** Operators' alert settings for any account: served by the admin function, the only one besides metering that reads the admin key. */
+export function adminAlertRoutes(deps: AlertRouteDeps): RouteMap {
   return {
     'PUT /v1/accounts/{accountId}/alerts': async (event) => {
       await requireAdmin(event);
       return update(event, await getAccount(pathParam(event, 'accountId', ACCOUNT_ID)), deps);
     },
+  };
+}
+
+/** Customers' alert settings and the one-click unsubscribe. */
+export function alertRoutes(deps: AlertRouteDeps): RouteMap {
+  return {
     'GET /v1/alerts': async (event) => json(200, alertsView((await requireClientAccount(event)).account)),
     'PUT /v1/alerts': async (event) => update(event, (await requireClientAccount(event)).account, deps),
     'GET /v1/alerts/unsubscribe': async (event) => {

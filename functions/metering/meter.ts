@@ -10,8 +10,9 @@ import type { PriceBook } from '../pricing/price-book.ts';
 import { priceOf } from '../pricing/prices.ts';
 import { refusalAnswer } from '../recovery/respond.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
-import { TollgateError } from '../shared/errors.ts';
+import { PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId, sha256 } from '../shared/ids.ts';
+import { logger } from '../shared/logger.ts';
 import { startCharge } from './charges.ts';
 import { replayed, settleFailure, settleSuccess } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
@@ -79,13 +80,9 @@ const defaults = {
  */
 export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<TEvent>): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
   const options = { ...defaults, ...opts };
-  // A named operation is priced on the first call, not at import: the price book is read once per container.
-  let fixedPrice: MeterPrice | undefined;
-  const priceOfCall = async (event: TEvent): Promise<MeterPrice> => {
-    if (typeof options.price !== 'string') return checked(await options.price(event));
-    fixedPrice ??= fixed(options.pricing ?? priceBook(), options.price);
-    return fixedPrice;
-  };
+  // A named operation is priced on its first call, not at import: the price book is read once per container.
+  const priceOfEvent: PriceOfEvent<TEvent> =
+    typeof options.price === 'string' ? named(options.price, () => options.pricing ?? priceBook()) : computed(options.price);
   /** The charge of each request in flight, from `before` to `after` or `onError`. */
   const charges = new WeakMap<object, TxnItem>();
 
@@ -93,7 +90,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<T
     const { event } = request;
     const owner = options.account ? { accountId: await accountIdOf(await options.account(event)), keyId: undefined } : await identifyClient(event);
     const key = options.requireIdempotencyKey ? idempotencyKey(event, true) : idempotencyKey(event, false);
-    const price = await priceOfCall(event);
+    const price = await priceOfEvent(event);
     const now = options.clock.now();
     const start = await startCharge({
       accountId: owner.accountId,
@@ -135,6 +132,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<T
     // Refused before anything was charged (key, Idempotency-Key, price): answer the problem here,
     // so the handler needs no error middleware of its own. Other errors pass on untouched.
     if (request.error instanceof TollgateError) {
+      if (request.error.problem.status >= 500) logger.error('metered request refused', { error: request.error });
       request.response = problemResponse(request.error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
     }
   };
@@ -142,18 +140,42 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<T
   return { before: meterMiddlewareBefore, after: meterMiddlewareAfter, onError: meterMiddlewareOnError };
 }
 
-function fixed(pricing: PriceBook, operation: string): MeterPrice {
-  const credits = priceOf(pricing, operation);
-  if (credits === undefined) throw new Error(`meter(): "${operation}" is not an operation of the price book (priceBook.operations).`);
-  return { operation, credits };
+type PriceOfEvent<TEvent> = (event: TEvent) => Promise<MeterPrice>;
+
+/** An operation of the price book. An unknown one (or no price book) is answered with a problem+json 500 on every call, not a Lambda init error. */
+function named<TEvent>(operation: string, book: () => PriceBook): PriceOfEvent<TEvent> {
+  let price: MeterPrice | undefined;
+  return async () => {
+    if (price) return price;
+    let pricing: PriceBook;
+    try {
+      pricing = book();
+    } catch (error) {
+      throw new PriceMisconfiguredError('meter(): the price book could not be read.', { cause: error });
+    }
+    const credits = priceOf(pricing, operation);
+    if (credits === undefined) throw new PriceMisconfiguredError(`meter(): "${operation}" is not an operation of the price book (priceBook.operations).`);
+    price = { operation, credits };
+    return price;
+  };
 }
 
-function checked(price: MeterPrice): MeterPrice {
-  if (!fields.operation.safeParse(price.operation).success)
-    throw new Error(`meter(): "${price.operation}" is not a valid operation name (lower case, e.g. "search").`);
-  if (!Number.isSafeInteger(price.credits) || price.credits < 1)
-    throw new Error(`meter(): the price of "${price.operation}" must be a whole number of credits ≥ 1.`);
-  return price;
+/** A price function's answer, checked. A TollgateError it throws stands; any other failure is a misconfigured price. */
+function computed<TEvent>(price: (event: TEvent) => MeterPrice | Promise<MeterPrice>): PriceOfEvent<TEvent> {
+  return async (event) => {
+    let answer: MeterPrice;
+    try {
+      answer = await price(event);
+    } catch (error) {
+      if (error instanceof TollgateError) throw error;
+      throw new PriceMisconfiguredError('meter(): the price function failed.', { cause: error });
+    }
+    if (!fields.operation.safeParse(answer?.operation).success)
+      throw new PriceMisconfiguredError(`meter(): "${answer?.operation}" is not a valid operation name (lower case, e.g. "search").`);
+    if (!Number.isSafeInteger(answer.credits) || answer.credits < 1)
+      throw new PriceMisconfiguredError(`meter(): the price of "${answer.operation}" must be a whole number of credits ≥ 1, not ${answer.credits}.`);
+    return answer;
+  };
 }
 
 /** What makes two requests "the same" for an Idempotency-Key: method, path, query and body. */
@@ -161,3 +183,6 @@ function requestHash(event: HttpEvent): string {
   const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('base64') : event.body;
   return sha256([event.requestContext.http.method, event.rawPath, event.rawQueryString, header(event, 'content-type') ?? '', body].join('\n'));
 }
+
+/** The event and answer types a metered handler works with, so Lambda code needs only this entry point. */
+export type { HttpEvent, HttpResult } from '../http/types.ts';

@@ -179,3 +179,11 @@ export class InsufficientCreditsError extends TollgateError {
     this.name = 'InsufficientCreditsError';
   }
 }
+
+/** A metered endpoint's price is wrong (unknown operation, not a whole number of credits ≥ 1): its code must change; nothing was charged (500). */
+export class PriceMisconfiguredError extends TollgateError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super({ status: 500, slug: 'price-misconfigured', title: 'This endpoint’s price is misconfigured', detail: `${detail} Nothing was charged.` }, options);
+    this.name = 'PriceMisconfiguredError';
+  }
+}

@@ -6,7 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { PriceBook } from '../../functions/pricing/price-book.ts';
-import { routes } from '../../functions/routes.ts';
+import { type Route, routes } from '../../functions/routes.ts';
 import { MeteredFunction } from '../../lib/metered-function.ts';
 import { TollgateFunction } from '../../lib/tollgate-function.ts';
 import { TollgateStack, type TollgateStackProps } from '../../lib/tollgate-stack.ts';
@@ -29,6 +29,8 @@ function stackWith(props: TollgateStackProps, context: Record<string, unknown> =
   return new TollgateStack(app, 'Tollgate', { env: { account: '123456789012', region: 'eu-west-1' }, ...props });
 }
 
+/** On AWS every GET route also has a HEAD twin (lib/tollgate-http-api.ts). */
+const withHeadTwins = (list: readonly Route[]) => list.flatMap((route) => (route.method === 'GET' ? [route, route] : [route]));
 const routeKeys = (stack: TollgateStack) => Object.keys(resourcesOf(Template.fromStack(stack), 'AWS::ApiGatewayV2::Route'));
 
 describe('the price book given to the stack', () => {
@@ -79,13 +81,13 @@ describe('the demo service', () => {
     expect(stack.httpFunctions.queries).toBeUndefined();
     expect(stack.node.findAll().some((construct) => construct instanceof MeteredFunction)).toBe(false);
     const served = routes.filter((route) => route.function !== 'queries');
-    expect(routeKeys(stack)).toHaveLength(served.length + 1); // + $default
+    expect(routeKeys(stack)).toHaveLength(withHeadTwins(served).length + 1); // + $default
   });
 
   it('is on with demoService, serving every route of the table', () => {
     const stack = stackWith({ priceBook: pricing, demoService: true });
     expect(stack.httpFunctions.queries).toBeInstanceOf(MeteredFunction);
-    expect(routeKeys(stack)).toHaveLength(routes.length + 1);
+    expect(routeKeys(stack)).toHaveLength(withHeadTwins(routes).length + 1);
   });
 
   it('needs its operations priced', () => {
@@ -110,10 +112,10 @@ describe('bundling', () => {
       .filter((name) => name.startsWith('asset.') && readdirSync(path.join(assembly.directory, name)).includes('index.mjs'))
       .map((name) => readFileSync(path.join(assembly.directory, name, 'index.mjs'), 'utf8'));
     const readers = bundles.filter((code) => code.includes('Missing price book'));
-    // All but three read prices (the 402, emails, renewal, account creation); the health check, the
-    // alert settings and the abandoned-charge sweeper never do.
-    expect(bundles).toHaveLength(10);
-    expect(readers).toHaveLength(7);
+    // All but three read prices (the 402, emails, renewal, account creation, checkout); the health
+    // check, the alert settings and the abandoned-charge sweeper never do.
+    expect(bundles).toHaveLength(11);
+    expect(readers).toHaveLength(8);
     for (const code of readers) {
       expect(code).not.toContain('process.env.TOLLGATE_PRICE_BOOK');
       expect(code).toContain(marker);

@@ -6,6 +6,7 @@ import { tableDefinition } from '../../functions/table/definition.ts';
 import { keys } from '../../functions/table/keys.ts';
 import { ADMIN_KEY_SECRET_ARN_ENV } from '../../lib/admin-key-secret.ts';
 import { LINK_SIGNING_SECRET_ARN_ENV } from '../../lib/link-signing-secret.ts';
+import { meteredTableAccess } from '../../lib/metered-function.ts';
 import { tableActions } from '../../lib/tollgate-function.ts';
 import type { TollgateStack } from '../../lib/tollgate-stack.ts';
 import { type CfnResource, logicalIdOf, resourcesOf, synthTollgate } from './synth.ts';
@@ -24,12 +25,13 @@ const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 const NON_HTTP_FUNCTIONS = 4;
 
 /** Every IAM statement of the stack, with the policy it belongs to. */
-function statements(): { policy: string; Action: string[]; Resource: unknown[] }[] {
+function statements(): { policy: string; Action: string[]; Resource: unknown[]; Condition?: unknown }[] {
   return Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, resource]) =>
-    (resource.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).map((statement) => ({
+    (resource.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[]).map((statement) => ({
       policy,
       Action: asArray(statement.Action),
       Resource: asArray(statement.Resource),
+      Condition: statement.Condition,
     })),
   );
 }
@@ -213,7 +215,8 @@ describe('least privilege', () => {
     ['accounts', 'RW'],
     ['metering', 'RW'],
     ['usage', 'RO'],
-    ['queries', 'RW'],
+    ['alerts', 'RW'],
+    ['reminders', 'RW'],
   ] as const)('the %s function gets exactly %s table access', (name, access) => {
     const tableStatements = statementsOf(stack.httpFunctions[name]!).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     if (!access) {
@@ -225,15 +228,24 @@ describe('least privilege', () => {
     expect(tableStatements[0]?.Resource).toEqual([{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }]);
   });
 
-  it('lets only the functions that check the admin key read its secret, and tells them where it is', () => {
+  it('the queries function, a MeteredFunction, gets only what meter() needs: no Delete, only account, key and statistics items', () => {
+    const tableStatements = statementsOf(stack.httpFunctions.queries!).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    expect(tableStatements.map(({ Action, Condition }) => ({ Action, Condition }))).toEqual(
+      Object.values(meteredTableAccess).map(({ actions, leadingKeys }) => ({
+        Action: [...actions],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } },
+      })),
+    );
+  });
+
+  it('lets only the admin functions read the admin key (client functions recognize it by its shape), and tells them where it is', () => {
     const secretRef = { Ref: logicalIdOf(stack, stack.adminKey.secret) };
     for (const [name, fn] of Object.entries(stack.httpFunctions)) {
       const reads = secretReads(fn, secretRef);
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
-      // Neither the health check nor the payments function (checkout links, Stripe's webhook) has an admin route.
-      if (name === 'health' || name === 'payments') {
-        expect(reads).toEqual([]);
-        expect(variables[ADMIN_KEY_SECRET_ARN_ENV]).toBeUndefined();
+      if (!['accounts', 'metering'].includes(name)) {
+        expect(reads, name).toEqual([]);
+        expect(variables[ADMIN_KEY_SECRET_ARN_ENV], name).toBeUndefined();
       } else {
         expect(reads).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue'] })]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV]).toEqual(secretRef);
@@ -328,14 +340,12 @@ describe('alert emails with an SES identity', () => {
     return { ...synth, variables: fn.Properties.Environment.Variables, sesStatements, policyOfStream };
   };
 
-  it('creates the domain identity in the configuration set and lets only the stream consumer, the reminder firing function and the payments function (receipts) send, from that identity and set', () => {
+  it('uses an existing identity by name: creates, changes and deletes nothing in SES but its own configuration set; only the stream consumer, the reminder firing function and the payments function (receipts) may send', () => {
     const { stack: s, template: t, variables, sesStatements, policyOfStream } = withIdentity({ 'tollgate:sesIdentity': 'mail.example.com' });
-    const identity = logicalIdOf(s, s.alertEmail.identity!);
+    t.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    t.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    expect(s.alertEmail.createdIdentity).toBeUndefined();
     const configurationSet = logicalIdOf(s, s.alertEmail.configurationSet);
-    t.hasResourceProperties('AWS::SES::EmailIdentity', {
-      EmailIdentity: 'mail.example.com',
-      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configurationSet } },
-    });
     // One statement each for the stream consumer, the reminder firing function (test/lib/schedules.test.ts) and the payments function, alike.
     expect(sesStatements).toHaveLength(3);
     expect(sesStatements[1]).toEqual(sesStatements[0]);
@@ -343,8 +353,7 @@ describe('alert emails with an SES identity', () => {
     const [statement] = sesStatements as { Action: string[]; Resource: unknown[] }[];
     expect([...statement!.Action].sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
     const resources = JSON.stringify(statement!.Resource);
-    expect(resources).toContain(':identity/');
-    expect(resources).toContain(`{"Ref":"${identity}"}`);
+    expect(resources).toContain(':identity/mail.example.com');
     expect(resources).toContain(':configuration-set/');
     expect(resources).toContain(`{"Ref":"${configurationSet}"}`);
     expect(resources).not.toContain('*');
@@ -352,6 +361,16 @@ describe('alert emails with an SES identity', () => {
     expect(JSON.stringify(streamPolicy.Properties.PolicyDocument)).toContain('ses:SendEmail');
     expect(variables).toMatchObject({ ALERT_EMAILS: 'on', ALERT_FROM_ADDRESS: 'alerts@mail.example.com', SES_CONFIGURATION_SET: { Ref: configurationSet } });
     t.hasOutput('AlertFromAddress', { Value: 'alerts@mail.example.com' });
+    expect(Object.keys(t.findOutputs('SesDkimRecord*'))).toEqual([]);
+  });
+
+  it('creates the identity only when asked (createSesIdentity), retains it on delete and outputs its DKIM records', () => {
+    const { stack: s, template: t, sesStatements } = withIdentity({ 'tollgate:sesIdentity': 'mail.example.com', 'tollgate:createSesIdentity': true });
+    const identity = logicalIdOf(s, s.alertEmail.createdIdentity!);
+    const resource = t.toJSON().Resources[identity] as CfnResource;
+    expect(resource).toMatchObject({ Type: 'AWS::SES::EmailIdentity', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(resource.Properties).toEqual({ EmailIdentity: 'mail.example.com' });
+    expect(JSON.stringify(sesStatements[0])).toContain(`{"Ref":"${identity}"}`);
     t.hasOutput('SesDkimRecord1', {});
   });
 
@@ -362,8 +381,8 @@ describe('alert emails with an SES identity', () => {
     );
   });
 
-  it('stays clean under cdk-nag', () => {
-    const { stack: s } = withIdentity({ 'tollgate:sesIdentity': 'example.com' });
+  it.each([false, true])('stays clean under cdk-nag (createSesIdentity %s)', (create) => {
+    const { stack: s } = withIdentity({ 'tollgate:sesIdentity': 'example.com', 'tollgate:createSesIdentity': create });
     expect(new AwsSolutionsChecks().validateScope(s).violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpEvent, HttpResult } from '../../functions/http/types.ts';
-import { meter } from '../../functions/metering/meter.ts';
+import { type MeterOptions, meter } from '../../functions/metering/meter.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 
@@ -26,10 +26,30 @@ const fixed = middy<HttpEvent, HttpResult, Error, Context>()
   .use(meter({ price: 'search', requireIdempotencyKey: true }))
   .handler(work);
 
+/** Endpoints whose price is wrong, chosen by the `x-test-price` header: each must answer problem+json, charge and run nothing. */
+const badPrices: Record<string, MeterOptions['price']> = {
+  'an unknown operation': 'no-such-operation',
+  'a fractional price': () => ({ operation: 'thumbnail', credits: 1.5 }),
+  'a negative price': () => ({ operation: 'thumbnail', credits: -2 }),
+  'an invalid operation name': () => ({ operation: 'Not An Operation', credits: 1 }),
+  'a price function that crashes': () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'pages')");
+  },
+};
+const badlyPriced = Object.fromEntries(
+  Object.entries(badPrices).map(([name, price]) => [name, middy<HttpEvent, HttpResult, Error, Context>().use(meter({ price })).handler(work)]),
+);
+
 let app: TestApp;
 beforeAll(async () => {
   app = await startTestApp({
-    lambdas: () => ({ queries: (event, context) => (event.routeKey === 'POST /v1/queries' ? priced(event, context) : fixed(event, context)) }),
+    lambdas: () => ({
+      queries: (event, context) => {
+        const bad = badlyPriced[event.headers['x-test-price'] ?? ''];
+        if (bad) return bad(event, context);
+        return event.routeKey === 'POST /v1/queries' ? priced(event, context) : fixed(event, context);
+      },
+    }),
   });
 });
 afterAll(() => app.stop());
@@ -132,6 +152,16 @@ describe('meter() in front of a team’s handler', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('credits-charged')).toBe('1');
     expect(await balance(c.accountId)).toBe(9);
+  });
+
+  it.each(Object.keys(badPrices))('answers a problem+json 500 for %s, charging and running nothing', async (name) => {
+    const c = await newCustomer(app.url, 10);
+    const reply = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { pages: 1 }, headers: { 'x-test-price': name } });
+    expect(reply.status).toBe(500);
+    expect(reply.headers.get('content-type')).toContain('application/problem+json');
+    expect(reply.body).toMatchObject({ type: expect.stringContaining('price-misconfigured'), detail: expect.stringContaining('Nothing was charged') });
+    expect(ran).toBe(0);
+    expect(await balance(c.accountId)).toBe(10);
   });
 
   it('refuses callers without a valid API key as problem+json, charging nothing and running nothing', async () => {
