@@ -16,7 +16,8 @@ const REVERSAL_RECORD_HOURS = 24 * 400;
  * entry, never below zero; what was already spent is added to the account's
  * `unrecoveredCredits` for the operator. The charge reports its running refunded total, so each
  * step of it is reversed once (keyed by charge and total), and an older total arriving late
- * changes nothing.
+ * changes nothing. Known limit: two different totals of one charge processed at the same moment
+ * (Stripe sends refund events seconds apart) could both reverse from the same starting point.
  */
 export async function reverseRefund(
   charge: { id: string; amount: number; amount_refunded: number; payment_intent?: string | null },
