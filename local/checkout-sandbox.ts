@@ -35,10 +35,11 @@ export async function startCheckoutSandbox(options: { port: number; webhookSecre
   const server = createServer(async (req, res) => {
     try {
       const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
-      const pay = /^\/pay\/(cs_sandbox_[A-Za-z0-9_-]+)$/.exec(path);
+      const pay = /^\/pay\/(cs_sandbox_[0-9a-f]+)$/.exec(path);
       const session = pay?.[1] ? sessions.get(pay[1]) : undefined;
       if (req.method === 'POST' && path === '/v1/checkout/sessions') {
-        const created: SandboxSession = { id: `cs_sandbox_${randomBytes(12).toString('base64url')}`, params: JSON.parse(await readText(req)), paid: false };
+        // Stripe's ids are letters, digits and underscores only (the result page checks that shape); hex keeps the stand-in's alike.
+        const created: SandboxSession = { id: `cs_sandbox_${randomBytes(16).toString('hex')}`, params: JSON.parse(await readText(req)), paid: false };
         sessions.set(created.id, created);
         return send(res, 200, 'application/json', JSON.stringify({ id: created.id, url: `${sandbox.url}/pay/${created.id}` }));
       }
@@ -101,7 +102,7 @@ function eventsFor(session: SandboxSession): Record<string, unknown>[] {
   const { params } = session;
   const amount = (params.line_items ?? []).reduce((sum, item) => sum + (item.price_data?.unit_amount ?? 0) * (item.quantity ?? 1), 0);
   const currency = params.line_items?.[0]?.price_data?.currency ?? 'usd';
-  const random = () => randomBytes(12).toString('base64url');
+  const random = () => randomBytes(16).toString('hex');
   const completed = {
     id: session.id,
     object: 'checkout.session',

@@ -9,17 +9,22 @@ const BATCH_LIMIT = 25;
 const UNPROCESSED_ROUNDS = 8;
 
 /**
- * Writes many entries of one account in `BatchWriteItem` calls of 25, in parallel, retrying what
- * DynamoDB leaves unprocessed with backoff. Each entry is keyed by its sequence number, so a
- * redelivered batch rewrites identical items and order does not depend on the write order.
+ * Writes many entries of one account in `BatchWriteItem` calls of 25 sent together, retrying what
+ * DynamoDB leaves unprocessed with backoff; the newest entry goes last, on its own, once every older
+ * one is written. So a reader that sees the newest entry sees the whole ledger below it (the crash
+ * test and the bench wait for exactly that); while a batch is being written, older entries may
+ * appear in any order for the milliseconds it takes. Each entry is keyed by its sequence number, so
+ * a redelivered batch rewrites identical items.
  */
 export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[]): Promise<void> {
-  // One entry per sequence number: a batch never holds two puts of the same key.
-  const unique = [...new Map(entries.map((entry) => [entry.seq, entry])).values()];
+  // One entry per sequence number, in order: a batch never holds two puts of the same key.
+  const unique = [...new Map(entries.map((entry) => [entry.seq, entry])).values()].sort((a, b) => a.seq - b.seq);
   const items = unique.map((entry) => ({ PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry } } }));
+  const newest = items.pop();
   const chunks: (typeof items)[] = [];
   for (let i = 0; i < items.length; i += BATCH_LIMIT) chunks.push(items.slice(i, i + BATCH_LIMIT));
   await Promise.all(chunks.map((chunk) => writeChunk(chunk)));
+  if (newest) await writeChunk([newest]);
 }
 
 async function writeChunk(requests: NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string]): Promise<void> {
