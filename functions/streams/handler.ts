@@ -15,7 +15,7 @@ import { systemClock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { recordLedgerLag } from './lag.ts';
-import { type AccountRun, type AccountStep, type AccountWork, planBatch, type StreamChange } from './plan.ts';
+import { type AccountRun, type AccountStep, type AccountWork, balanceAtCrossing, planBatch, type StreamChange } from './plan.ts';
 
 /** Accounts worked on at once in one batch: enough to overlap DynamoDB round trips, few enough to stay polite. */
 const ACCOUNT_CONCURRENCY = 16;
@@ -52,8 +52,9 @@ async function applyRun(accountId: string, run: AccountRun<DynamoDBRecord>, deps
       await recordRecovery(account.id, old?.baselineSeq ?? 0, account.lastChange?.at ?? account.updatedAt);
       if (account.autoResume) await autoResume(account, catalogService, deps);
     }
-    // Judged at the lowest point the episode's changes reached: a refund later in the batch does not undo a crossing.
-    if (alertEmailsOn()) await alertOnBalanceChange(segment.before, { ...segment.after, balance: segment.lowestBalance }, deps);
+    // Judged at the lowest point the episode's changes reached (a refund later in the batch does not undo a crossing),
+    // and told with the balance the crossing change left, as if each change had been judged alone.
+    if (alertEmailsOn()) await alertOnBalanceChange(segment.before, { ...segment.after, balance: balanceAtCrossing(segment) }, deps);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AccountItem } from '../accounts/model.ts';
+import { crossedThreshold, thresholdLevel } from '../alerts/crossings.ts';
 import type { LedgerEntry } from '../metering/ledger.ts';
 import { ledgerEntryFor } from '../metering/ledger-projection.ts';
 import type { TxnItem } from '../metering/txn.ts';
@@ -23,6 +24,8 @@ export interface EpisodeSegment<R> {
   after: AccountItem;
   /** The lowest balance any change in the segment left. */
   lowestBalance: number;
+  /** The balance each change of the segment left, in order. */
+  balances: number[];
 }
 
 /** Consecutive changes of one account's item: their ledger entries are written together. */
@@ -77,11 +80,13 @@ function addAccountChange<R>(steps: AccountStep<R>[], change: Extract<StreamChan
       before: opens ? change.account : change.old,
       after: change.account,
       lowestBalance: change.account.balance,
+      balances: [change.account.balance],
     });
     return;
   }
   segment.after = change.account;
   segment.lowestBalance = Math.min(segment.lowestBalance, change.account.balance);
+  segment.balances.push(change.account.balance);
 }
 
 /** A top-up or plan grant moves the baseline: a new episode starts and every threshold is re-armed. */
@@ -92,4 +97,15 @@ export function opensEpisode(old: AccountItem | undefined, account: AccountItem)
 /** A run that writes no entry, opens no episode and lowers no balance needs no call at all. */
 function isUseful<R>(run: AccountRun<R>): boolean {
   return run.entries.length > 0 || run.segments.some((segment) => segment.opened || (segment.before && segment.lowestBalance < segment.before.balance));
+}
+
+/**
+ * The balance of the first change that reached the lowest threshold the segment crossed (from the
+ * balance before it to the lowest it reached), or the lowest balance when it crossed none. Pure.
+ */
+export function balanceAtCrossing<R>(segment: EpisodeSegment<R>): number {
+  const percent = crossedThreshold(segment.before, { ...segment.after, balance: segment.lowestBalance });
+  if (percent === undefined) return segment.lowestBalance;
+  const level = thresholdLevel(segment.after.baseline ?? 0, percent);
+  return segment.balances.find((balance) => balance <= level) ?? segment.lowestBalance;
 }

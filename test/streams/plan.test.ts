@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountItem } from '../../functions/accounts/model.ts';
 import type { TxnItem } from '../../functions/metering/txn.ts';
-import { planBatch, type StreamChange } from '../../functions/streams/plan.ts';
+import { balanceAtCrossing, planBatch, type StreamChange } from '../../functions/streams/plan.ts';
 
 const at = '2026-11-29T12:00:00.000Z';
 const account = (id: string, seq: number, balance: number, baselineSeq = 1) =>
@@ -56,5 +56,13 @@ describe('planBatch', () => {
       { opened: undefined, before: 100, lowest: 40, after: 70 },
       { opened: 't1', before: 170, lowest: 20, after: 20 },
     ]);
+  });
+
+  it('tells a crossing with the balance the crossing change left, as if each change were judged alone', () => {
+    const image = (seq: number, balance: number) => ({ ...account('A', seq, balance), baseline: 100 }) as AccountItem;
+    const [a] = planBatch([change('a1', image(1, 60), image(2, 50)), change('a2', image(2, 50), image(3, 45))]);
+    const run = a?.steps[0];
+    if (run?.kind !== 'run' || !run.segments[0]) throw new Error('expected a run');
+    expect(balanceAtCrossing(run.segments[0])).toBe(50); // 50 % of 100 reached at 50, not at 45
   });
 });

@@ -33,10 +33,12 @@ export interface TestAppOptions {
    * container: give it to the first app a test file starts. @default this repository's (tollgate.prices.json)
    */
   priceBook?: PriceBook;
+  /** A DynamoDB Local of the test's own. @default the one the whole run shares */
+  dynamoDbEndpoint?: string;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const endpoint = inject('dynamoDbEndpoint');
+  const endpoint = options.dynamoDbEndpoint ?? inject('dynamoDbEndpoint');
   const tableName = `tollgate-test-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   Object.assign(process.env, {
