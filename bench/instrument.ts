@@ -51,6 +51,13 @@ function touched(operation: string, input: any): Key[] {
         const part = entry.Update ?? entry.Delete ?? entry.ConditionCheck;
         return { table: part.TableName, key: part.Key, write: true };
       });
+    case 'BatchWriteItem':
+      // The stream consumer's ledger writes: each put is billed like a PutItem of that item.
+      return Object.entries(input.RequestItems ?? {}).flatMap(([table, requests]) =>
+        (requests as any[])
+          .filter((request) => request.PutRequest)
+          .map((request) => ({ table, key: keyOf(request.PutRequest.Item), write: true, putItem: request.PutRequest.Item })),
+      );
     default:
       return [];
   }
