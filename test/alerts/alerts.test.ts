@@ -58,6 +58,8 @@ describe('threshold alerts', () => {
     let mail = await settledMail(c.email);
     expect(mail.map((m) => m.subject)).toEqual(['Heads up: 50 credits left (50% of your last top-up)']);
     await debit(c.accountId, 26); // 19: crosses 20 %
+    // The consumer decides once per batch (the lowest crossed wins): let each crossing be its own batch.
+    await app.settle();
     await debit(c.accountId, 15); // 4: crosses 5 %
     mail = await settledMail(c.email);
     expect(mail.map((m) => m.subject)).toEqual([
