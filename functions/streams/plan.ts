@@ -22,8 +22,6 @@ export interface EpisodeSegment<R> {
   before?: AccountItem;
   /** The account after the segment's last change. */
   after: AccountItem;
-  /** The lowest balance any change in the segment left. */
-  lowestBalance: number;
   /** The balance each change of the segment left, in order. */
   balances: number[];
 }
@@ -79,13 +77,11 @@ function addAccountChange<R>(steps: AccountStep<R>[], change: Extract<StreamChan
       // Thresholds of a new episode are measured from the balance the top-up or grant left.
       before: opens ? change.account : change.old,
       after: change.account,
-      lowestBalance: change.account.balance,
       balances: [change.account.balance],
     });
     return;
   }
   segment.after = change.account;
-  segment.lowestBalance = Math.min(segment.lowestBalance, change.account.balance);
   segment.balances.push(change.account.balance);
 }
 
@@ -96,7 +92,7 @@ export function opensEpisode(old: AccountItem | undefined, account: AccountItem)
 
 /** A run that writes no entry, opens no episode and lowers no balance needs no call at all. */
 function isUseful<R>(run: AccountRun<R>): boolean {
-  return run.entries.length > 0 || run.segments.some((segment) => segment.opened || (segment.before && segment.lowestBalance < segment.before.balance));
+  return run.entries.length > 0 || run.segments.some((segment) => segment.opened || (segment.before && lowestBalance(segment) < segment.before.balance));
 }
 
 /**
@@ -104,8 +100,12 @@ function isUseful<R>(run: AccountRun<R>): boolean {
  * balance before it to the lowest it reached), or the lowest balance when it crossed none. Pure.
  */
 export function balanceAtCrossing<R>(segment: EpisodeSegment<R>): number {
-  const percent = crossedThreshold(segment.before, { ...segment.after, balance: segment.lowestBalance });
-  if (percent === undefined) return segment.lowestBalance;
+  const lowest = lowestBalance(segment);
+  const percent = crossedThreshold(segment.before, { ...segment.after, balance: lowest });
+  if (percent === undefined) return lowest;
   const level = thresholdLevel(segment.after.baseline ?? 0, percent);
-  return segment.balances.find((balance) => balance <= level) ?? segment.lowestBalance;
+  return segment.balances.find((balance) => balance <= level) ?? lowest;
 }
+
+/** The lowest balance any change in the segment left. */
+export const lowestBalance = <R>(segment: EpisodeSegment<R>): number => Math.min(...segment.balances);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountItem } from '../../functions/accounts/model.ts';
 import type { TxnItem } from '../../functions/metering/txn.ts';
-import { balanceAtCrossing, planBatch, type StreamChange } from '../../functions/streams/plan.ts';
+import { balanceAtCrossing, lowestBalance, planBatch, type StreamChange } from '../../functions/streams/plan.ts';
 
 const at = '2026-11-29T12:00:00.000Z';
 const account = (id: string, seq: number, balance: number, baselineSeq = 1) =>
@@ -52,7 +52,7 @@ describe('planBatch', () => {
     ]);
     const run = a?.steps[0];
     if (run?.kind !== 'run') throw new Error('expected a run');
-    expect(run.segments.map((s) => ({ opened: s.opened?.record, before: s.before?.balance, lowest: s.lowestBalance, after: s.after.balance }))).toEqual([
+    expect(run.segments.map((s) => ({ opened: s.opened?.record, before: s.before?.balance, lowest: lowestBalance(s), after: s.after.balance }))).toEqual([
       { opened: undefined, before: 100, lowest: 40, after: 70 },
       { opened: 't1', before: 170, lowest: 20, after: 20 },
     ]);
