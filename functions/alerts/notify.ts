@@ -1,4 +1,5 @@
 import type { AccountItem } from '../accounts/model.ts';
+import type { LedgerEntry } from '../metering/ledger.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { buyLinks } from '../payments/buy-links.ts';
@@ -21,6 +22,11 @@ export interface AlertDeps {
   sender: EmailSender;
   clock: Clock;
   pricing: PriceBook;
+  /**
+   * Ledger entries of this account being written at the same time as the email is made (the
+   * stream consumer does both at once): counted in the email's usage as if already read.
+   */
+  pendingLedger?: readonly LedgerEntry[];
 }
 
 const TOP_OPERATIONS = 3;
@@ -112,7 +118,7 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
   const now = deps.clock.now();
   const since = new Date(account.baselineAt ?? account.createdAt);
   const windowStart = new Date(Math.min(since.getTime(), now.getTime() - RUNWAY_WINDOW_DAYS * 86_400_000));
-  const entries = await ledgerSince(account.id, windowStart);
+  const entries = withPending(await ledgerSince(account.id, windowStart), deps.pendingLedger ?? [], windowStart);
   const usage = summarizeUsage(entries, since, new Date(now.getTime() + 1));
   const refusal = what.kind === 'depletion' || what.kind === 'refused' ? what : undefined;
   const shortfall = refusal ? refusal.refused.required - account.balance : 0;
@@ -135,6 +141,14 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
       buy: await buyLinks(account.id, deps.pricing, now, refusal?.queryId),
     },
   };
+}
+
+/** The entries read, and those still being written, once each by sequence number, newest first. */
+function withPending(read: readonly LedgerEntry[], pending: readonly LedgerEntry[], from: Date): LedgerEntry[] {
+  const fromIso = from.toISOString();
+  const bySeq = new Map(read.map((entry) => [entry.seq, entry]));
+  for (const entry of pending) if (entry.at >= fromIso) bySeq.set(entry.seq, entry);
+  return [...bySeq.values()].sort((a, b) => b.seq - a.seq);
 }
 
 async function socialProofLine(plan: string, now: Date, pricing: PriceBook): Promise<string | undefined> {

@@ -8,27 +8,68 @@ const BATCH_LIMIT = 25;
 /** Rounds of retrying what DynamoDB left unprocessed (throttling) before the record is failed and redelivered. */
 const UNPROCESSED_ROUNDS = 8;
 
+export type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
+
+/** Puts items durably; resolves once every one of them is written. */
+export type BatchPut = (requests: readonly PutRequest[]) => Promise<void>;
+
 /**
- * Writes many entries of one account in `BatchWriteItem` calls of 25 sent together, retrying what
- * DynamoDB leaves unprocessed with backoff; the newest entry goes last, on its own, once every older
- * one is written. So a reader that sees the newest entry sees the whole ledger below it (the crash
- * test and the bench wait for exactly that); while a batch is being written, older entries may
- * appear in any order for the milliseconds it takes. Each entry is keyed by its sequence number, so
- * a redelivered batch rewrites identical items.
+ * Writes many entries of one account in `BatchWriteItem` calls, retrying what DynamoDB leaves
+ * unprocessed with backoff; the newest entry goes last, once every older one is written. So a
+ * reader that sees the newest entry sees the whole ledger below it (the crash test and the bench
+ * wait for exactly that); while a batch is being written, older entries may appear in any order
+ * for the milliseconds it takes. Each entry is keyed by its sequence number, so a redelivered
+ * batch rewrites identical items. `put` may share its calls with other accounts' writes
+ * (`sharedBatchPut`).
  */
-export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[]): Promise<void> {
+export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[], put: BatchPut = sharedBatchPut()): Promise<void> {
   // One entry per sequence number, in order: a batch never holds two puts of the same key.
   const unique = [...new Map(entries.map((entry) => [entry.seq, entry])).values()].sort((a, b) => a.seq - b.seq);
   const items = unique.map((entry) => ({ PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry } } }));
   const newest = items.pop();
-  const chunks: (typeof items)[] = [];
-  for (let i = 0; i < items.length; i += BATCH_LIMIT) chunks.push(items.slice(i, i + BATCH_LIMIT));
-  await Promise.all(chunks.map((chunk) => writeChunk(chunk)));
-  if (newest) await writeChunk([newest]);
+  await put(items);
+  if (newest) await put([newest]);
 }
 
-async function writeChunk(requests: NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string]): Promise<void> {
-  let pending = requests;
+/**
+ * A `BatchPut` that pools the puts of every caller in the same turn of the event loop into shared
+ * `BatchWriteItem` calls of 25, sent together: a stream batch touching 64 accounts with a few
+ * entries each costs a few calls, not two per account. Each caller learns only about its own
+ * items: a call that fails rejects the callers with an item in it, and no one else.
+ */
+export function sharedBatchPut(write: (requests: readonly PutRequest[]) => Promise<void> = writeChunk): BatchPut {
+  let pending: { requests: readonly PutRequest[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  const flush = async () => {
+    const callers = pending;
+    pending = [];
+    // Callers write distinct keys (an account's writes are sequential); chunking keeps each call under the limit.
+    const owned = callers.flatMap((caller, owner) => caller.requests.map((request) => ({ request, owner })));
+    const failures = new Map<number, unknown>();
+    const chunks: (typeof owned)[] = [];
+    for (let i = 0; i < owned.length; i += BATCH_LIMIT) chunks.push(owned.slice(i, i + BATCH_LIMIT));
+    await Promise.all(
+      chunks.map((chunk) =>
+        write(chunk.map(({ request }) => request)).catch((error: unknown) => {
+          for (const { owner } of chunk) failures.set(owner, error);
+        }),
+      ),
+    );
+    for (const [owner, caller] of callers.entries()) {
+      if (failures.has(owner)) caller.reject(failures.get(owner));
+      else caller.resolve();
+    }
+  };
+  return (requests) =>
+    requests.length === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          if (pending.length === 0) setImmediate(() => void flush());
+          pending.push({ requests, resolve, reject });
+        });
+}
+
+async function writeChunk(requests: readonly PutRequest[]): Promise<void> {
+  let pending = requests as NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string];
   for (let round = 0; pending.length > 0; round++) {
     if (round === UNPROCESSED_ROUNDS) throw new Error(`DynamoDB left ${pending.length} ledger entries unprocessed after ${round} rounds`);
     if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));

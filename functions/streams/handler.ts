@@ -5,7 +5,7 @@ import type { AccountItem } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/notify.ts';
 import { sesSender } from '../alerts/ses-sender.ts';
-import { putLedgerEntries } from '../metering/ledger-store.ts';
+import { type BatchPut, putLedgerEntries, sharedBatchPut } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { autoResume } from '../queries/auto-resume.ts';
@@ -19,6 +19,11 @@ import { type AccountRun, type AccountStep, type AccountWork, balanceAtCrossing,
 
 /** Accounts worked on at once in one batch: enough to overlap DynamoDB round trips, few enough to stay polite. */
 const ACCOUNT_CONCURRENCY = 16;
+
+/** What one batch's steps share: the alert dependencies and the pooled ledger writes. */
+interface BatchDeps extends AlertDeps {
+  put: BatchPut;
+}
 
 /** Off on AWS until an SES identity is configured (`tollgate:sesIdentity`). */
 const alertEmailsOn = () => config().ALERT_EMAILS === 'on';
@@ -40,12 +45,19 @@ function decode(record: DynamoDBRecord): StreamChange<DynamoDBRecord> {
 }
 
 /**
- * A run of one account's balance changes: every ledger entry in batched writes first (the
- * emails below read the ledger for usage), then, per episode, the top-up's follow-ups
- * (recovery statistic, auto-resume) and one threshold decision.
+ * A run of one account's balance changes: every ledger entry in batched writes (shared with the
+ * batch's other accounts) and, at the same time, per episode, the top-up's follow-ups (recovery
+ * statistic, auto-resume) and one threshold decision. The emails count the entries being written
+ * as read, so a warning waits for neither the ledger nor the write of entries it already knows.
  */
-async function applyRun(accountId: string, run: AccountRun<DynamoDBRecord>, deps: AlertDeps): Promise<void> {
-  if (run.entries.length > 0) await putLedgerEntries(accountId, run.entries);
+async function applyRun(accountId: string, run: AccountRun<DynamoDBRecord>, deps: BatchDeps): Promise<void> {
+  const alertDeps = { ...deps, pendingLedger: run.entries };
+  const outcomes = await Promise.allSettled([putLedgerEntries(accountId, run.entries, deps.put), applySegments(run, alertDeps)]);
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+async function applySegments(run: AccountRun<DynamoDBRecord>, deps: AlertDeps): Promise<void> {
   for (const segment of run.segments) {
     if (segment.opened) {
       const { old, account } = segment.opened;
@@ -66,12 +78,12 @@ async function applyRefusal(txn: TxnItem, deps: AlertDeps): Promise<void> {
   if (alertEmailsOn()) await alertOnRefusal(txn, account, deps);
 }
 
-const applyStep = (accountId: string, step: AccountStep<DynamoDBRecord>, deps: AlertDeps) =>
+const applyStep = (accountId: string, step: AccountStep<DynamoDBRecord>, deps: BatchDeps) =>
   step.kind === 'run' ? applyRun(accountId, step, deps) : applyRefusal(step.txn, deps);
 const firstRecordOf = (step: AccountStep<DynamoDBRecord>) => (step.kind === 'run' ? step.first : step.record);
 
 /** One account's steps in order; the first that fails stops the account and names the record to retry from. */
-async function applyAccount(work: AccountWork<DynamoDBRecord>, deps: AlertDeps): Promise<DynamoDBRecord | undefined> {
+async function applyAccount(work: AccountWork<DynamoDBRecord>, deps: BatchDeps): Promise<DynamoDBRecord | undefined> {
   for (const step of work.steps) {
     try {
       await applyStep(work.accountId, step, deps);
@@ -102,11 +114,12 @@ async function inParallel<T, U>(items: readonly T[], limit: number, task: (item:
  * in `batchItemFailures`; Lambda retries from the earliest one reported, and every step is
  * idempotent, so what already succeeded is redone without double writes or double emails.
  */
-export function createStreamHandler(deps: AlertDeps) {
+export function createStreamHandler(deps: AlertDeps, ledgerPut: () => BatchPut = sharedBatchPut) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const changes = event.Records.map(decode);
     const work = planBatch(changes);
-    const failed = (await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, deps))).filter((record) => record !== undefined);
+    const batchDeps = { ...deps, put: ledgerPut() };
+    const failed = (await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps))).filter((record) => record !== undefined);
     const accountOf = new Map(changes.map((change) => [change.record, change.kind === 'account' ? change.account.id : undefined]));
     recordLedgerLag(event.Records, (record) => accountOf.get(record), deps.clock.now());
     const position = new Map(event.Records.map((record, index) => [record, index]));

@@ -1,6 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmailSender, sesSender } from '../../functions/alerts/ses-sender.ts';
+import { type BatchPut, sharedBatchPut } from '../../functions/metering/ledger-store.ts';
 import { systemClock } from '../../functions/shared/clock.ts';
 import { createStreamHandler } from '../../functions/streams/handler.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
@@ -62,5 +63,38 @@ describe('the stream consumer, one batch across accounts', () => {
     expect(await ledger(alice.accountId)).toEqual([40, 70, 100]);
     expect((await mailTo(a)).map((m) => m.subject)).toEqual(['Heads up: 40 credits left (50% of your last top-up)']);
     expect(await mailTo(b)).toHaveLength(1);
+  });
+
+  it('a threshold email does not wait for the ledger write, and counts the entries still being written', async () => {
+    const address = newAddress();
+    const carol = await newCustomer(app.url, 100, undefined, address);
+    await debit(carol.accountId, 30);
+    await debit(carol.accountId, 30);
+    await app.settle();
+    const batch = captured.filter((record) => accountIdOf(record) === carol.accountId);
+
+    // The ledger writes are held back until the test opens the gate.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const heldBack = (): BatchPut => {
+      const real = sharedBatchPut();
+      return async (requests) => {
+        await gate;
+        await real(requests);
+      };
+    };
+    const handled = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing }, heldBack)({ Records: batch });
+    try {
+      await expect.poll(() => mailTo(address), { timeout: 15_000 }).toHaveLength(1);
+      expect(await ledger(carol.accountId)).toEqual([]);
+      const [mail] = await mailTo(address);
+      expect(mail?.body.text).toContain('60 credits');
+    } finally {
+      open();
+    }
+    expect((await handled).batchItemFailures).toEqual([]);
+    expect(await ledger(carol.accountId)).toEqual([40, 70, 100]);
   });
 });
