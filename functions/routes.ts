@@ -11,6 +11,7 @@ export const httpFunctions = {
   alerts: 'functions/alerts/handler.ts',
   reminders: 'functions/reminders/handler.ts',
   payments: 'functions/payments/handler.ts',
+  holds: 'functions/holds/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -60,6 +61,10 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/checkout', function: 'payments', auth: 'link' },
   { method: 'GET', path: '/checkout/done', function: 'payments', auth: 'link' },
   { method: 'POST', path: '/v1/webhooks/stripe', function: 'payments', auth: 'webhook' },
+  { method: 'POST', path: '/v1/holds', function: 'holds', auth: 'client' },
+  { method: 'GET', path: '/v1/holds/{holdId}', function: 'holds', auth: 'client' },
+  { method: 'POST', path: '/v1/holds/{holdId}/settle', function: 'holds', auth: 'client' },
+  { method: 'POST', path: '/v1/holds/{holdId}/release', function: 'holds', auth: 'client' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

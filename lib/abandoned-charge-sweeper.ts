@@ -8,8 +8,8 @@ import { tollgateEntry } from './tollgate-function.ts';
 export const SWEEP_SCHEDULE = ScheduleExpression.rate(Duration.minutes(5));
 
 /**
- * The sweeper scans `table` for txn items left `running` and refunds them; one sweep scans the
- * whole table: `timeout` defaults to 2 minutes.
+ * The sweeper scans `table` for txn items left `running` and refunds them, and for holds past
+ * their expiry and releases them; one sweep scans the whole table: `timeout` defaults to 2 minutes.
  */
 export type AbandonedChargeSweeperProps = ScheduledJobOptions;
 
@@ -17,7 +17,9 @@ export type AbandonedChargeSweeperProps = ScheduledJobOptions;
  * The abandoned-charge sweeper (`functions/metering/sweeper-handler.ts`): every 5 minutes an
  * EventBridge Scheduler recurring schedule invokes it through a role that can invoke that function
  * only. It refunds charged txns whose work was abandoned (still `running` long after it should have
- * finished, and taken over by no retry). Each refund is a conditional, at-most-once transition, so
+ * finished, and taken over by no retry), and releases holds neither settled nor released by their
+ * expiry (a settle after the expiry releases its hold at once, so the sweep only frees the credits
+ * of holds nobody came back for). Each is a conditional, at-most-once transition, so
  * retries and overlapping runs are safe:
  * - Scheduler retries an invocation it cannot deliver until the next run is due, then parks it in
  *   the dead-letter queue;
@@ -33,7 +35,8 @@ export class AbandonedChargeSweeper extends ScheduledJob {
       timeout: props.timeout ?? Duration.minutes(2),
       entry: tollgateEntry('functions/metering/sweeper-handler.ts'),
       functionId: 'SweeperFunction',
-      description: 'Abandoned-charge sweeper (EventBridge Scheduler, every 5 minutes): refunds charges whose work died without an answer.',
+      description:
+        'Abandoned-charge sweeper (EventBridge Scheduler, every 5 minutes): refunds charges whose work died without an answer, releases expired holds.',
       // The sweeper finds abandoned txns with a filtered scan, like the renewal job finds accounts.
       scanTable: true,
       schedule: SWEEP_SCHEDULE,

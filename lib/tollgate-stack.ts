@@ -49,6 +49,7 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   alerts: { table: 'RW', adminKey: false, links: true, description: 'Client: alert settings and the one-click unsubscribe.' },
   reminders: { table: 'RW', adminKey: false, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
   payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
+  holds: { table: 'RW', adminKey: false, links: true, description: 'Client: holds for work priced afterwards (place, settle, release).' },
 };
 
 /** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint; off unless `demoService`. */

@@ -1,11 +1,11 @@
 import type { AlertDeps } from '../functions/alerts/notify.ts';
-import { refundAbandoned } from '../functions/metering/sweeper.ts';
+import { sweep } from '../functions/metering/sweeper.ts';
 import { renewAll } from '../functions/plans/renew.ts';
 import { periodOf } from '../functions/plans/renewal.ts';
 import { fireDueReminders } from '../functions/reminders/fire.ts';
 
 /**
- * The local stand-in for EventBridge Scheduler: fires due reminders, refunds abandoned charges,
+ * The local stand-in for EventBridge Scheduler: fires due reminders, refunds abandoned charges, releases expired holds,
  * and runs the monthly plan renewal when a new month begins while the stack is running.
  */
 export class LocalScheduler {
@@ -37,7 +37,7 @@ export class LocalScheduler {
   private async tick(): Promise<void> {
     try {
       await fireDueReminders(this.deps);
-      await refundAbandoned(this.deps.clock);
+      await sweep(this.deps.clock);
       const period = periodOf(this.deps.clock.now());
       if (period !== this.period) {
         await renewAll(this.deps.pricing, this.deps.clock.now());

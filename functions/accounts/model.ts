@@ -1,7 +1,8 @@
 /** The last balance change, kept on the account item so the stream can project it into the ledger. */
 export interface BalanceChange {
   id: string;
-  type: 'top_up' | 'debit' | 'refund' | 'grant' | 'expiry' | 'reversal';
+  /** `hold`: an estimate reserved for work priced afterwards; `settle` gives back what the work did not use (or takes an allowed overage); `release` gives a hold back whole. */
+  type: 'top_up' | 'debit' | 'refund' | 'grant' | 'expiry' | 'reversal' | 'hold' | 'settle' | 'release';
   /** Signed: negative for debits. */
   credits: number;
   operation?: string;
@@ -34,7 +35,10 @@ export interface AccountItem {
   plan: string;
   /** The platform's own id of this customer (a tenant id, a JWT claim); unique across accounts, never changed. */
   externalId?: string;
+  /** Available credits: what debits, holds, thresholds and the 402 decide on. */
   balance: number;
+  /** Credits reserved by open holds, outside `balance`: settling or releasing a hold moves them back. @default 0 */
+  held?: number;
   /** Number of balance changes so far; the ledger entry of change n has sequence n. */
   seq: number;
   keys: Record<string, ApiKeyRef>;
@@ -61,12 +65,14 @@ export interface AccountItem {
 
 export interface Balance {
   available: number;
+  /** Reserved by open holds: not available, not spent yet. */
+  held: number;
   unit: 'credits';
   asOf: string;
 }
 
-export function balanceOf(account: Pick<AccountItem, 'balance'>, asOf: Date): Balance {
-  return { available: account.balance, unit: 'credits', asOf: asOf.toISOString() };
+export function balanceOf(account: Pick<AccountItem, 'balance' | 'held'>, asOf: Date): Balance {
+  return { available: account.balance, held: account.held ?? 0, unit: 'credits', asOf: asOf.toISOString() };
 }
 
 /** The public representation of an account. */

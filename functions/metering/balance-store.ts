@@ -26,6 +26,8 @@ export interface BalanceChangeRequest {
   renewedPeriod?: string;
   /** Adds to the credits a refund could not take back (a reversal capped at the balance). */
   unrecovered?: number;
+  /** Moves this many credits into (positive) or out of (negative) the account's open holds. */
+  held?: number;
   txn: TxnItemWrite;
 }
 
@@ -116,6 +118,11 @@ function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
     sets.push('unrecoveredCredits = if_not_exists(unrecoveredCredits, :none) + :unrecovered');
     values[':unrecovered'] = request.unrecovered;
     values[':none'] = 0;
+  }
+  if (request.held) {
+    sets.push('held = if_not_exists(held, :noneHeld) + :held');
+    values[':held'] = request.held;
+    values[':noneHeld'] = 0;
   }
   if (request.renewedPeriod) {
     sets.push('renewedPeriod = :period');

@@ -4,9 +4,10 @@ import type { BalanceChange } from '../accounts/model.ts';
 export const QUERY_ID = /^q_[A-Za-z0-9_-]{16,32}$/;
 
 /** `reversal`: credits taken back because the payment that bought them was refunded. */
-export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry' | 'reversal';
+export type TxnKind = 'query' | 'top_up' | 'debit' | 'grant' | 'expiry' | 'reversal' | 'hold';
 /** `parked`: a query refused for credits, resumable; `refused`: an admin debit refused for credits. */
-export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused';
+/** Holds: `held` until `settled` (the actual price taken) or `released` (given back whole, by request or on expiry). */
+export type TxnStatus = 'running' | 'completed' | 'failed' | 'parked' | 'refused' | 'held' | 'settled' | 'released';
 
 /**
  * A stored response, replayed verbatim for a retry with the same Idempotency-Key. Larger bodies
@@ -42,6 +43,13 @@ export interface TxnItem {
   resumableUntil?: string;
   /** A paid top-up: when its receipt email went out (sent once however often the payment event arrives). */
   receiptSentAt?: string;
+  /** A hold: released automatically at this time unless settled or released before. */
+  holdExpiresAt?: string;
+  /** A settled hold: the actual price the settle asked for, and the credits it took (less under the `cap` policy). */
+  settleRequested?: number;
+  settledCredits?: number;
+  /** A released hold: `request` (released by the caller or `meter()` after a failure) or `expired`. */
+  releasedBy?: 'request' | 'expired';
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }

@@ -58,6 +58,11 @@ export const priceBookSchema = z
     plans: z.array(plan, 'must be a list of plans').check(z.minLength(1, 'must hold at least one plan'), z.maxLength(20, 'must hold at most 20 plans')),
     /** The plan of accounts created without one. */
     defaultPlan: z.string('must be the id of one of the plans'),
+    /**
+     * Holds (work priced afterwards) settled above their estimate: `cap` takes the hold and no more,
+     * `allow` also takes the overage from the available balance, as far as it goes. @default 'cap'
+     */
+    holdOverage: z.optional(z.enum(['cap', 'allow'], 'must be "cap" or "allow"')),
   })
   .check(
     z.superRefine((book, ctx) => {

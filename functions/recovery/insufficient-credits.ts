@@ -62,7 +62,7 @@ export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields 
       error: messages.insufficientCredits.legacyError,
       message: detail,
       retryable: false,
-      balance: { available: input.balance.available, required: input.required, shortfall, unit: 'credits', asOf: input.balance.asOf },
+      balance: { available: input.balance.available, held: input.balance.held, required: input.required, shortfall, unit: 'credits', asOf: input.balance.asOf },
       query: input.query ? { id: input.query.id, status: 'parked', expiresAt: input.query.resumableUntil } : undefined,
       usage: {
         from: input.usage.from,

@@ -9,6 +9,11 @@ export const BUSINESS_METRICS = {
   topUps: 'TopUps',
   planGrants: 'PlanGrants',
   reversals: 'Reversals',
+  /** Holds placed, settled, released by request, and released because they expired (work priced afterwards). */
+  holds: 'Holds',
+  holdsSettled: 'HoldsSettled',
+  holdsReleased: 'HoldsReleased',
+  holdsExpired: 'HoldsExpired',
   /** Payment events acknowledged without a change: unknown account, pack, plan or event type. Alarmed. */
   paymentEventsIgnored: 'PaymentEventsIgnored',
   /** Webhook deliveries that failed the signature check. Alarmed. */

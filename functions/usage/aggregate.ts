@@ -15,9 +15,13 @@ export interface UsageSummary {
   byDay: { date: string; credits: number }[];
 }
 
-/** Debits and their refunds are spending; top-ups, plan grants and expiries are not. */
+const SPENDING: ReadonlySet<LedgerEntry['type']> = new Set(['debit', 'refund', 'hold', 'settle', 'release']);
+/** Requests counted: a debit or a hold adds one, a refund or a released hold takes it back (a settle only moves credits). */
+const REQUESTS: Partial<Record<LedgerEntry['type'], number>> = { debit: 1, hold: 1, refund: -1, release: -1 };
+
+/** Debits, holds and what gives them back are spending; top-ups, plan grants and expiries are not. */
 export function isSpending(entry: Pick<LedgerEntry, 'type'>): boolean {
-  return entry.type === 'debit' || entry.type === 'refund';
+  return SPENDING.has(entry.type);
 }
 
 /**
@@ -35,7 +39,7 @@ export function summarizeUsage(entries: LedgerEntry[], from: Date, to: Date): Us
     const spent = -entry.credits;
     const operation = entry.operation ?? 'other';
     const usage = byOperation.get(operation) ?? { operation, count: 0, credits: 0 };
-    usage.count += entry.type === 'debit' ? 1 : -1;
+    usage.count += REQUESTS[entry.type] ?? 0;
     usage.credits += spent;
     byOperation.set(operation, usage);
     const day = entry.at.slice(0, 10);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHandler } from '../../functions/http/handler.ts';
-import { refundAbandoned } from '../../functions/metering/sweeper.ts';
+import { sweep } from '../../functions/metering/sweeper.ts';
 import { queryRoutes } from '../../functions/queries/routes.ts';
 import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
 import { systemClock } from '../../functions/shared/clock.ts';
@@ -80,14 +80,14 @@ describe('a charge whose work was abandoned', () => {
     const c = await newCustomer(app.url, 30);
     await abandonedQuery(c.apiKey);
     expect(await balance(c.apiKey)).toBe(20);
-    expect(await refundAbandoned(systemClock)).toBe(0);
+    expect((await sweep(systemClock)).refunded).toBe(0);
     const later = { now: () => new Date(Date.now() + 16 * 60_000) };
-    expect(await refundAbandoned(later)).toBeGreaterThanOrEqual(1);
+    expect((await sweep(later)).refunded).toBeGreaterThanOrEqual(1);
     expect(await balance(c.apiKey)).toBe(30);
     const entries = await ledger(c.accountId);
     expect(entries.map((e) => e.type)).toEqual(['refund', 'debit', 'top_up']);
     const shown = await call(app.url, 'GET', `/v1/queries/${entries[0]?.queryId}`, { token: c.apiKey });
     expect(shown.body).toMatchObject({ status: 'failed', charged: 0 });
-    expect(await refundAbandoned(later)).toBe(0);
+    expect((await sweep(later)).refunded).toBe(0);
   });
 });

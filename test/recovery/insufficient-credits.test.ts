@@ -4,7 +4,7 @@ import { messages } from '../../functions/recovery/messages.ts';
 import { pricing } from '../support/prices.ts';
 
 const base: RecoveryInput = {
-  balance: { available: 3, unit: 'credits', asOf: '2026-11-25T10:00:00.000Z' },
+  balance: { available: 3, held: 0, unit: 'credits', asOf: '2026-11-25T10:00:00.000Z' },
   required: 25,
   operation: 'export',
   query: { id: 'q_abc', resumableUntil: '2026-11-27T10:00:00.000Z' },
