@@ -24,8 +24,9 @@
  * tollgate.api.addMeteredRoute('POST', '/v1/search', fn);
  */
 
+export type { DeferredPricing } from './functions/holds/meter-held.ts';
 export type { HttpEvent, HttpResult } from './functions/http/types.ts';
-export { type AccountRef, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
+export { type AccountRef, type DeferredMeterOptions, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
 export { type PriceBook, PriceBookError, parsePriceBook, priceBookSchema } from './functions/pricing/price-book.ts';
 export { ADMIN_KEY_SECRET_ARN_ENV, AdminKeySecret, type AdminKeySecretProps } from './lib/admin-key-secret.ts';
 export { AlertEmail, type AlertEmailProps } from './lib/alert-email.ts';

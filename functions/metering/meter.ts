@@ -2,6 +2,7 @@ import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { identifyClient } from '../accounts/auth.ts';
 import { type AccountRef, accountIdOf } from '../accounts/resolve.ts';
+import { type DeferredPricing, heldMeter } from '../holds/meter-held.ts';
 import { fields, header, idempotencyKey } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
@@ -50,6 +51,9 @@ export interface MeterOptions<TEvent extends HttpEvent = HttpEvent> {
   clock?: Clock;
 }
 
+/** `meter()` for work priced afterwards: `operation`, `estimate` and `settle` instead of `price`. */
+export type DeferredMeterOptions<TEvent extends HttpEvent = HttpEvent> = Omit<MeterOptions<TEvent>, 'price'> & DeferredPricing<TEvent>;
+
 const defaults = {
   requireIdempotencyKey: false,
   idPrefix: 'mt',
@@ -69,6 +73,10 @@ const defaults = {
  * - otherwise the call completes: the answer is kept for replays and gets `Credits-Charged` and
  *   `Credits-Remaining` headers.
  *
+ * For work priced only when it is done (tokens, rows, minutes) give `operation`, `estimate` and
+ * `settle` instead of `price`: the estimate is held before your handler runs and the actual price
+ * settled from its answer; a throw or a 5xx releases the hold (see `DeferredPricing`).
+ *
  * The function needs `TABLE_NAME` and read-write access to the Tollgate table and the admin key
  * and link secrets: the `MeteredFunction` construct gives it all of that. Register `meter()` last,
  * so that it sees your handler's own response and errors first.
@@ -77,8 +85,17 @@ const defaults = {
  * export const handler = middy<HttpEvent, HttpResult>()
  *   .use(meter({ price: (event) => ({ operation: 'thumbnail', credits: sizeOf(event) > 1_000_000 ? 5 : 1 }) }))
  *   .handler(async (event) => ({ statusCode: 200, headers: {}, body: await render(event) }));
+ *
+ * @example
+ * // An LLM endpoint billed by tokens: hold for the most it may use, charge what it used.
+ * export const handler = middy<HttpEvent, HttpResult>()
+ *   .use(meter({ operation: 'complete', estimate: (event) => maxTokens(event), settle: (response) => Number(response.headers?.['x-tokens']) }))
+ *   .handler(complete);
  */
-export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<TEvent>): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
+export function meter<TEvent extends HttpEvent = HttpEvent>(
+  opts: MeterOptions<TEvent> | DeferredMeterOptions<TEvent>,
+): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
+  if ('estimate' in opts) return heldMeter(opts, { ...defaults, ...opts, requestHash });
   const options = { ...defaults, ...opts };
   // A named operation is priced on its first call, not at import: the price book is read once per container.
   const priceOfEvent: PriceOfEvent<TEvent> =
