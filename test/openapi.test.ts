@@ -150,7 +150,7 @@ const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [], webhook: [] };
 /** Routes that refuse a request without an Idempotency-Key (`idempotencyKey(event, true)`). */
 const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits', 'POST /v1/debits'];
-const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries'];
+const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries', 'POST /v1/holds'];
 /**
  * Error answers of link routes that only ever come as an HTML page: the code answers them with a
  * page and no problem+json can reach that status there (GET /resume: nothing left to resume).
