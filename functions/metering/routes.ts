@@ -24,10 +24,10 @@ export interface MeteringDeps {
   clock: Clock;
 }
 
-const topUpSchema = z.strictObject({ credits: fields.credits, reference: fields.text(200).optional() });
-const debitSchema = z.strictObject({ credits: fields.credits, operation: fields.operation });
+export const topUpBody = z.strictObject({ credits: fields.credits, reference: fields.text(200).optional() });
+export const debitBody = z.strictObject({ credits: fields.credits, operation: fields.operation });
 /** The same debit, for a backend that knows its customers by its own id (the account's `externalId`). */
-const externalDebitSchema = z.strictObject({
+export const externalDebitBody = z.strictObject({
   externalId: z.string({ error: EXTERNAL_ID_MESSAGE }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE),
   credits: fields.credits,
   operation: fields.operation,
@@ -48,13 +48,13 @@ export function meteringRoutes(deps: MeteringDeps): RouteMap {
       await requireAdmin(event);
       const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
       const key = idempotencyKey(event, true);
-      const { value, hash } = parseBody(event, debitSchema);
+      const { value, hash } = parseBody(event, debitBody);
       return debit(event, { accountId, key, hash, ...value }, deps);
     },
     'POST /v1/debits': async (event) => {
       await requireAdmin(event);
       const key = idempotencyKey(event, true);
-      const { value, hash } = parseBody(event, externalDebitSchema);
+      const { value, hash } = parseBody(event, externalDebitBody);
       const accountId = await findAccountIdByExternalId(value.externalId);
       if (!accountId) throw new NotFoundError(`There is no account with externalId "${value.externalId}".`);
       return debit(event, { accountId, key, hash, operation: value.operation, credits: value.credits }, deps);
@@ -67,7 +67,7 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const key = idempotencyKey(event, true);
-  const { value, hash } = parseBody(event, topUpSchema);
+  const { value, hash } = parseBody(event, topUpBody);
   const now = deps.clock.now();
   const outcome = await creditTopUp({
     accountId,

@@ -1,0 +1,146 @@
+/**
+ * Writes docs/openapi.json (OpenAPI 3.1) from the code: each feature's `functions/<feature>/openapi.ts`
+ * lists its operations, and the request and response schemas are the code's own zod schemas, turned
+ * into JSON Schema by zod. `npm run openapi` writes the file; test/openapi.test.ts fails when the
+ * committed file differs from what this produces.
+ *
+ * To add an operation:
+ *   1. Add its route to `functions/routes.ts` (tags and security come from there).
+ *   2. Add one entry to `operations` in `functions/<feature>/openapi.ts`: method, path, operationId,
+ *      summary, parameters, requestBody, responses by status. Put the zod schemas of its body and
+ *      answers in that module's `requests` / `responses` (named: the name is the component's), and
+ *      use the zod schema itself wherever the operation needs one; it becomes a `$ref`.
+ *   3. `npm run openapi`, and commit docs/openapi.json with the change.
+ * A request Tollgate sends to the operator (a webhook) goes in the feature's `webhooks` the same way.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { accountsApi } from '../functions/accounts/openapi.ts';
+import { alertsApi } from '../functions/alerts/openapi.ts';
+import { healthApi } from '../functions/health/openapi.ts';
+import { type DocValue, type FeatureApi, httpApi, info, type Operation, securitySchemes } from '../functions/http/openapi.ts';
+import { meteringApi } from '../functions/metering/openapi.ts';
+import { paymentsApi } from '../functions/payments/openapi.ts';
+import { pricingApi } from '../functions/pricing/openapi.ts';
+import { queriesApi } from '../functions/queries/openapi.ts';
+import { recoveryApi } from '../functions/recovery/openapi.ts';
+import { remindersApi } from '../functions/reminders/openapi.ts';
+import { type Route, routeKey, routes } from '../functions/routes.ts';
+import { usageApi } from '../functions/usage/openapi.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+export const DOCUMENT_FILE = fileURLToPath(new URL('../docs/openapi.json', import.meta.url));
+
+/** Every feature's part of the document; a new feature's `openapi.ts` is added here once. */
+const features: FeatureApi[] = [
+  httpApi,
+  healthApi,
+  pricingApi,
+  recoveryApi,
+  accountsApi,
+  meteringApi,
+  usageApi,
+  queriesApi,
+  alertsApi,
+  remindersApi,
+  paymentsApi,
+];
+
+// A link carries a signed token in its query string and a webhook a signature over its body: no bearer key.
+const SECURITY: Record<Route['auth'], DocValue[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [], webhook: [] };
+
+type Json = Record<string, unknown>;
+
+/** The whole document, as `npm run openapi` writes it. */
+export function openApiDocument(): Json {
+  const names = new Map<z.ZodType, string>();
+  const registry = z.registry<{ id: string }>();
+  const requestNames = new Set<string>();
+  for (const [name, schema, isRequest] of features.flatMap((f) => [
+    ...Object.entries(f.requests ?? {}).map(([name, schema]) => [name, schema, true] as const),
+    ...Object.entries(f.responses ?? {}).map(([name, schema]) => [name, schema, false] as const),
+  ])) {
+    if (registry.has(schema) || [...names.values()].includes(name)) throw new Error(`schema ${name} is named twice`);
+    registry.add(schema, { id: name });
+    names.set(schema, name);
+    if (isRequest) requestNames.add(name);
+  }
+  // Requests as the code accepts them (defaults make fields optional), answers as it sends them.
+  const convert = (io: 'input' | 'output') =>
+    z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'throw', override: tidy(io) })
+      .schemas as Record<string, Json>;
+  const inputs = convert('input');
+  const outputs = convert('output');
+  const schemas: Record<string, Json> = {};
+  for (const name of names.values()) {
+    const { $schema: _dialect, $id: _id, ...schema } = (requestNames.has(name) ? inputs : outputs)[name] ?? {};
+    schemas[name] = schema;
+  }
+
+  const toDoc = (value: DocValue | undefined): unknown => {
+    if (value instanceof z.ZodType) {
+      const name = names.get(value);
+      if (!name) throw new Error(`a schema used by an operation is not named in any feature's requests or responses: ${JSON.stringify(z.toJSONSchema(value))}`);
+      return { $ref: `#/components/schemas/${name}` };
+    }
+    if (Array.isArray(value)) return value.map(toDoc);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, toDoc(v as DocValue)]));
+    return value;
+  };
+
+  const operations = new Map<string, Operation>();
+  for (const op of features.flatMap((f) => f.operations ?? [])) {
+    const key = routeKey(op);
+    if (operations.has(key)) throw new Error(`${key} is documented twice`);
+    operations.set(key, op);
+  }
+  const paths: Record<string, Json> = {};
+  for (const route of routes) {
+    const op = operations.get(routeKey(route));
+    if (!op) throw new Error(`${routeKey(route)} (functions/routes.ts) has no entry in its feature's openapi.ts`);
+    operations.delete(routeKey(route));
+    const { method, path, ...rest } = op;
+    paths[path] ??= {};
+    const pathItem = paths[path];
+    pathItem[method.toLowerCase()] = { tags: [route.function], ...(toDoc(rest as DocValue) as Json), security: SECURITY[route.auth] };
+  }
+  if (operations.size > 0) throw new Error(`not in functions/routes.ts: ${[...operations.keys()].join(', ')}`);
+
+  const webhooks: Record<string, Json> = {};
+  for (const hook of features.flatMap((f) => f.webhooks ?? [])) {
+    if (webhooks[hook.name]) throw new Error(`webhook ${hook.name} is documented twice`);
+    webhooks[hook.name] = { [hook.method.toLowerCase()]: toDoc(hook.operation as DocValue) };
+  }
+
+  const component = (part: 'parameters' | 'headers' | 'responses') =>
+    Object.fromEntries(features.flatMap((f) => Object.entries(f.components?.[part] ?? {})).map(([name, value]) => [name, toDoc(value)]));
+  return {
+    ...info,
+    info: { ...info.info, version: pkg.version, summary: pkg.description, license: { name: pkg.license, identifier: pkg.license } },
+    paths,
+    webhooks,
+    components: { securitySchemes, parameters: component('parameters'), headers: component('headers'), responses: component('responses'), schemas },
+  };
+}
+
+/**
+ * zod's JSON Schema, tidied for readers and client generators: formats without zod's long equivalent
+ * patterns, and answers open to new members (clients must ignore members they do not know; the
+ * conformance test checks that every member the code sends is documented).
+ */
+function tidy(io: 'input' | 'output') {
+  return ({ jsonSchema }: { jsonSchema: Json }) => {
+    if (jsonSchema.format === 'date-time' || jsonSchema.format === 'date' || jsonSchema.format === 'email') delete jsonSchema.pattern;
+    if (io === 'output' && jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+  };
+}
+
+export function openApiText(): string {
+  return `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeFileSync(DOCUMENT_FILE, openApiText());
+  console.log(`wrote ${DOCUMENT_FILE}`);
+}

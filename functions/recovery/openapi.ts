@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { type FeatureApi, Problem } from '../http/openapi.ts';
+import { Plan, TopUpPack } from '../pricing/openapi.ts';
+import { OperationUsage } from '../usage/openapi.ts';
+
+export const BalanceShortfall = z.object({
+  available: z.int().min(0),
+  required: z.int().min(1).meta({ description: 'The price of the refused request.' }),
+  shortfall: z.int().min(1).meta({ description: '`required - available`.' }),
+  unit: z.literal('credits'),
+  asOf: z.iso.datetime(),
+});
+
+export const ParkedQuery = z.object({
+  id: z.string(),
+  status: z.literal('parked'),
+  expiresAt: z.iso.datetime().meta({ description: 'Until then, `POST /v1/queries/{queryId}/resume` runs it.' }),
+});
+
+export const UsageDigest = z
+  .object({ from: z.iso.datetime(), to: z.iso.datetime(), total: z.int(), topOperations: z.array(OperationUsage).max(3) })
+  .meta({ description: 'Where the credits went in the last 30 days: the net total and the (at most three) biggest operations.' });
+
+export const TopUpOption = z.intersection(TopUpPack, z.object({ href: z.url() }));
+
+export const PlanOption = z.intersection(Plan, z.object({ href: z.url() }));
+
+export const RecoveryAction = z.object({
+  id: z.enum(['view_usage', 'top_up', 'change_plan', 'remind_later', 'resume']).meta({
+    description:
+      '`view_usage` always; `top_up` always (options: the packs that cover the shortfall, smallest first, or the largest pack when none does); `change_plan` when there are plans with rollover (options: those plans); `remind_later` always; `resume` when a query was parked.',
+  }),
+  label: z.string(),
+  method: z.enum(['GET', 'POST']),
+  href: z.url(),
+  pageHref: z
+    .url()
+    .meta({
+      description: 'The same action as a page for people: a signed, expiring link that needs no key (on `view_usage`: the usage page, `GET /usage?token=…`).',
+    })
+    .optional(),
+  options: z.array(z.union([TopUpOption, PlanOption])).optional(),
+  body: z.object({}).meta({ description: 'The body to send with `method` (for `remind_later`: `{"after":"P1D"}`).' }).optional(),
+});
+
+export const SocialProof = z
+  .strictObject({
+    plan: z.string(),
+    percent: z.int().min(0).max(100),
+    sample: z.int().min(1),
+    recoveryHours: z.literal(48),
+    windowDays: z.literal(30),
+    message: z
+      .string()
+      .meta({ examples: ['73% of customers on the Starter plan who ran out topped up within 48 hours and kept working (41 cases in the last 30 days).'] }),
+  })
+  .meta({
+    description:
+      'How customers on the same plan fared after running out: the share of depletion episodes (first refused query → next top-up) that ended in a top-up within `recoveryHours`, over the last `windowDays`. Computed from real episodes and present only when the plan has at least SOCIAL_PROOF_MIN_SAMPLE (default 30) episodes whose outcome is known; otherwise the member is absent.',
+  });
+
+export const InsufficientCredits = z
+  .intersection(
+    Problem,
+    z.object({
+      type: z.literal('https://tollgate.dev/problems/insufficient-credits').optional(),
+      status: z.literal(402).optional(),
+      error: z.literal('InsufficientBalance'),
+      message: z.string().meta({ description: 'The same text as `detail`.' }),
+      retryable: z.literal(false),
+      balance: BalanceShortfall,
+      query: ParkedQuery.optional(),
+      usage: UsageDigest,
+      actions: z.array(RecoveryAction),
+      socialProof: SocialProof.optional(),
+    }),
+  )
+  .meta({
+    description:
+      'The 402 recovery answer: nothing was charged; how short the balance is, where the credits went in the last 30 days, and every way forward. Queries are parked (resumable for at least 48 h) and `query` names them; admin debits are not parked and have no `query`. `error` and `message` keep clients written for the old `{"error","message"}` answer working. `retryable` is false and there is no `Retry-After`: retrying will not help until the balance changes.',
+  });
+
+export const recoveryApi: FeatureApi = {
+  responses: { BalanceShortfall, ParkedQuery, UsageDigest, TopUpOption, PlanOption, RecoveryAction, SocialProof, InsufficientCredits },
+  components: {
+    responses: {
+      InsufficientCredits: {
+        description: 'The balance does not cover the price. Nothing was charged. See InsufficientCredits.',
+        headers: { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } },
+        content: {
+          'application/problem+json': {
+            schema: InsufficientCredits,
+            examples: {
+              parkedQuery: {
+                summary: 'A report refused and parked',
+                value: {
+                  type: 'https://tollgate.dev/problems/insufficient-credits',
+                  title: "Looks like you're out of credits — were you expecting more?",
+                  status: 402,
+                  detail:
+                    "This report needs 10 credits and you have 3 credits left, so it's 7 credits short. Credits often go faster than expected — before adding more, you can see exactly where they went. We've kept your query, so nothing is lost: resume it once your balance covers it.",
+                  instance: '/v1/queries/q_Zk3mP0aQ7vYtR2nX',
+                  error: 'InsufficientBalance',
+                  message:
+                    "This report needs 10 credits and you have 3 credits left, so it's 7 credits short. Credits often go faster than expected — before adding more, you can see exactly where they went. We've kept your query, so nothing is lost: resume it once your balance covers it.",
+                  retryable: false,
+                  balance: { available: 3, required: 10, shortfall: 7, unit: 'credits', asOf: '2025-06-01T12:00:00.000Z' },
+                  query: { id: 'q_Zk3mP0aQ7vYtR2nX', status: 'parked', expiresAt: '2025-06-03T12:00:00.000Z' },
+                  usage: {
+                    from: '2025-05-02T12:00:00.000Z',
+                    to: '2025-06-01T12:00:00.000Z',
+                    total: 297,
+                    topOperations: [
+                      { operation: 'report', count: 21, credits: 210 },
+                      { operation: 'search', count: 62, credits: 62 },
+                      { operation: 'export', count: 1, credits: 25 },
+                    ],
+                  },
+                  actions: [
+                    {
+                      id: 'view_usage',
+                      label: 'See where your credits went',
+                      method: 'GET',
+                      href: 'https://api.example.com/v1/usage',
+                      pageHref:
+                        'https://api.example.com/usage?token=eyJwdXJwb3NlIjoidXNhZ2UiLCJhY2NvdW50SWQiOiJhY2NfN2ZRMmtMOXhSNG1QMXZUYyIsImV4cCI6MTc0OTM4MDQwMH0.Xq3b9Rk2VwM0cZL8n1sYpT4dHf6gJ5aE7uBiOoKlNmQ',
+                    },
+                    {
+                      id: 'top_up',
+                      label: 'Add credits (you need 7 credits more)',
+                      method: 'GET',
+                      href: 'https://api.example.com/v1/prices',
+                      options: [
+                        { id: 'pack_100', credits: 100, price: { amount: '5.00', currency: 'USD' }, href: 'https://api.example.com/checkout?token=…' },
+                        { id: 'pack_500', credits: 500, price: { amount: '20.00', currency: 'USD' }, href: 'https://api.example.com/checkout?token=…' },
+                        { id: 'pack_2000', credits: 2000, price: { amount: '70.00', currency: 'USD' }, href: 'https://api.example.com/checkout?token=…' },
+                        { id: 'pack_10000', credits: 10000, price: { amount: '300.00', currency: 'USD' }, href: 'https://api.example.com/checkout?token=…' },
+                      ],
+                    },
+                    {
+                      id: 'change_plan',
+                      label: 'Switch to a plan whose unused credits roll over',
+                      method: 'GET',
+                      href: 'https://api.example.com/v1/prices',
+                      options: [
+                        {
+                          id: 'starter',
+                          name: 'Starter',
+                          monthlyCredits: 1000,
+                          rollover: true,
+                          price: { amount: '29.00', currency: 'USD' },
+                          href: 'https://api.example.com/checkout?token=…',
+                        },
+                        {
+                          id: 'growth',
+                          name: 'Growth',
+                          monthlyCredits: 5000,
+                          rollover: true,
+                          price: { amount: '99.00', currency: 'USD' },
+                          href: 'https://api.example.com/checkout?token=…',
+                        },
+                      ],
+                    },
+                    { id: 'remind_later', label: 'Remind me later', method: 'POST', href: 'https://api.example.com/v1/reminders', body: { after: 'P1D' } },
+                    {
+                      id: 'resume',
+                      label: 'Run this query once your balance covers it',
+                      method: 'POST',
+                      href: 'https://api.example.com/v1/queries/q_Zk3mP0aQ7vYtR2nX/resume',
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
