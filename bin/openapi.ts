@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { accountsApi } from '../functions/accounts/openapi.ts';
 import { alertsApi } from '../functions/alerts/openapi.ts';
 import { healthApi } from '../functions/health/openapi.ts';
-import { type DocValue, type FeatureApi, httpApi, info, type Operation, securitySchemes } from '../functions/http/openapi.ts';
+import { type Described, type DocValue, type FeatureApi, httpApi, info, type Operation, type Schema, securitySchemes } from '../functions/http/openapi.ts';
 import { meteringApi } from '../functions/metering/openapi.ts';
 import { paymentsApi } from '../functions/payments/openapi.ts';
 import { pricingApi } from '../functions/pricing/openapi.ts';
@@ -54,34 +54,38 @@ type Json = Record<string, unknown>;
 
 /** The whole document, as `npm run openapi` writes it. */
 export function openApiDocument(): Json {
-  const names = new Map<z.ZodType, string>();
-  const registry = z.registry<{ id: string }>();
-  const requestNames = new Set<string>();
-  for (const [name, schema, isRequest] of features.flatMap((f) => [
-    ...Object.entries(f.requests ?? {}).map(([name, schema]) => [name, schema, true] as const),
-    ...Object.entries(f.responses ?? {}).map(([name, schema]) => [name, schema, false] as const),
-  ])) {
-    if (registry.has(schema) || [...names.values()].includes(name)) throw new Error(`schema ${name} is named twice`);
-    registry.add(schema, { id: name });
-    names.set(schema, name);
-    if (isRequest) requestNames.add(name);
-  }
-  // Requests as the code accepts them (defaults make fields optional), answers as it sends them.
-  const convert = (io: 'input' | 'output') =>
+  const names = new Map<Schema, string>();
+  // Requests as the code accepts them (defaults make fields optional), answers as the code sends them.
+  // Answers may refer to each other; requests may refer to answers' schemas too (e.g. OperationName).
+  const requests = z.registry<{ id: string }>();
+  const answers = z.registry<{ id: string }>();
+  const name = (entry: Schema | Described, id: string, registries: z.core.$ZodRegistry<{ id: string }>[]) => {
+    const { schema, meta } = isSchema(entry) ? { schema: entry, meta: {} } : entry;
+    if (names.has(schema) || [...names.values()].includes(id)) throw new Error(`schema ${id} is named twice`);
+    names.set(schema, id);
+    for (const registry of registries) registry.add(schema, { ...meta, id });
+  };
+  for (const feature of features) for (const [id, schema] of Object.entries(feature.responses ?? {})) name(schema, id, [answers, requests]);
+  const answerIds = new Set(names.values());
+  for (const feature of features) for (const [id, schema] of Object.entries(feature.requests ?? {})) name(schema, id, [requests]);
+  const convert = (registry: z.core.$ZodRegistry<{ id: string }>, io: 'input' | 'output') =>
     z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'throw', override: tidy(io) })
       .schemas as Record<string, Json>;
-  const inputs = convert('input');
-  const outputs = convert('output');
+  const inputs = convert(requests, 'input');
+  const outputs = convert(answers, 'output');
   const schemas: Record<string, Json> = {};
-  for (const name of names.values()) {
-    const { $schema: _dialect, $id: _id, ...schema } = (requestNames.has(name) ? inputs : outputs)[name] ?? {};
-    schemas[name] = schema;
+  for (const id of names.values()) {
+    const { $schema: _dialect, $id: _id, ...schema } = (answerIds.has(id) ? outputs : inputs)[id] ?? {};
+    schemas[id] = schema;
   }
 
   const toDoc = (value: DocValue | undefined): unknown => {
-    if (value instanceof z.ZodType) {
+    if (isSchema(value)) {
       const name = names.get(value);
-      if (!name) throw new Error(`a schema used by an operation is not named in any feature's requests or responses: ${JSON.stringify(z.toJSONSchema(value))}`);
+      if (!name)
+        throw new Error(
+          `a schema used by an operation is not named in any feature's requests or responses: ${JSON.stringify(z.toJSONSchema(value as z.ZodType))}`,
+        );
       return { $ref: `#/components/schemas/${name}` };
     }
     if (Array.isArray(value)) return value.map(toDoc);
@@ -126,14 +130,21 @@ export function openApiDocument(): Json {
 
 /**
  * zod's JSON Schema, tidied for readers and client generators: formats without zod's long equivalent
- * patterns, and answers open to new members (clients must ignore members they do not know; the
+ * patterns, integers without the safe-integer bounds, and answers open to new members (clients must ignore members they do not know; the
  * conformance test checks that every member the code sends is documented).
  */
 function tidy(io: 'input' | 'output') {
   return ({ jsonSchema }: { jsonSchema: Json }) => {
     if (jsonSchema.format === 'date-time' || jsonSchema.format === 'date' || jsonSchema.format === 'email') delete jsonSchema.pattern;
     if (io === 'output' && jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+    // z.int()'s own bounds (safe integers) say nothing a reader needs.
+    if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+    if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
   };
+}
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === 'object' && value !== null && '_zod' in value;
 }
 
 export function openApiText(): string {

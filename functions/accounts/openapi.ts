@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AlertSettings, AlertSettingsPatch } from '../alerts/openapi.ts';
-import { type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { documentedPriceBook, PlanId } from '../pricing/openapi.ts';
+import { accountSettingsBody, createAccountBody, createKeyBody } from './routes.ts';
 
 export const Balance = z.object({ available: z.int().min(0), unit: z.literal('credits'), asOf: z.iso.datetime() });
 
@@ -23,38 +25,27 @@ export const Account = z.object({
     .meta({ description: 'Refunded credits that could not be taken back because they were already spent (a reversal never takes the balance below zero).' }),
 });
 
-export const CreateAccountRequest = z.strictObject({
-  name: z.string().min(1).max(200).meta({ description: 'The customer’s name. Trimmed; must not be empty or contain control characters.' }),
-  email: z.email().max(254),
-  plan: z.enum(['free', 'starter', 'growth', 'burst']).default('free').meta({ maxLength: 64, description: 'A plan id from `GET /v1/prices`.' }),
-  externalId: z
-    .string()
-    .regex(/^[\x21-\x7E]{1,128}$/)
-    .meta({
-      description:
-        'Your platform’s own id of this customer (a tenant id, a JWT claim), 1–128 printable ASCII characters without spaces. Unique: a second account with the same id is refused with 409. `meter({ account })` can then charge the account by this id.',
-    })
-    .optional(),
+export const CreateAccountRequest = described(createAccountBody, {
+  name: 'The customer’s name. Trimmed; must not be empty or contain control characters.',
+  plan: PlanId.optional().meta({
+    default: documentedPriceBook.defaultPlan,
+    description: 'A plan id from `GET /v1/prices`; the price book’s `defaultPlan` when absent.',
+  }),
+  externalId:
+    'Your platform’s own id of this customer (a tenant id, a JWT claim), 1–128 printable ASCII characters without spaces. Unique: a second account with the same id is refused with 409. `meter({ account })` can then charge the account by this id.',
 });
 
-export const PlanChangeRequest = z
-  .strictObject({
-    plan: z.enum(['free', 'starter', 'growth', 'burst']).meta({ maxLength: 64, description: 'A plan id from `GET /v1/prices`.' }).optional(),
-    autoResume: z
-      .boolean()
-      .meta({
-        description: "When true, a top-up runs the account's parked queries, oldest first, while the balance covers them, and emails the customer which ran.",
-      })
-      .optional(),
-  })
-  .meta({
-    minProperties: 1,
-    description: 'Any of the account settings: a new plan (its grant starts with the next renewal) and/or auto-resume. At least one.',
-  });
+export const PlanChangeRequest = described(
+  accountSettingsBody,
+  {
+    plan: PlanId.optional().meta({ description: 'A plan id from `GET /v1/prices`.' }),
+    autoResume: "When true, a top-up runs the account's parked queries, oldest first, while the balance covers them, and emails the customer which ran.",
+  },
+  // The code's refinement (at least one setting), which JSON Schema cannot carry by itself.
+  { minProperties: 1, description: 'Any of the account settings: a new plan (its grant starts with the next renewal) and/or auto-resume. At least one.' },
+);
 
-export const CreateKeyRequest = z.strictObject({
-  name: z.string().min(1).max(100).meta({ description: 'A label for the key. Trimmed; must not be empty or contain control characters.' }).optional(),
-});
+export const CreateKeyRequest = described(createKeyBody, { name: 'A label for the key. Trimmed; must not be empty or contain control characters.' });
 
 export const ApiKeyCreated = z.object({
   id: z.string().regex(/^key_[A-Za-z0-9_-]{16}$/),

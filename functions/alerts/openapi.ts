@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { alertSettingsPatch } from './settings.ts';
 
 export const AlertSettings = z
   .object({
@@ -24,18 +25,20 @@ export const AlertSettings = z
     description: 'The balance alert settings in force: the stored ones, or the defaults (on, at 50, 20 and 5 % of the baseline, to the account’s email).',
   });
 
-export const AlertSettingsPatch = z
-  .strictObject({
-    thresholds: z
-      .array(z.int().min(1).max(99).meta({ description: 'A whole percentage of the baseline.' }))
-      .min(1)
-      .max(5)
-      .meta({ examples: [[50, 20, 5]], uniqueItems: true, description: '1–5 distinct whole percentages from 1 to 99, in any order; saved highest first.' })
-      .optional(),
-    email: z.email().max(254).meta({ description: 'Where alerts go instead of the account’s email.' }).optional(),
-    enabled: z.boolean().meta({ description: '`false` stops alert emails; `true` turns them back on (also after an unsubscribe).' }).optional(),
-  })
-  .meta({ description: 'Any subset of the settings; fields left out keep their current value, and an empty body changes nothing.' });
+export const AlertSettingsPatch = described(
+  alertSettingsPatch,
+  {
+    thresholds: alertSettingsPatch.shape.thresholds.meta({
+      examples: [[50, 20, 5]],
+      // The code refuses repeats with a refinement, which JSON Schema says this way.
+      uniqueItems: true,
+      description: '1–5 distinct whole percentages from 1 to 99, in any order; saved highest first.',
+    }),
+    email: 'Where alerts go instead of the account’s email.',
+    enabled: '`false` stops alert emails; `true` turns them back on (also after an unsubscribe).',
+  },
+  { description: 'Any subset of the settings; fields left out keep their current value, and an empty body changes nothing.' },
+);
 
 const operations: FeatureApi['operations'] = [
   {

@@ -9,7 +9,16 @@ import { PROBLEM_BASE } from '../shared/errors.ts';
  */
 
 /** A JSON value of the document; a zod schema anywhere in it becomes a `$ref` to its component. */
-export type DocValue = string | number | boolean | null | z.ZodType | readonly DocValue[] | { readonly [key: string]: DocValue | undefined };
+export type DocValue = string | number | boolean | null | Schema | readonly DocValue[] | { readonly [key: string]: DocValue | undefined };
+
+/** A zod schema, full or `zod/mini`. */
+export type Schema = z.core.$ZodType;
+
+/** A schema used as it is elsewhere (so references to it stay references), with the document's words for it. */
+export interface Described {
+  schema: Schema;
+  meta: Record<string, unknown>;
+}
 
 /** One operation: one entry of a feature's `operations`, keyed like the route table (`METHOD /path`). */
 export interface Operation {
@@ -33,12 +42,30 @@ export interface Webhook {
 /** What one feature contributes to the document. */
 export interface FeatureApi {
   /** Schemas of request bodies, described as the code accepts them (zod input). */
-  requests?: Record<string, z.ZodType>;
+  requests?: Record<string, Schema | Described>;
   /** Schemas of what the code answers (zod output). */
-  responses?: Record<string, z.ZodType>;
+  responses?: Record<string, Schema | Described>;
   operations?: Operation[];
   webhooks?: Webhook[];
   components?: { parameters?: Record<string, DocValue>; headers?: Record<string, DocValue>; responses?: Record<string, DocValue> };
+}
+
+/**
+ * The code's own object schema with the document's words on its fields. `meta` is ignored by
+ * validation, so the document describes exactly what the code accepts; a field given a schema
+ * instead of words is replaced (for what the document says more precisely, e.g. the price book's
+ * operation names where the code accepts any well-formed name).
+ */
+export function described<Shape extends z.core.$ZodShape>(
+  schema: z.ZodObject<Shape>,
+  fields: { [K in keyof Shape]?: string | z.ZodType },
+  meta?: Record<string, unknown>,
+): z.ZodObject<Shape> {
+  const shape = Object.fromEntries(
+    Object.entries(fields).map(([name, words]) => [name, typeof words === 'string' ? (schema.shape[name] as z.ZodType).meta({ description: words }) : words]),
+  );
+  const extended = schema.safeExtend(shape as any) as unknown as z.ZodObject<Shape>;
+  return meta ? extended.meta(meta) : extended;
 }
 
 export const PROBLEM_TYPE = (slug: string) => `${PROBLEM_BASE}${slug}`;

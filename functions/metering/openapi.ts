@@ -1,31 +1,22 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
 import type { FeatureApi } from '../http/openapi.ts';
+import { described } from '../http/openapi.ts';
 import { OperationName } from '../pricing/openapi.ts';
+import { debitBody, externalDebitBody, topUpBody } from './routes.ts';
 
-export const TopUpRequest = z.strictObject({
-  credits: z.int().min(1).max(1000000000).meta({ description: 'A whole, positive number of credits (at most 1,000,000,000).' }),
-  reference: z
-    .string()
-    .min(1)
-    .max(200)
-    .meta({ description: 'Your reference, e.g. an invoice number. Trimmed; must not be empty or contain control characters.' })
-    .optional(),
+export const TopUpRequest = described(topUpBody, {
+  credits: 'A whole, positive number of credits (at most 1,000,000,000).',
+  reference: 'Your reference, e.g. an invoice number. Trimmed; must not be empty or contain control characters.',
 });
 
 export const TopUp = z.object({ id: z.string(), credits: z.int().min(1), reference: z.string().optional(), balance: Balance });
 
-export const DebitRequest = z.strictObject({
-  credits: z.int().min(1).max(1000000000).meta({ description: 'A whole, positive number of credits (at most 1,000,000,000).' }),
-  operation: OperationName,
-});
+export const DebitRequest = described(debitBody, { credits: 'A whole, positive number of credits (at most 1,000,000,000).', operation: OperationName });
 
-export const ExternalDebitRequest = z.strictObject({
-  externalId: z
-    .string()
-    .regex(/^[\x21-\x7E]{1,128}$/)
-    .meta({ description: 'The `externalId` the account was created with.' }),
-  credits: z.int().min(1).max(1000000000).meta({ description: 'A whole, positive number of credits (at most 1,000,000,000).' }),
+export const ExternalDebitRequest = described(externalDebitBody, {
+  externalId: 'The `externalId` the account was created with.',
+  credits: 'A whole, positive number of credits (at most 1,000,000,000).',
   operation: OperationName,
 });
 

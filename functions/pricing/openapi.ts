@@ -1,32 +1,35 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { FeatureApi } from '../http/openapi.ts';
+import { money, parsePriceBookJson, plan, topUpPack } from './price-book.ts';
 
-export const OperationName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,62}$/)
-  .meta({ description: 'A lower-case operation name such as `search`.' });
+/**
+ * The price book the document is generated with: this repository's `tollgate.prices.json` (the
+ * demo app's). Operation names and plan ids are the operator's; an operator who changes the price
+ * book runs `npm run openapi` to give clients a document with their own names.
+ */
+export const documentedPriceBook = parsePriceBookJson(readFileSync(new URL('../../tollgate.prices.json', import.meta.url), 'utf8'), 'tollgate.prices.json');
 
-export const Money = z.object({
-  amount: z
-    .string()
-    .regex(/^[0-9]+\.[0-9]{2}$/)
-    .meta({ description: 'Decimal, in the currency’s major unit.' }),
-  currency: z.string().meta({ examples: ['USD'] }),
+const namesOf = (values: string[]) => values as [string, ...string[]];
+
+export const OperationName = z.enum(namesOf(Object.keys(documentedPriceBook.operations))).meta({
+  description:
+    'An operation of the price book. These are the operations of the price book this document was generated with (the demo app’s `tollgate.prices.json`): a deployment with its own price book has its own names, and its operator generates its document with `npm run openapi` after changing `tollgate.prices.json`. The code accepts any lower-case name (`^[a-z][a-z0-9_-]{0,62}$`) and answers an unknown one with 400.',
 });
 
-export const TopUpPack = z.object({ id: z.string(), credits: z.int().min(1), price: Money });
-
-export const Plan = z.object({
-  id: z.string(),
-  name: z.string(),
-  monthlyCredits: z.int().min(0),
-  rollover: z.boolean().meta({ description: 'Unused credits carry over to the next month (capped at one month’s grant).' }),
-  price: Money,
-  stripePriceId: z.string().meta({ description: 'The payment provider’s price of this plan’s subscription, when the price book gives one.' }).optional(),
+export const PlanId = z.enum(namesOf(documentedPriceBook.plans.map((p) => p.id))).meta({
+  description: 'A plan of the price book (as for OperationName, the operator’s own; these are the demo app’s).',
 });
+
+// The price book's own schemas (zod/mini, as every metered function parses it), with the document's words.
+export const Money = { schema: money, meta: { description: 'An amount: a decimal string in the currency’s major unit, and an ISO 4217 code.' } };
+
+export const Plan = plan.check(
+  z.meta({ description: 'A plan: its monthly grant, whether unused credits carry over (capped at one month’s grant), its price.' }),
+);
 
 export const Prices = z
-  .object({ operations: z.array(z.object({ operation: z.string(), credits: z.int().min(1) })), topUps: z.array(TopUpPack), plans: z.array(Plan) })
+  .object({ operations: z.array(z.object({ operation: z.string(), credits: z.int().min(1) })), topUps: z.array(topUpPack), plans: z.array(plan) })
   .meta({
     examples: [
       {
@@ -52,5 +55,5 @@ export const Prices = z
   });
 
 export const pricingApi: FeatureApi = {
-  responses: { OperationName, Money, TopUpPack, Plan, Prices },
+  responses: { OperationName, PlanId, Money, TopUpPack: topUpPack, Plan, Prices },
 };

@@ -1,27 +1,22 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
-import { type FeatureApi, Problem } from '../http/openapi.ts';
+import { described, type FeatureApi, Problem } from '../http/openapi.ts';
+import { OperationName } from '../pricing/openapi.ts';
+import { submitQueryBody } from './routes.ts';
+import { queryInputs } from './service.ts';
 
-export const SearchInput = z.strictObject({
-  q: z.string().min(1).max(100).meta({ description: 'Words that must all appear (trimmed).' }),
-  limit: z.int().min(1).max(50).default(10),
-});
+export const SearchInput = described(queryInputs.search, { q: 'Words that must all appear (trimmed).' });
 
-export const ReportInput = z.strictObject({ groupBy: z.enum(['category', 'supplier']).default('category') });
+export const ReportInput = queryInputs.report;
 
-export const ExportInput = z.strictObject({
-  category: z.enum(['fasteners', 'electrical', 'plumbing', 'tools', 'safety']).meta({ description: 'Only this category; all parts when absent.' }).optional(),
-});
+export const ExportInput = described(queryInputs.export, { category: 'Only this category; all parts when absent.' });
 
-export const QueryRequest = z.strictObject({
-  operation: z.enum(['search', 'report', 'export']).meta({ description: 'One of the operations in `GET /v1/prices`.' }),
-  input: z
-    .union([SearchInput, ReportInput, ExportInput])
-    .meta({
-      description:
-        'The operation’s input (default `{}`), validated before anything is charged: `search` takes SearchInput, `report` ReportInput, `export` ExportInput.',
-    })
-    .optional(),
+export const QueryRequest = described(submitQueryBody, {
+  operation: OperationName,
+  input: z.union([SearchInput, ReportInput, ExportInput]).optional().meta({
+    description:
+      'The operation’s input (default `{}`), validated before anything is charged: `search` takes SearchInput, `report` ReportInput, `export` ExportInput.',
+  }),
 });
 
 export const Part = z.object({

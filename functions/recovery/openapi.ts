@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FeatureApi, Problem } from '../http/openapi.ts';
-import { Plan, TopUpPack } from '../pricing/openapi.ts';
+import { plan, topUpPack } from '../pricing/price-book.ts';
 import { OperationUsage } from '../usage/openapi.ts';
 
 export const BalanceShortfall = z.object({
@@ -21,9 +21,9 @@ export const UsageDigest = z
   .object({ from: z.iso.datetime(), to: z.iso.datetime(), total: z.int(), topOperations: z.array(OperationUsage).max(3) })
   .meta({ description: 'Where the credits went in the last 30 days: the net total and the (at most three) biggest operations.' });
 
-export const TopUpOption = z.intersection(TopUpPack, z.object({ href: z.url() }));
+export const TopUpOption = z.intersection(topUpPack, z.object({ href: z.url() }));
 
-export const PlanOption = z.intersection(Plan, z.object({ href: z.url() }));
+export const PlanOption = z.intersection(plan, z.object({ href: z.url() }));
 
 export const RecoveryAction = z.object({
   id: z.enum(['view_usage', 'top_up', 'change_plan', 'remind_later', 'resume']).meta({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type FeatureApi, Problem, ValidationProblem } from '../http/openapi.ts';
+import { described, type FeatureApi, Problem, ValidationProblem } from '../http/openapi.ts';
+import { createReminderBody } from './routes.ts';
 
 export const ReminderDelay = z
   .string()
@@ -10,7 +11,7 @@ export const ReminderDelay = z
       'When to remind, from now: an ISO-8601 duration in weeks, days, hours and minutes (`PT4H`, `P1D`, `P1W`, `P2DT12H`), from 1 hour (`PT1H`) to 30 days (`P30D`). Months and years are refused (their length depends on the calendar); so are seconds and fractions.',
   });
 
-export const ReminderRequest = z.strictObject({ after: ReminderDelay });
+export const ReminderRequest = described(createReminderBody, { after: ReminderDelay });
 
 export const Reminder = z
   .object({
