@@ -95,7 +95,7 @@ function walk(node: Json, visit: (node: Json, at: string) => void, at = '#'): vo
 
 /**
  * A small structural check of a value against a schema of this document: types, required and
- * documented properties (a field the code sends must be documented), const/enum, items, allOf/anyOf.
+ * documented properties (a field the code sends must be documented), const/enum, items, allOf/anyOf/oneOf.
  */
 function conformance(schemaOrRef: Json, value: unknown, at = '$', checkUnknown = true): string[] {
   const schema = deref(schemaOrRef);
@@ -104,6 +104,10 @@ function conformance(schemaOrRef: Json, value: unknown, at = '$', checkUnknown =
   // allOf parts each document some of the properties; unknown fields are checked against all of them below.
   if (schema.allOf) for (const part of schema.allOf) problems.push(...conformance(part, value, at, false));
   if (schema.anyOf && !schema.anyOf.some((part: Json) => conformance(part, value, at).length === 0)) problems.push(`${at}: matches none of anyOf`);
+  if (schema.oneOf) {
+    const matches = schema.oneOf.filter((part: Json) => conformance(part, value, at).length === 0).length;
+    if (matches !== 1) problems.push(`${at}: matches ${matches} of oneOf, not exactly one`);
+  }
   if ('const' in schema && value !== schema.const) problems.push(`${at}: ${JSON.stringify(value)} is not ${JSON.stringify(schema.const)}`);
   if (schema.enum && !schema.enum.includes(value)) problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   if (schema.type) {
@@ -138,12 +142,17 @@ function documentedProperties(schemaOrRef: Json): Set<string> | undefined {
   return names.size > 0 ? names : undefined;
 }
 
-/** The Problem schema itself, or one that extends it (allOf) or offers only Problem variants (anyOf). */
+/**
+ * The Problem schema itself, one that extends it (allOf, or whole: all of Problem's required members
+ * among its own) or offers only Problem variants (anyOf).
+ */
 function builtOnProblem(schemaOrRef: Json): boolean {
   if (schemaOrRef?.$ref === '#/components/schemas/Problem') return true;
   const schema = deref(schemaOrRef);
   if (!schema || typeof schema !== 'object') return false;
   if (schema.allOf?.some(builtOnProblem)) return true;
+  const problemMembers: string[] = pointer('#/components/schemas/Problem').required;
+  if (problemMembers.every((name) => schema.required?.includes(name) && schema.properties?.[name])) return true;
   return Array.isArray(schema.anyOf) && schema.anyOf.every(builtOnProblem);
 }
 
@@ -359,6 +368,70 @@ describe('docs/openapi.json', () => {
       expect(deref(media.schema).required, key).toEqual(['after']);
     }
     expect(Object.keys(documented.get('POST /remind')?.operation.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
+  });
+});
+
+/**
+ * What a client generated from the document (openapi-typescript and the like) needs in order to be
+ * typed where it matters. No such generator is a dependency, so these assert on the document's shape.
+ */
+describe('docs/openapi.json gives a typed client what it needs', () => {
+  /** The routes whose answer can be the insufficient-credits 402 (a refused debit or query). */
+  const METERED = ['POST /v1/accounts/{accountId}/debits', 'POST /v1/debits', 'POST /v1/queries', 'POST /v1/queries/{queryId}/resume'];
+  const problemSchema = (response: Json) => deref(response).content?.['application/problem+json']?.schema;
+
+  it('declares the 402 of every metered operation with its own schema, told apart from every other problem by status', () => {
+    expect(operations.filter((op) => op.operation.responses['402']).map((op) => op.key)).toEqual(METERED);
+    for (const key of METERED) expect(problemSchema(documented.get(key)?.operation.responses['402']), key).toEqual(schema('InsufficientCredits'));
+    const insufficient = deref(schema('InsufficientCredits'));
+    // Whole, not an allOf over the generic Problem (whose `status` is any 4xx/5xx), with constants to narrow on.
+    expect(insufficient.allOf).toBeUndefined();
+    expect(insufficient.required).toEqual(expect.arrayContaining(['type', 'status', 'error', 'balance', 'actions']));
+    expect(insufficient.properties.status.const).toBe(402);
+    expect(insufficient.properties.type.const).toBe('https://tollgate.dev/problems/insufficient-credits');
+    // No other answer can be read as the 402.
+    for (const op of operations) {
+      for (const [status, response] of Object.entries<Json>(op.operation.responses)) {
+        if (status === '402') continue;
+        expect(problemSchema(response), `${op.key} ${status}`).not.toEqual(schema('InsufficientCredits'));
+      }
+    }
+  });
+
+  it('types `operation` in requests and in the price list as the price book’s operation names', () => {
+    const names = Object.keys(pricing.operations);
+    const operationName = deref(schema('OperationName'));
+    expect(operationName.enum).toEqual(names);
+    expect(operationName.description).toContain('npm run openapi');
+    const requestSchemas = operations.flatMap((op) => Object.values<Json>(op.operation.requestBody?.content ?? {}).map((media) => deref(media.schema)));
+    const withOperation = requestSchemas.filter((body) => body.properties?.operation);
+    expect(withOperation.length).toBe(3); // both debits and the query
+    for (const body of withOperation) expect(deref(body.properties.operation).enum).toEqual(names);
+    expect(deref(deref(schema('Prices')).properties.operations.items.properties.operation).enum).toEqual(names);
+  });
+
+  it('gives every action of the 402 a schema of its own kind, and the body remind_later sends', () => {
+    const variants: Json[] = deref(schema('RecoveryAction')).oneOf;
+    const byId = Object.fromEntries(variants.map((variant) => [variant.properties.id.const, variant]));
+    expect(Object.keys(byId).sort()).toEqual(['change_plan', 'remind_later', 'resume', 'top_up', 'view_usage']);
+    const remind = byId.remind_later;
+    expect(remind.required).toContain('body');
+    expect(remind.properties.method.const).toBe('POST');
+    expect(remind.properties.body).toMatchObject({ type: 'object', required: ['after'], properties: { after: schema('ReminderDelay') } });
+    // The body is what POST /v1/reminders takes.
+    expect(Object.keys(remind.properties.body.properties)).toEqual(Object.keys(deref(schema('ReminderRequest')).properties));
+    expect(byId.top_up.properties.options.items).toEqual(schema('TopUpOption'));
+    expect(byId.change_plan.properties.options.items).toEqual(schema('PlanOption'));
+    for (const id of ['view_usage', 'resume', 'top_up', 'change_plan']) expect(byId[id].properties.body, id).toBeUndefined();
+  });
+
+  it('has no object schema that says nothing of what it holds (a generator makes it `Record<string, never>`)', () => {
+    const empty: string[] = [];
+    walk(doc, (node, at) => {
+      if (node.type === 'object' && !node.properties && node.additionalProperties === undefined && !node.oneOf && !node.anyOf && !node.allOf) empty.push(at);
+      if (node.type === 'object' && node.properties && Object.keys(node.properties).length === 0) empty.push(at);
+    });
+    expect(empty).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type FeatureApi, Problem } from '../http/openapi.ts';
+import { chargeSchema, checkoutSessionSchema, invoiceSchema, subscriptionSchema } from './stripe-events.ts';
 
 export const WebhookReceipt = z.object({
   received: z.literal(true),
@@ -10,6 +11,19 @@ export const WebhookReceipt = z.object({
   detail: z.string().optional(),
   reason: z.string().optional(),
 });
+
+/** A Stripe event as Stripe sends it, with the fields of its object Tollgate reads (the code's own schemas of them). */
+export const StripeEvent = z
+  .object({
+    id: z.string(),
+    type: z.string().meta({ examples: ['checkout.session.completed', 'invoice.paid', 'charge.refunded'] }),
+    data: z.object({
+      object: z
+        .union([checkoutSessionSchema, invoiceSchema, subscriptionSchema])
+        .meta({ description: 'The event’s object; these are the fields Tollgate acts on, and Stripe sends many more.' }),
+    }),
+  })
+  .meta({ description: 'A Stripe event, exactly as Stripe sent it.' });
 
 const operations: FeatureApi['operations'] = [
   {
@@ -101,12 +115,7 @@ const operations: FeatureApi['operations'] = [
       required: true,
       content: {
         'application/json': {
-          schema: {
-            type: 'object',
-            description: 'A Stripe event, exactly as Stripe sent it.',
-            required: ['id', 'type', 'data'],
-            properties: { id: { type: 'string' }, type: { type: 'string' }, data: { type: 'object' } },
-          },
+          schema: StripeEvent,
         },
       },
     },
@@ -128,6 +137,7 @@ const operations: FeatureApi['operations'] = [
 ];
 
 export const paymentsApi: FeatureApi = {
+  requests: { StripeEvent },
   responses: { WebhookReceipt },
   operations,
 };

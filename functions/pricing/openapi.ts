@@ -29,7 +29,7 @@ export const Plan = plan.check(
 );
 
 export const Prices = z
-  .object({ operations: z.array(z.object({ operation: z.string(), credits: z.int().min(1) })), topUps: z.array(topUpPack), plans: z.array(plan) })
+  .object({ operations: z.array(z.object({ operation: OperationName, credits: z.int().min(1) })), topUps: z.array(topUpPack), plans: z.array(plan) })
   .meta({
     examples: [
       {

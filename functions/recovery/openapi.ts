@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { type FeatureApi, Problem } from '../http/openapi.ts';
 import { plan, topUpPack } from '../pricing/price-book.ts';
+import { ReminderDelay } from '../reminders/openapi.ts';
 import { OperationUsage } from '../usage/openapi.ts';
+import { RECOVERY_HOURS, WINDOW_DAYS } from './social-proof.ts';
 
 export const BalanceShortfall = z.object({
   available: z.int().min(0),
@@ -21,35 +23,43 @@ export const UsageDigest = z
   .object({ from: z.iso.datetime(), to: z.iso.datetime(), total: z.int(), topOperations: z.array(OperationUsage).max(3) })
   .meta({ description: 'Where the credits went in the last 30 days: the net total and the (at most three) biggest operations.' });
 
-export const TopUpOption = z.intersection(topUpPack, z.object({ href: z.url() }));
+export const TopUpOption = z.intersection(topUpPack, z.object({ href: z.url().meta({ description: 'Where to buy this pack: its signed checkout link.' }) }));
 
-export const PlanOption = z.intersection(plan, z.object({ href: z.url() }));
+export const PlanOption = z.intersection(plan, z.object({ href: z.url().meta({ description: 'Where to take this plan: its signed checkout link.' }) }));
 
-export const RecoveryAction = z.object({
-  id: z.enum(['view_usage', 'top_up', 'change_plan', 'remind_later', 'resume']).meta({
-    description:
-      '`view_usage` always; `top_up` always (options: the packs that cover the shortfall, smallest first, or the largest pack when none does); `change_plan` when there are plans with rollover (options: those plans); `remind_later` always; `resume` when a query was parked.',
-  }),
-  label: z.string(),
-  method: z.enum(['GET', 'POST']),
-  href: z.url(),
-  pageHref: z
-    .url()
-    .meta({
-      description: 'The same action as a page for people: a signed, expiring link that needs no key (on `view_usage`: the usage page, `GET /usage?token=…`).',
-    })
-    .optional(),
-  options: z.array(z.union([TopUpOption, PlanOption])).optional(),
-  body: z.object({}).meta({ description: 'The body to send with `method` (for `remind_later`: `{"after":"P1D"}`).' }).optional(),
-});
+const PAGE_HREF = 'The same action as a page for people: a signed, expiring link that needs no key (on `view_usage`: the usage page, `GET /usage?token=…`).';
+
+/** What every action has: what to show, and the request that performs it. */
+const action = <Id extends string, Method extends 'GET' | 'POST'>(id: Id, method: Method, description: string) =>
+  z
+    .object({ id: z.literal(id), label: z.string(), method: z.literal(method), href: z.url(), pageHref: z.url().meta({ description: PAGE_HREF }).optional() })
+    .meta({ description });
+
+/**
+ * One way forward, told apart by `id`: each kind says which request it is (`method`, `href`) and,
+ * where it has one, exactly which body to send or which options to offer.
+ */
+export const RecoveryAction = z
+  .discriminatedUnion('id', [
+    action('view_usage', 'GET', '`view_usage`, always: where the credits went (`GET /v1/usage`).'),
+    action('top_up', 'GET', '`top_up`, always: the packs that cover the shortfall, smallest first, or the largest pack when none does.').extend({
+      options: z.array(TopUpOption),
+    }),
+    action('change_plan', 'GET', '`change_plan`, when there are plans with rollover: those plans.').extend({ options: z.array(PlanOption) }),
+    action('remind_later', 'POST', '`remind_later`, always: `POST /v1/reminders` with `body`.').extend({
+      body: z.object({ after: ReminderDelay }).meta({ description: 'The body to send with `method`: a ReminderRequest (`{"after":"P1D"}`).' }),
+    }),
+    action('resume', 'POST', '`resume`, when a query was parked: `POST /v1/queries/{queryId}/resume`, no body.'),
+  ])
+  .meta({ description: 'A way forward from the 402; `id` tells the kind.' });
 
 export const SocialProof = z
   .strictObject({
     plan: z.string(),
     percent: z.int().min(0).max(100),
     sample: z.int().min(1),
-    recoveryHours: z.literal(48),
-    windowDays: z.literal(30),
+    recoveryHours: z.literal(RECOVERY_HOURS),
+    windowDays: z.literal(WINDOW_DAYS),
     message: z
       .string()
       .meta({ examples: ['73% of customers on the Starter plan who ran out topped up within 48 hours and kept working (41 cases in the last 30 days).'] }),
@@ -59,26 +69,30 @@ export const SocialProof = z
       'How customers on the same plan fared after running out: the share of depletion episodes (first refused query → next top-up) that ended in a top-up within `recoveryHours`, over the last `windowDays`. Computed from real episodes and present only when the plan has at least SOCIAL_PROOF_MIN_SAMPLE (default 30) episodes whose outcome is known; otherwise the member is absent.',
   });
 
-export const InsufficientCredits = z
-  .intersection(
-    Problem,
-    z.object({
-      type: z.literal('https://tollgate.dev/problems/insufficient-credits').optional(),
-      status: z.literal(402).optional(),
-      error: z.literal('InsufficientBalance'),
-      message: z.string().meta({ description: 'The same text as `detail`.' }),
-      retryable: z.literal(false),
-      balance: BalanceShortfall,
-      query: ParkedQuery.optional(),
-      usage: UsageDigest,
-      actions: z.array(RecoveryAction),
-      socialProof: SocialProof.optional(),
-    }),
-  )
-  .meta({
-    description:
-      'The 402 recovery answer: nothing was charged; how short the balance is, where the credits went in the last 30 days, and every way forward. Queries are parked (resumable for at least 48 h) and `query` names them; admin debits are not parked and have no `query`. `error` and `message` keep clients written for the old `{"error","message"}` answer working. `retryable` is false and there is no `Retry-After`: retrying will not help until the balance changes.',
-  });
+/**
+ * The 402 body, whole (not an `allOf` over Problem): its `type`, `status` and `error` are constants,
+ * so a client narrows on the status code or on any of them to this one schema.
+ */
+export const InsufficientCredits = Problem.extend({
+  type: z.literal('https://tollgate.dev/problems/insufficient-credits'),
+  status: z.literal(402),
+  error: z.literal('InsufficientBalance'),
+  message: z.string().meta({ description: 'The same text as `detail`.' }),
+  retryable: z.literal(false),
+  balance: BalanceShortfall,
+  query: ParkedQuery.optional(),
+  usage: UsageDigest,
+  actions: z.array(RecoveryAction),
+  socialProof: SocialProof.optional(),
+}).meta({
+  description:
+    'The 402 recovery answer: nothing was charged; how short the balance is, where the credits went in the last 30 days, and every way forward. Queries are parked (resumable for at least 48 h) and `query` names them; admin debits are not parked and have no `query`. `error` and `message` keep clients written for the old `{"error","message"}` answer working. `retryable` is false and there is no `Retry-After`: retrying will not help until the balance changes.',
+});
+
+/** The members the code adds to the standard problem members (RFC 9457 extensions). */
+export type InsufficientCreditsExtensions = Omit<z.output<typeof InsufficientCredits>, keyof z.output<typeof Problem>>;
+export type RecoveryAction = z.output<typeof RecoveryAction>;
+export type SocialProofView = z.output<typeof SocialProof>;
 
 export const recoveryApi: FeatureApi = {
   responses: { BalanceShortfall, ParkedQuery, UsageDigest, TopUpOption, PlanOption, RecoveryAction, SocialProof, InsufficientCredits },

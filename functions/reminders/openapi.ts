@@ -134,7 +134,8 @@ const operations: FeatureApi['operations'] = [
 ];
 
 export const remindersApi: FeatureApi = {
-  requests: { ReminderDelay, ReminderRequest },
-  responses: { Reminder },
+  requests: { ReminderRequest },
+  // Also an answer's: the remind_later action of a 402 carries the body to send.
+  responses: { ReminderDelay, Reminder },
   operations,
 };
