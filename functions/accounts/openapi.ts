@@ -205,6 +205,11 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type Balance = z.output<typeof Balance>;
+export type Account = z.output<typeof Account>;
+export type ApiKeyCreated = z.output<typeof ApiKeyCreated>;
+
 export const accountsApi: FeatureApi = {
   requests: { CreateAccountRequest, PlanChangeRequest, CreateKeyRequest },
   responses: { Balance, Account, ApiKeyCreated },

@@ -11,6 +11,7 @@ import { randomId } from '../shared/ids.ts';
 import { newApiKey } from './api-keys.ts';
 import { requireAdmin } from './auth.ts';
 import { ACCOUNT_ID, type AccountItem, accountView, EXTERNAL_ID, EXTERNAL_ID_MESSAGE, KEY_ID } from './model.ts';
+import type { ApiKeyCreated } from './openapi.ts';
 import { addKey, findAccountIdByExternalId, getAccount, putNewAccount, removeKey, updateSettings } from './store.ts';
 
 export interface AccountDeps {
@@ -101,5 +102,5 @@ async function createKey(event: HttpEvent, deps: AccountDeps) {
   const keyId = randomId('key');
   const createdAt = deps.clock.now().toISOString();
   await addKey(accountId, keyId, { name: value.name, hash, createdAt });
-  return json(201, { id: keyId, key, name: value.name, createdAt });
+  return json(201, { id: keyId, key, name: value.name, createdAt } satisfies ApiKeyCreated);
 }

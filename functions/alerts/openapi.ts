@@ -141,6 +141,9 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type AlertSettings = z.output<typeof AlertSettings>;
+
 export const alertsApi: FeatureApi = {
   requests: { AlertSettingsPatch },
   responses: { AlertSettings },

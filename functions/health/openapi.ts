@@ -14,6 +14,9 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type Health = z.output<typeof Health>;
+
 export const healthApi: FeatureApi = {
   responses: { Health },
   operations,

@@ -157,6 +157,11 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type TopUp = z.output<typeof TopUp>;
+export type Debit = z.output<typeof Debit>;
+export type LedgerEntry = z.output<typeof LedgerEntry>;
+
 export const meteringApi: FeatureApi = {
   requests: { TopUpRequest, DebitRequest, ExternalDebitRequest },
   responses: { TopUp, Debit, LedgerEntry, LedgerPage },

@@ -16,6 +16,7 @@ import { startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
 import { ledgerPage } from './ledger-store.ts';
 import { replayed, settleSuccess, stored } from './metered-call.ts';
+import type { Debit } from './openapi.ts';
 import { creditTopUp } from './top-up.ts';
 import { replayTopUp, topUpAnswer } from './top-up-replay.ts';
 import { saveResponse } from './txn-store.ts';
@@ -112,7 +113,11 @@ async function debit(event: HttpEvent, value: DebitRequest, deps: MeteringDeps):
   });
   if (start.kind === 'replay') return replayed(start.response);
   if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-  return settleSuccess(start.txn, (balance) => json(201, { id: start.txn.id, credits: value.credits, operation: value.operation, balance }), deps.clock);
+  return settleSuccess(
+    start.txn,
+    (balance) => json(201, { id: start.txn.id, credits: value.credits, operation: value.operation, balance } satisfies Debit),
+    deps.clock,
+  );
 }
 
 async function ledger(event: HttpEvent): Promise<HttpResult> {

@@ -136,6 +136,9 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type WebhookReceipt = z.output<typeof WebhookReceipt>;
+
 export const paymentsApi: FeatureApi = {
   requests: { StripeEvent },
   responses: { WebhookReceipt },

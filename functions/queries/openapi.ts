@@ -264,6 +264,11 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type SearchResult = z.output<typeof SearchResult>;
+export type ReportResult = z.output<typeof ReportResult>;
+export type ExportResult = z.output<typeof ExportResult>;
+
 export const queriesApi: FeatureApi = {
   requests: { SearchInput, ReportInput, ExportInput, QueryRequest },
   responses: { Part, SearchResult, ReportResult, ExportResult, QueryResult, Query, WorkFailedProblem },

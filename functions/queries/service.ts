@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fields } from '../http/request.ts';
 import sample from './catalog-sample.json' with { type: 'json' };
+import type { ExportResult, ReportResult, SearchResult } from './openapi.ts';
 
 /**
  * The example metered service: real work over a small bundled parts catalogue. It stands for
@@ -36,13 +37,13 @@ export const queryInputs = {
 
 type Operation = keyof typeof queryInputs;
 
-function search({ q, limit }: z.infer<typeof queryInputs.search>) {
+function search({ q, limit }: z.infer<typeof queryInputs.search>): SearchResult {
   const terms = q.toLowerCase().split(/\s+/);
   const matches = parts.filter((part) => terms.every((term) => `${part.name} ${part.category} ${part.supplier} ${part.sku}`.toLowerCase().includes(term)));
   return { total: matches.length, items: matches.slice(0, limit) };
 }
 
-function report({ groupBy }: z.infer<typeof queryInputs.report>) {
+function report({ groupBy }: z.infer<typeof queryInputs.report>): ReportResult {
   const groups = new Map<string, Part[]>();
   for (const part of parts) groups.set(part[groupBy], [...(groups.get(part[groupBy]) ?? []), part]);
   const rows = [...groups.entries()].map(([key, members]) => ({
@@ -56,7 +57,7 @@ function report({ groupBy }: z.infer<typeof queryInputs.report>) {
   return { groupBy, rows: rows.sort((a, b) => b.unitsInStock - a.unitsInStock) };
 }
 
-function exportCsv({ category }: z.infer<typeof queryInputs.export>) {
+function exportCsv({ category }: z.infer<typeof queryInputs.export>): ExportResult {
   const columns: (keyof Part)[] = ['sku', 'name', 'category', 'supplier', 'priceUsd', 'stock', 'rating'];
   const rows = parts.filter((part) => !category || part.category === category);
   const csv = [columns.join(','), ...rows.map((part) => columns.map((column) => csvCell(part[column])).join(','))].join('\n');

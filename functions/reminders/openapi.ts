@@ -133,6 +133,9 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type Reminder = z.output<typeof Reminder>;
+
 export const remindersApi: FeatureApi = {
   requests: { ReminderRequest },
   // Also an answer's: the remind_later action of a 402 carries the body to send.

@@ -1,19 +1,8 @@
 import type { LedgerEntry } from '../metering/ledger.ts';
+import type { OperationUsage, Usage as UsageSummary } from './openapi.ts';
 
-export interface OperationUsage {
-  operation: string;
-  count: number;
-  credits: number;
-}
-
-export interface UsageSummary {
-  from: string;
-  to: string;
-  /** Credits spent: debits less refunds. */
-  total: number;
-  byOperation: OperationUsage[];
-  byDay: { date: string; credits: number }[];
-}
+/** Where the credits went: the `GET /v1/usage` answer, as the document says. */
+export type { OperationUsage, UsageSummary };
 
 /** Debits and their refunds are spending; top-ups, plan grants and expiries are not. */
 export function isSpending(entry: Pick<LedgerEntry, 'type'>): boolean {

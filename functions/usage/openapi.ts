@@ -89,6 +89,10 @@ const operations: FeatureApi['operations'] = [
   },
 ];
 
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type OperationUsage = z.output<typeof OperationUsage>;
+export type Usage = z.output<typeof Usage>;
+
 export const usageApi: FeatureApi = {
   responses: { OperationUsage, Usage },
   operations,
