@@ -33,7 +33,7 @@ import pkg from '../package.json' with { type: 'json' };
 export const DOCUMENT_FILE = fileURLToPath(new URL('../docs/openapi.json', import.meta.url));
 
 /** Every feature's part of the document; a new feature's `openapi.ts` is added here once. */
-const features: FeatureApi[] = [
+export const features: FeatureApi[] = [
   httpApi,
   healthApi,
   pricingApi,
@@ -53,7 +53,7 @@ const SECURITY: Record<Route['auth'], DocValue[]> = { none: [], admin: [{ adminK
 type Json = Record<string, unknown>;
 
 /** The whole document, as `npm run openapi` writes it. */
-export function openApiDocument(): Json {
+export function openApiDocument(parts: FeatureApi[] = features): Json {
   const names = new Map<Schema, string>();
   // Requests as the code accepts them (defaults make fields optional), answers as the code sends them.
   // Answers may refer to each other; requests may refer to answers' schemas too (e.g. OperationName).
@@ -65,9 +65,9 @@ export function openApiDocument(): Json {
     names.set(schema, id);
     for (const registry of registries) registry.add(schema, { ...meta, id });
   };
-  for (const feature of features) for (const [id, schema] of Object.entries(feature.responses ?? {})) name(schema, id, [answers, requests]);
+  for (const feature of parts) for (const [id, schema] of Object.entries(feature.responses ?? {})) name(schema, id, [answers, requests]);
   const answerIds = new Set(names.values());
-  for (const feature of features) for (const [id, schema] of Object.entries(feature.requests ?? {})) name(schema, id, [requests]);
+  for (const feature of parts) for (const [id, schema] of Object.entries(feature.requests ?? {})) name(schema, id, [requests]);
   const convert = (registry: z.core.$ZodRegistry<{ id: string }>, io: 'input' | 'output') =>
     z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'throw', override: tidy(io) })
       .schemas as Record<string, Json>;
@@ -94,7 +94,7 @@ export function openApiDocument(): Json {
   };
 
   const operations = new Map<string, Operation>();
-  for (const op of features.flatMap((f) => f.operations ?? [])) {
+  for (const op of parts.flatMap((f) => f.operations ?? [])) {
     const key = routeKey(op);
     if (operations.has(key)) throw new Error(`${key} is documented twice`);
     operations.set(key, op);
@@ -112,13 +112,13 @@ export function openApiDocument(): Json {
   if (operations.size > 0) throw new Error(`not in functions/routes.ts: ${[...operations.keys()].join(', ')}`);
 
   const webhooks: Record<string, Json> = {};
-  for (const hook of features.flatMap((f) => f.webhooks ?? [])) {
+  for (const hook of parts.flatMap((f) => f.webhooks ?? [])) {
     if (webhooks[hook.name]) throw new Error(`webhook ${hook.name} is documented twice`);
     webhooks[hook.name] = { [hook.method.toLowerCase()]: toDoc(hook.operation as DocValue) };
   }
 
   const component = (part: 'parameters' | 'headers' | 'responses') =>
-    Object.fromEntries(features.flatMap((f) => Object.entries(f.components?.[part] ?? {})).map(([name, value]) => [name, toDoc(value)]));
+    Object.fromEntries(parts.flatMap((f) => Object.entries(f.components?.[part] ?? {})).map(([name, value]) => [name, toDoc(value)]));
   return {
     ...info,
     info: { ...info.info, version: pkg.version, summary: pkg.description, license: { name: pkg.license, identifier: pkg.license } },

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openApiText } from '../bin/openapi.ts';
+import { z } from 'zod';
+import { features, openApiDocument, openApiText } from '../bin/openapi.ts';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
@@ -588,5 +590,79 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       [undefined, txn({}), txn({ status: 'completed' }), txn({ status: 'failed' })].map((query) => checkoutResultPage({ ...result, confirmed, query })),
     );
     expect(statuses(results)).toEqual(htmlStatuses('GET /checkout/done'));
+  });
+});
+
+describe('the document’s modules stay out of the Lambda bundles', () => {
+  const root = path.resolve(import.meta.dirname, '..');
+  /** What a bundler follows from a file: relative imports and re-exports that are not type-only. */
+  const runtimeImports = (file: string): string[] =>
+    [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s+(?!type\b)(?:[^;'"]*?\s+from\s+)?'(\.[^']+)'/gms)].map((m) =>
+      path.resolve(path.dirname(file), m[1] ?? ''),
+    );
+  const reachable = (entry: string): Set<string> => {
+    const seen = new Set<string>();
+    const pending = [entry];
+    for (let file = pending.pop(); file; file = pending.pop()) {
+      if (seen.has(file) || !file.endsWith('.ts')) continue;
+      seen.add(file);
+      pending.push(...runtimeImports(file));
+    }
+    return seen;
+  };
+  const entries = readdirSync(path.join(root, 'functions'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => /(^|\/|-)handler\.ts$/.test(file) || file === 'metering/meter.ts')
+    .map((file) => path.join(root, 'functions', file));
+
+  it('finds every handler and the meter middleware', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(12);
+    // The walk sees through to the code it should: the metering handler reaches the price book.
+    expect([...reachable(path.join(root, 'functions/metering/handler.ts'))]).toContain(path.join(root, 'functions/pricing/price-book.ts'));
+  });
+
+  it.each(entries.map((entry) => [path.relative(root, entry), entry]))('%s imports no openapi.ts (types only) and not the generator', (_name, entry) => {
+    const docModules = [...reachable(entry)].filter((file) => file.endsWith('/openapi.ts'));
+    expect(docModules.map((file) => path.relative(root, file))).toEqual([]);
+  });
+});
+
+describe('bin/openapi.ts (the generator)', () => {
+  const Ping = z.object({ accountId: z.string(), at: z.iso.datetime() });
+
+  it('writes a feature’s webhooks in the top-level `webhooks` section (OpenAPI 3.1), empty when none', () => {
+    expect(doc.webhooks).toEqual({});
+    const withHook = openApiDocument([
+      ...features,
+      {
+        responses: { Ping },
+        webhooks: [
+          {
+            name: 'ping',
+            method: 'POST',
+            operation: {
+              operationId: 'ping',
+              summary: 'A ping Tollgate sends',
+              requestBody: { required: true, content: { 'application/json': { schema: Ping } } },
+              responses: { '204': { description: 'Received.' } },
+            },
+          },
+        ],
+      },
+    ]) as Json;
+    expect(withHook.webhooks.ping.post).toMatchObject({
+      operationId: 'ping',
+      requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Ping' } } } },
+    });
+    expect(withHook.components.schemas.Ping.required).toEqual(['accountId', 'at']);
+  });
+
+  it('refuses an operation with a schema no feature names, one the route table does not have, and a route without an entry', () => {
+    const operation = { method: 'GET' as const, path: '/health', operationId: 'x', summary: 'x', responses: {} };
+    const healthless = features.map((feature) => ({ ...feature, operations: feature.operations?.filter((op) => op.path !== '/health') }));
+    expect(() =>
+      openApiDocument([...healthless, { operations: [{ ...operation, responses: { '200': { content: { 'application/json': { schema: Ping } } } } }] }]),
+    ).toThrow(/not named/);
+    expect(() => openApiDocument([...features, { operations: [{ ...operation, path: '/nowhere' }] }])).toThrow(/not in functions\/routes.ts: GET \/nowhere/);
+    expect(() => openApiDocument(healthless)).toThrow(/GET \/health .* has no entry/);
   });
 });
