@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { features, openApiDocument, openApiText } from '../bin/openapi.ts';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
@@ -25,7 +28,8 @@ import { pricing } from './support/prices.ts';
  */
 type Json = any;
 
-const doc: Json = JSON.parse(readFileSync(new URL('../docs/openapi.json', import.meta.url), 'utf8'));
+const committed = readFileSync(new URL('../docs/openapi.json', import.meta.url), 'utf8');
+const doc: Json = JSON.parse(committed);
 const pkg: Json = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
@@ -93,7 +97,7 @@ function walk(node: Json, visit: (node: Json, at: string) => void, at = '#'): vo
 
 /**
  * A small structural check of a value against a schema of this document: types, required and
- * documented properties (a field the code sends must be documented), const/enum, items, allOf/anyOf.
+ * documented properties (a field the code sends must be documented), const/enum, items, allOf/anyOf/oneOf.
  */
 function conformance(schemaOrRef: Json, value: unknown, at = '$', checkUnknown = true): string[] {
   const schema = deref(schemaOrRef);
@@ -102,6 +106,10 @@ function conformance(schemaOrRef: Json, value: unknown, at = '$', checkUnknown =
   // allOf parts each document some of the properties; unknown fields are checked against all of them below.
   if (schema.allOf) for (const part of schema.allOf) problems.push(...conformance(part, value, at, false));
   if (schema.anyOf && !schema.anyOf.some((part: Json) => conformance(part, value, at).length === 0)) problems.push(`${at}: matches none of anyOf`);
+  if (schema.oneOf) {
+    const matches = schema.oneOf.filter((part: Json) => conformance(part, value, at).length === 0).length;
+    if (matches !== 1) problems.push(`${at}: matches ${matches} of oneOf, not exactly one`);
+  }
   if ('const' in schema && value !== schema.const) problems.push(`${at}: ${JSON.stringify(value)} is not ${JSON.stringify(schema.const)}`);
   if (schema.enum && !schema.enum.includes(value)) problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   if (schema.type) {
@@ -136,12 +144,17 @@ function documentedProperties(schemaOrRef: Json): Set<string> | undefined {
   return names.size > 0 ? names : undefined;
 }
 
-/** The Problem schema itself, or one that extends it (allOf) or offers only Problem variants (anyOf). */
+/**
+ * The Problem schema itself, one that extends it (allOf, or whole: all of Problem's required members
+ * among its own) or offers only Problem variants (anyOf).
+ */
 function builtOnProblem(schemaOrRef: Json): boolean {
   if (schemaOrRef?.$ref === '#/components/schemas/Problem') return true;
   const schema = deref(schemaOrRef);
   if (!schema || typeof schema !== 'object') return false;
   if (schema.allOf?.some(builtOnProblem)) return true;
+  const problemMembers: string[] = pointer('#/components/schemas/Problem').required;
+  if (problemMembers.every((name) => schema.required?.includes(name) && schema.properties?.[name])) return true;
   return Array.isArray(schema.anyOf) && schema.anyOf.every(builtOnProblem);
 }
 
@@ -158,6 +171,10 @@ const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries', 'POST /v1/holds'];
 const HTML_ONLY_ERRORS: Record<string, string[]> = { 'GET /resume': ['409'] };
 
 describe('docs/openapi.json', () => {
+  it('is what `npm run openapi` generates from the code (run it and commit the file when this fails)', () => {
+    expect(committed).toBe(openApiText());
+  });
+
   it('is an OpenAPI 3.1 document of this package', () => {
     expect(doc.openapi).toMatch(/^3\.1\./);
     expect(doc.info.title).toBe('Tollgate');
@@ -303,12 +320,12 @@ describe('docs/openapi.json', () => {
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }
-    expect(deref(schema('QueryRequest')).properties.operation.enum).toEqual(Object.keys(pricing.operations));
-    expect(deref(schema('CreateAccountRequest')).properties.plan.enum).toEqual(pricing.plans.map((plan) => plan.id));
+    expect(deref(deref(schema('QueryRequest')).properties.operation).enum).toEqual(Object.keys(pricing.operations));
+    expect(deref(deref(schema('CreateAccountRequest')).properties.plan).enum).toEqual(pricing.plans.map((plan) => plan.id));
     expect(deref(schema('CreateAccountRequest')).properties.plan.default).toBe(pricing.defaultPlan);
-    expect(deref(schema('PlanChangeRequest')).properties.plan.enum).toEqual(pricing.plans.map((plan) => plan.id));
+    expect(deref(deref(schema('PlanChangeRequest')).properties.plan).enum).toEqual(pricing.plans.map((plan) => plan.id));
     // PATCH takes any of its settings, but at least one (the zod schema refuses an empty body).
-    expect(deref(schema('PlanChangeRequest')).required).toEqual([]);
+    expect(deref(schema('PlanChangeRequest')).required ?? []).toEqual([]);
     expect(deref(schema('PlanChangeRequest')).minProperties).toBe(1);
     expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'plan']);
     expect(Object.keys(deref(schema('AlertSettingsPatch')).properties).sort()).toEqual(Object.keys(alertSettingsPatch.shape).sort());
@@ -353,6 +370,71 @@ describe('docs/openapi.json', () => {
       expect(deref(media.schema).required, key).toEqual(['after']);
     }
     expect(Object.keys(documented.get('POST /remind')?.operation.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
+  });
+});
+
+/**
+ * What a client generated from the document (openapi-typescript and the like) needs in order to be
+ * typed where it matters. No such generator is a dependency, so these assert on the document's shape.
+ */
+describe('docs/openapi.json gives a typed client what it needs', () => {
+  /** The routes whose answer can be the insufficient-credits 402 (a refused debit or query). */
+  const METERED = ['POST /v1/accounts/{accountId}/debits', 'POST /v1/debits', 'POST /v1/queries', 'POST /v1/queries/{queryId}/resume', 'POST /v1/holds'];
+  const problemSchema = (response: Json) => deref(response).content?.['application/problem+json']?.schema;
+
+  it('declares the 402 of every metered operation with its own schema, told apart from every other problem by status', () => {
+    expect(operations.filter((op) => op.operation.responses['402']).map((op) => op.key)).toEqual(METERED);
+    for (const key of METERED) expect(problemSchema(documented.get(key)?.operation.responses['402']), key).toEqual(schema('InsufficientCredits'));
+    const insufficient = deref(schema('InsufficientCredits'));
+    // Whole, not an allOf over the generic Problem (whose `status` is any 4xx/5xx), with constants to narrow on.
+    expect(insufficient.allOf).toBeUndefined();
+    expect(insufficient.required).toEqual(expect.arrayContaining(['type', 'status', 'error', 'balance', 'actions']));
+    expect(insufficient.properties.status.const).toBe(402);
+    expect(insufficient.properties.type.const).toBe('https://tollgate.dev/problems/insufficient-credits');
+    // No other answer can be read as the 402.
+    for (const op of operations) {
+      for (const [status, response] of Object.entries<Json>(op.operation.responses)) {
+        if (status === '402') continue;
+        expect(problemSchema(response), `${op.key} ${status}`).not.toEqual(schema('InsufficientCredits'));
+      }
+    }
+  });
+
+  it('types `operation` in requests and in the price list as the price book’s operation names', () => {
+    const names = Object.keys(pricing.operations);
+    const operationName = deref(schema('OperationName'));
+    expect(operationName.enum).toEqual(names);
+    expect(operationName.description).toContain('npm run openapi');
+    const requestSchemas = operations.flatMap((op) => Object.values<Json>(op.operation.requestBody?.content ?? {}).map((media) => deref(media.schema)));
+    // A hold names work priced by its settle, not by the price book: any well-formed name, as the code accepts.
+    const withOperation = requestSchemas.filter((body) => body.properties?.operation && body !== deref(schema('HoldRequest')));
+    expect(withOperation.length).toBe(3); // both debits and the query
+    for (const body of withOperation) expect(deref(body.properties.operation).enum).toEqual(names);
+    expect(deref(deref(schema('Prices')).properties.operations.items.properties.operation).enum).toEqual(names);
+  });
+
+  it('gives every action of the 402 a schema of its own kind, and the body remind_later sends', () => {
+    const variants: Json[] = deref(schema('RecoveryAction')).oneOf;
+    const byId = Object.fromEntries(variants.map((variant) => [variant.properties.id.const, variant]));
+    expect(Object.keys(byId).sort()).toEqual(['change_plan', 'remind_later', 'resume', 'top_up', 'view_usage']);
+    const remind = byId.remind_later;
+    expect(remind.required).toContain('body');
+    expect(remind.properties.method.const).toBe('POST');
+    expect(remind.properties.body).toMatchObject({ type: 'object', required: ['after'], properties: { after: schema('ReminderDelay') } });
+    // The body is what POST /v1/reminders takes.
+    expect(Object.keys(remind.properties.body.properties)).toEqual(Object.keys(deref(schema('ReminderRequest')).properties));
+    expect(byId.top_up.properties.options.items).toEqual(schema('TopUpOption'));
+    expect(byId.change_plan.properties.options.items).toEqual(schema('PlanOption'));
+    for (const id of ['view_usage', 'resume', 'top_up', 'change_plan']) expect(byId[id].properties.body, id).toBeUndefined();
+  });
+
+  it('has no object schema that says nothing of what it holds (a generator makes it `Record<string, never>`)', () => {
+    const empty: string[] = [];
+    walk(doc, (node, at) => {
+      if (node.type === 'object' && !node.properties && node.additionalProperties === undefined && !node.oneOf && !node.anyOf && !node.allOf) empty.push(at);
+      if (node.type === 'object' && node.properties && Object.keys(node.properties).length === 0) empty.push(at);
+    });
+    expect(empty).toEqual([]);
   });
 });
 
@@ -509,5 +591,79 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       [undefined, txn({}), txn({ status: 'completed' }), txn({ status: 'failed' })].map((query) => checkoutResultPage({ ...result, confirmed, query })),
     );
     expect(statuses(results)).toEqual(htmlStatuses('GET /checkout/done'));
+  });
+});
+
+describe('the document’s modules stay out of the Lambda bundles', () => {
+  const root = path.resolve(import.meta.dirname, '..');
+  /** What a bundler follows from a file: relative imports and re-exports that are not type-only. */
+  const runtimeImports = (file: string): string[] =>
+    [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s+(?!type\b)(?:[^;'"]*?\s+from\s+)?'(\.[^']+)'/gms)].map((m) =>
+      path.resolve(path.dirname(file), m[1] ?? ''),
+    );
+  const reachable = (entry: string): Set<string> => {
+    const seen = new Set<string>();
+    const pending = [entry];
+    for (let file = pending.pop(); file; file = pending.pop()) {
+      if (seen.has(file) || !file.endsWith('.ts')) continue;
+      seen.add(file);
+      pending.push(...runtimeImports(file));
+    }
+    return seen;
+  };
+  const entries = readdirSync(path.join(root, 'functions'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => /(^|\/|-)handler\.ts$/.test(file) || file === 'metering/meter.ts')
+    .map((file) => path.join(root, 'functions', file));
+
+  it('finds every handler and the meter middleware', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(12);
+    // The walk sees through to the code it should: the metering handler reaches the price book.
+    expect([...reachable(path.join(root, 'functions/metering/handler.ts'))]).toContain(path.join(root, 'functions/pricing/price-book.ts'));
+  });
+
+  it.each(entries.map((entry) => [path.relative(root, entry), entry]))('%s imports no openapi.ts (types only) and not the generator', (_name, entry) => {
+    const docModules = [...reachable(entry)].filter((file) => file.endsWith('/openapi.ts'));
+    expect(docModules.map((file) => path.relative(root, file))).toEqual([]);
+  });
+});
+
+describe('bin/openapi.ts (the generator)', () => {
+  const Ping = z.object({ accountId: z.string(), at: z.iso.datetime() });
+
+  it('writes a feature’s webhooks in the top-level `webhooks` section (OpenAPI 3.1), empty when none', () => {
+    expect(doc.webhooks).toEqual({});
+    const withHook = openApiDocument([
+      ...features,
+      {
+        responses: { Ping },
+        webhooks: [
+          {
+            name: 'ping',
+            method: 'POST',
+            operation: {
+              operationId: 'ping',
+              summary: 'A ping Tollgate sends',
+              requestBody: { required: true, content: { 'application/json': { schema: Ping } } },
+              responses: { '204': { description: 'Received.' } },
+            },
+          },
+        ],
+      },
+    ]) as Json;
+    expect(withHook.webhooks.ping.post).toMatchObject({
+      operationId: 'ping',
+      requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Ping' } } } },
+    });
+    expect(withHook.components.schemas.Ping.required).toEqual(['accountId', 'at']);
+  });
+
+  it('refuses an operation with a schema no feature names, one the route table does not have, and a route without an entry', () => {
+    const operation = { method: 'GET' as const, path: '/health', operationId: 'x', summary: 'x', responses: {} };
+    const healthless = features.map((feature) => ({ ...feature, operations: feature.operations?.filter((op) => op.path !== '/health') }));
+    expect(() =>
+      openApiDocument([...healthless, { operations: [{ ...operation, responses: { '200': { content: { 'application/json': { schema: Ping } } } } }] }]),
+    ).toThrow(/not named/);
+    expect(() => openApiDocument([...features, { operations: [{ ...operation, path: '/nowhere' }] }])).toThrow(/not in functions\/routes.ts: GET \/nowhere/);
+    expect(() => openApiDocument(healthless)).toThrow(/GET \/health .* has no entry/);
   });
 });

@@ -1,3 +1,5 @@
+import type { Account, Balance } from './openapi.ts';
+
 /** The last balance change, kept on the account item so the stream can project it into the ledger. */
 export interface BalanceChange {
   id: string;
@@ -63,20 +65,14 @@ export interface AccountItem {
   subscription?: { id: string; plan: string };
 }
 
-export interface Balance {
-  available: number;
-  /** Reserved by open holds: not available, not spent yet. */
-  held: number;
-  unit: 'credits';
-  asOf: string;
-}
+export type { Balance };
 
 export function balanceOf(account: Pick<AccountItem, 'balance' | 'held'>, asOf: Date): Balance {
   return { available: account.balance, held: account.held ?? 0, unit: 'credits', asOf: asOf.toISOString() };
 }
 
 /** The public representation of an account. */
-export function accountView(account: AccountItem, asOf: Date) {
+export function accountView(account: AccountItem, asOf: Date): Account {
   return {
     id: account.id,
     name: account.name,

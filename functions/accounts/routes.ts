@@ -11,6 +11,7 @@ import { randomId } from '../shared/ids.ts';
 import { newApiKey } from './api-keys.ts';
 import { requireAdmin } from './auth.ts';
 import { ACCOUNT_ID, type AccountItem, accountView, EXTERNAL_ID, EXTERNAL_ID_MESSAGE, KEY_ID } from './model.ts';
+import type { ApiKeyCreated } from './openapi.ts';
 import { addKey, findAccountIdByExternalId, getAccount, putNewAccount, removeKey, updateSettings } from './store.ts';
 
 export interface AccountDeps {
@@ -18,15 +19,15 @@ export interface AccountDeps {
   clock: Clock;
 }
 
-const createSchema = z.strictObject({
+export const createAccountBody = z.strictObject({
   name: fields.text(200),
   email: z.email('must be an email address').max(254),
   plan: z.string().max(64).optional(),
   externalId: z.string().regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE).optional(),
 });
 const byExternalIdQuery = z.strictObject({ externalId: z.string({ error: 'give the externalId to look up' }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE) });
-const keySchema = z.strictObject({ name: fields.text(100).optional() });
-const patchSchema = z
+export const createKeyBody = z.strictObject({ name: fields.text(100).optional() });
+export const accountSettingsBody = z
   .strictObject({ plan: z.string().max(64).optional(), autoResume: z.boolean().optional() })
   .refine((patch) => patch.plan !== undefined || patch.autoResume !== undefined, 'give "plan", "autoResume" or both');
 
@@ -66,14 +67,14 @@ function assertKnownPlan(pricing: PriceBook, plan: string): void {
 async function changeSettings(event: HttpEvent, deps: AccountDeps) {
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
-  const { value } = parseBody(event, patchSchema);
+  const { value } = parseBody(event, accountSettingsBody);
   if (value.plan !== undefined) assertKnownPlan(deps.pricing, value.plan);
   return json(200, accountView(await updateSettings(accountId, value, deps.clock.now()), deps.clock.now()));
 }
 
 async function create(event: HttpEvent, deps: AccountDeps) {
   await requireAdmin(event);
-  const { value } = parseBody(event, createSchema);
+  const { value } = parseBody(event, createAccountBody);
   const plan = value.plan ?? deps.pricing.defaultPlan;
   assertKnownPlan(deps.pricing, plan);
   const now = deps.clock.now().toISOString();
@@ -96,10 +97,10 @@ async function create(event: HttpEvent, deps: AccountDeps) {
 async function createKey(event: HttpEvent, deps: AccountDeps) {
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
-  const { value } = parseBody(event, keySchema);
+  const { value } = parseBody(event, createKeyBody);
   const { key, hash } = newApiKey();
   const keyId = randomId('key');
   const createdAt = deps.clock.now().toISOString();
   await addKey(accountId, keyId, { name: value.name, hash, createdAt });
-  return json(201, { id: keyId, key, name: value.name, createdAt });
+  return json(201, { id: keyId, key, name: value.name, createdAt } satisfies ApiKeyCreated);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AccountItem, AlertSettings } from '../accounts/model.ts';
+import type { AlertSettings as AlertSettingsView } from './openapi.ts';
 
 export const DEFAULT_THRESHOLDS = [50, 20, 5];
 
@@ -27,7 +28,7 @@ export const alertSettingsPatch = z.strictObject({
 
 export type AlertSettingsPatch = z.infer<typeof alertSettingsPatch>;
 
-export function alertsView(account: Pick<AccountItem, 'alerts' | 'email' | 'baseline'>) {
+export function alertsView(account: Pick<AccountItem, 'alerts' | 'email' | 'baseline'>): AlertSettingsView {
   const settings = effectiveAlerts(account);
   return { ...settings, baseline: account.baseline ?? 0, unit: 'credits' };
 }

@@ -2,13 +2,14 @@ import { httpHandler } from '../http/handler.ts';
 import { json } from '../http/response.ts';
 import { allowedMethods } from '../http/route-match.ts';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors.ts';
+import type { Health } from './openapi.ts';
 
 /**
  * `GET /health` and the `$default` route: requests that match no route. A known path with another
  * method is a 405 with `Allow` (from the route table); an unknown path a problem+json 404.
  */
 export const handler = httpHandler({
-  'GET /health': async () => json(200, { status: 'ok' }),
+  'GET /health': async () => json(200, { status: 'ok' } satisfies Health),
   $default: async (event) => {
     const { method } = event.requestContext.http;
     const allowed = allowedMethods(event.rawPath);

@@ -3,6 +3,7 @@ import type { Balance } from '../accounts/model.ts';
 import { fields } from '../http/request.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { durationMs } from '../reminders/duration.ts';
+import type { Hold } from './openapi.ts';
 
 /** Hold ids: `hd_` and a random or Idempotency-Key-derived suffix. */
 export const HOLD_ID = /^hd_[A-Za-z0-9_-]{16,32}$/;
@@ -32,13 +33,13 @@ export const settleHoldSchema = z.strictObject({
 export const releaseHoldSchema = z.strictObject({});
 
 /** A hold as the API shows it: what is held, what it cost once settled, and the balance. */
-export function holdView(hold: TxnItem, balance: Balance) {
+export function holdView(hold: TxnItem, balance: Balance): Hold {
   return {
     id: hold.id,
-    operation: hold.operation,
+    operation: hold.operation ?? '',
     held: hold.credits,
-    status: hold.status,
-    expiresAt: hold.holdExpiresAt,
+    status: hold.status as Hold['status'],
+    expiresAt: hold.holdExpiresAt ?? hold.createdAt,
     charged: hold.status === 'settled' ? (hold.settledCredits ?? 0) : 0,
     ...(hold.status === 'released' ? { releasedBy: hold.releasedBy } : {}),
     createdAt: hold.createdAt,

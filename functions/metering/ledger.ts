@@ -1,4 +1,5 @@
 import type { BalanceChange } from '../accounts/model.ts';
+import type { LedgerEntry as LedgerEntryView } from './openapi.ts';
 
 /** One line of the ledger: a balance change and the balance right after it. */
 export interface LedgerEntry extends BalanceChange {
@@ -7,7 +8,7 @@ export interface LedgerEntry extends BalanceChange {
 }
 
 /** The public representation of a ledger entry. */
-export function ledgerEntryView(entry: LedgerEntry) {
+export function ledgerEntryView(entry: LedgerEntry): LedgerEntryView {
   return {
     id: entry.id,
     type: entry.type,

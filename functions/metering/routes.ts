@@ -16,6 +16,7 @@ import { startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
 import { ledgerPage } from './ledger-store.ts';
 import { replayed, settleSuccess, stored } from './metered-call.ts';
+import type { Debit } from './openapi.ts';
 import { creditTopUp } from './top-up.ts';
 import { replayTopUp, topUpAnswer } from './top-up-replay.ts';
 import { saveResponse } from './txn-store.ts';
@@ -24,10 +25,10 @@ export interface MeteringDeps {
   clock: Clock;
 }
 
-const topUpSchema = z.strictObject({ credits: fields.credits, reference: fields.text(200).optional() });
-const debitSchema = z.strictObject({ credits: fields.credits, operation: fields.operation });
+export const topUpBody = z.strictObject({ credits: fields.credits, reference: fields.text(200).optional() });
+export const debitBody = z.strictObject({ credits: fields.credits, operation: fields.operation });
 /** The same debit, for a backend that knows its customers by its own id (the account's `externalId`). */
-const externalDebitSchema = z.strictObject({
+export const externalDebitBody = z.strictObject({
   externalId: z.string({ error: EXTERNAL_ID_MESSAGE }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE),
   credits: fields.credits,
   operation: fields.operation,
@@ -48,13 +49,13 @@ export function meteringRoutes(deps: MeteringDeps): RouteMap {
       await requireAdmin(event);
       const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
       const key = idempotencyKey(event, true);
-      const { value, hash } = parseBody(event, debitSchema);
+      const { value, hash } = parseBody(event, debitBody);
       return debit(event, { accountId, key, hash, ...value }, deps);
     },
     'POST /v1/debits': async (event) => {
       await requireAdmin(event);
       const key = idempotencyKey(event, true);
-      const { value, hash } = parseBody(event, externalDebitSchema);
+      const { value, hash } = parseBody(event, externalDebitBody);
       const accountId = await findAccountIdByExternalId(value.externalId);
       if (!accountId) throw new NotFoundError(`There is no account with externalId "${value.externalId}".`);
       return debit(event, { accountId, key, hash, operation: value.operation, credits: value.credits }, deps);
@@ -67,7 +68,7 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const key = idempotencyKey(event, true);
-  const { value, hash } = parseBody(event, topUpSchema);
+  const { value, hash } = parseBody(event, topUpBody);
   const now = deps.clock.now();
   const outcome = await creditTopUp({
     accountId,
@@ -112,7 +113,11 @@ async function debit(event: HttpEvent, value: DebitRequest, deps: MeteringDeps):
   });
   if (start.kind === 'replay') return replayed(start.response);
   if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-  return settleSuccess(start.txn, (balance) => json(201, { id: start.txn.id, credits: value.credits, operation: value.operation, balance }), deps.clock);
+  return settleSuccess(
+    start.txn,
+    (balance) => json(201, { id: start.txn.id, credits: value.credits, operation: value.operation, balance } satisfies Debit),
+    deps.clock,
+  );
 }
 
 async function ledger(event: HttpEvent): Promise<HttpResult> {

@@ -7,12 +7,13 @@ import { config } from '../shared/config.ts';
 import { ConflictError } from '../shared/errors.ts';
 import { replayOf } from './charges.ts';
 import { replayed, stored } from './metered-call.ts';
+import type { TopUp } from './openapi.ts';
 import type { TxnItem } from './txn.ts';
 import { saveResponse } from './txn-store.ts';
 
 /** The answer to a top-up; the same shape whether given first or rebuilt for a retry. */
 export function topUpAnswer(txn: TxnItem, balance: Balance): HttpResult {
-  return json(201, { id: txn.id, credits: txn.credits, reference: txn.reference, balance });
+  return json(201, { id: txn.id, credits: txn.credits, reference: txn.reference, balance } satisfies TopUp);
 }
 
 /**

@@ -12,6 +12,7 @@ import { NotFoundError, PayloadTooLargeError, ServiceUnavailableError, Validatio
 import { countMetric } from '../shared/metrics.ts';
 import { linkSigningSecret, stripeWebhookSecret } from '../shared/secrets.ts';
 import { type LinkClaims, verifyLink } from '../shared/signed-links.ts';
+import type { WebhookReceipt } from './openapi.ts';
 import type { PaymentDeps } from './outcome.ts';
 import { checkoutResultPage, noCheckoutPage } from './pages.ts';
 import type { CheckoutOrder } from './provider.ts';
@@ -113,7 +114,7 @@ async function stripeWebhook(event: HttpEvent, deps: PaymentDeps): Promise<HttpR
     throw error;
   }
   const outcome = await handleStripeEvent(verified, deps);
-  return json(200, { received: true, ...outcome });
+  return json(200, { received: true, ...outcome } satisfies WebhookReceipt);
 }
 
 /** The body exactly as sent: the signature covers these bytes, so it is never re-encoded or parsed first. */

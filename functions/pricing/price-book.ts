@@ -14,7 +14,7 @@ const ID_MESSAGE = 'must be 1–64 lower-case letters, digits, "_" or "-"';
 
 const positiveInteger = z.int(POSITIVE_INTEGER).check(z.positive(POSITIVE_INTEGER), z.maximum(1_000_000_000, 'must be at most 1,000,000,000'));
 
-const money = z.strictObject({
+export const money = z.strictObject({
   /** Decimal string in the major unit: "5", "5.00", "0.125". */
   amount: z
     .string('must be a decimal string such as "5.00"')
@@ -23,13 +23,13 @@ const money = z.strictObject({
   currency: z.string('must be an ISO 4217 currency code such as "USD"').check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as "USD"')),
 });
 
-const topUpPack = z.strictObject({
+export const topUpPack = z.strictObject({
   id: z.string(ID_MESSAGE).check(z.regex(ID, ID_MESSAGE)),
   credits: positiveInteger,
   price: money,
 });
 
-const plan = z.strictObject({
+export const plan = z.strictObject({
   id: z.string(ID_MESSAGE).check(z.regex(ID, ID_MESSAGE)),
   name: z.string('must be a name').check(z.minLength(1, 'must not be empty'), z.maxLength(100, 'must be at most 100 characters')),
   /** Granted at each monthly renewal; 0 for a pay-as-you-go plan. */

@@ -26,7 +26,7 @@ export interface QueryDeps {
   clock: Clock;
 }
 
-const submitSchema = z.strictObject({ operation: fields.operation, input: z.unknown().optional() });
+export const submitQueryBody = z.strictObject({ operation: fields.operation, input: z.unknown().optional() });
 
 /** The example metered service's routes: submit, inspect and resume queries. */
 export function queryRoutes(deps: QueryDeps): RouteMap {
@@ -63,7 +63,7 @@ async function linkedQuery(event: HttpEvent, deps: QueryDeps) {
 async function submit(event: HttpEvent, deps: QueryDeps) {
   const owner = await identifyClient(event);
   const key = idempotencyKey(event, false);
-  const { value, hash } = parseBody(event, submitSchema);
+  const { value, hash } = parseBody(event, submitQueryBody);
   const credits = priceOf(deps.pricing, value.operation);
   const schema = deps.service.inputSchema(value.operation);
   if (credits === undefined || !schema) {

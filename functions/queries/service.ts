@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fields } from '../http/request.ts';
 import sample from './catalog-sample.json' with { type: 'json' };
+import type { ExportResult, ReportResult, SearchResult } from './openapi.ts';
 
 /**
  * The example metered service: real work over a small bundled parts catalogue. It stands for
@@ -25,7 +26,7 @@ export interface MeteredService {
 const parts = sample as Part[];
 const categories = [...new Set(parts.map((part) => part.category))];
 
-const schemas = {
+export const queryInputs = {
   search: z.strictObject({
     q: fields.text(100),
     limit: z.number().int().min(1).max(50).default(10),
@@ -34,15 +35,15 @@ const schemas = {
   export: z.strictObject({ category: z.enum(categories as [string, ...string[]]).optional() }),
 } as const;
 
-type Operation = keyof typeof schemas;
+type Operation = keyof typeof queryInputs;
 
-function search({ q, limit }: z.infer<typeof schemas.search>) {
+function search({ q, limit }: z.infer<typeof queryInputs.search>): SearchResult {
   const terms = q.toLowerCase().split(/\s+/);
   const matches = parts.filter((part) => terms.every((term) => `${part.name} ${part.category} ${part.supplier} ${part.sku}`.toLowerCase().includes(term)));
   return { total: matches.length, items: matches.slice(0, limit) };
 }
 
-function report({ groupBy }: z.infer<typeof schemas.report>) {
+function report({ groupBy }: z.infer<typeof queryInputs.report>): ReportResult {
   const groups = new Map<string, Part[]>();
   for (const part of parts) groups.set(part[groupBy], [...(groups.get(part[groupBy]) ?? []), part]);
   const rows = [...groups.entries()].map(([key, members]) => ({
@@ -56,7 +57,7 @@ function report({ groupBy }: z.infer<typeof schemas.report>) {
   return { groupBy, rows: rows.sort((a, b) => b.unitsInStock - a.unitsInStock) };
 }
 
-function exportCsv({ category }: z.infer<typeof schemas.export>) {
+function exportCsv({ category }: z.infer<typeof queryInputs.export>): ExportResult {
   const columns: (keyof Part)[] = ['sku', 'name', 'category', 'supplier', 'priceUsd', 'stock', 'rating'];
   const rows = parts.filter((part) => !category || part.category === category);
   const csv = [columns.join(','), ...rows.map((part) => columns.map((column) => csvCell(part[column])).join(','))].join('\n');
@@ -71,7 +72,7 @@ function csvCell(value: string | number): string {
 const work: Record<Operation, (input: never) => unknown> = { search, report, export: exportCsv };
 
 export const catalogService: MeteredService = {
-  inputSchema: (operation) => (Object.hasOwn(schemas, operation) ? schemas[operation as Operation] : undefined),
+  inputSchema: (operation) => (Object.hasOwn(queryInputs, operation) ? queryInputs[operation as Operation] : undefined),
   async run(operation, input) {
     return work[operation as Operation](input as never);
   },

@@ -5,6 +5,7 @@ import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
 import type { ProblemFields } from '../shared/errors.ts';
 import type { UsageSummary } from '../usage/aggregate.ts';
 import { messages } from './messages.ts';
+import type { InsufficientCreditsExtensions, RecoveryAction } from './openapi.ts';
 import type { SocialProof } from './social-proof.ts';
 
 export interface RecoveryInput {
@@ -27,24 +28,13 @@ export interface RecoveryInput {
   socialProof?: SocialProof;
 }
 
-export interface RecoveryAction {
-  id: 'view_usage' | 'top_up' | 'change_plan' | 'remind_later' | 'resume';
-  label: string;
-  method: 'GET' | 'POST';
-  href: string;
-  /** The same action as a page for people (signed, expiring link). */
-  pageHref?: string;
-  options?: unknown[];
-  body?: unknown;
-}
-
 const TOP_OPERATIONS = 3;
 
 /**
  * The 402 answer: how short the customer is, where their credits went, and every way forward.
  * Pure, so the wording and the choice of options are tested without a table.
  */
-export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields {
+export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields & { extensions: InsufficientCreditsExtensions } {
   const shortfall = input.required - input.balance.available;
   const detail = messages.insufficientCredits.detail({
     operation: input.operation,

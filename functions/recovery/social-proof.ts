@@ -9,8 +9,8 @@ export interface SocialProof {
   /** Share of episodes followed by a top-up within the recovery window, in whole percent. */
   percent: number;
   sample: number;
-  recoveryHours: number;
-  windowDays: number;
+  recoveryHours: typeof RECOVERY_HOURS;
+  windowDays: typeof WINDOW_DAYS;
 }
 
 export const RECOVERY_HOURS = 48;

@@ -19,7 +19,7 @@ export interface ReminderDeps {
   scheduler: ReminderScheduler;
 }
 
-const createSchema = z.strictObject({ after: z.string().max(32) });
+export const createReminderBody = z.strictObject({ after: z.string().max(32) });
 const CHOICES = ['PT4H', 'P1D', 'P3D', 'P7D'];
 
 /** "Remind me later" for programs (API key) and for people (signed link from an email or the usage page). */
@@ -27,7 +27,7 @@ export function reminderRoutes(deps: ReminderDeps): RouteMap {
   return {
     'POST /v1/reminders': async (event) => {
       const { account } = await requireClientAccount(event);
-      const { value } = parseBody(event, createSchema);
+      const { value } = parseBody(event, createReminderBody);
       const reminder = await createReminder(account, reminderDelay(value.after), deps.clock.now(), deps.scheduler);
       return json(201, reminderView(reminder), { Location: `/v1/reminders/${reminder.id}` });
     },

@@ -1,19 +1,8 @@
 import type { LedgerEntry } from '../metering/ledger.ts';
+import type { OperationUsage, Usage as UsageSummary } from './openapi.ts';
 
-export interface OperationUsage {
-  operation: string;
-  count: number;
-  credits: number;
-}
-
-export interface UsageSummary {
-  from: string;
-  to: string;
-  /** Credits spent: debits less refunds. */
-  total: number;
-  byOperation: OperationUsage[];
-  byDay: { date: string; credits: number }[];
-}
+/** Where the credits went: the `GET /v1/usage` answer, as the document says. */
+export type { OperationUsage, UsageSummary };
 
 const SPENDING: ReadonlySet<LedgerEntry['type']> = new Set(['debit', 'refund', 'hold', 'settle', 'release']);
 /** Requests counted: a debit or a hold adds one, a refund or a released hold takes it back (a settle only moves credits). */

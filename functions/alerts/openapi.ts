@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { alertSettingsPatch } from './settings.ts';
+
+export const AlertSettings = z
+  .object({
+    thresholds: z
+      .array(z.int().min(1).max(99).meta({ description: 'A whole percentage of the baseline.' }))
+      .min(1)
+      .max(5)
+      .meta({
+        examples: [[50, 20, 5]],
+        uniqueItems: true,
+        description: 'Percentages of the baseline at which an alert email is sent, highest first. Each is sent once per crossing; a top-up re-arms them.',
+      }),
+    email: z.email().max(254).meta({ description: 'The recipient: the one set here, or the account’s email.' }),
+    enabled: z.boolean().meta({ description: '`false` after an unsubscribe: no alert emails are sent.' }),
+    baseline: z
+      .int()
+      .min(0)
+      .meta({ description: 'The balance right after the latest top-up or grant, which the thresholds are percentages of; 0 before the first.' }),
+    unit: z.literal('credits'),
+  })
+  .meta({
+    description: 'The balance alert settings in force: the stored ones, or the defaults (on, at 50, 20 and 5 % of the baseline, to the account’s email).',
+  });
+
+export const AlertSettingsPatch = described(
+  alertSettingsPatch,
+  {
+    thresholds: alertSettingsPatch.shape.thresholds.meta({
+      examples: [[50, 20, 5]],
+      // The code refuses repeats with a refinement, which JSON Schema says this way.
+      uniqueItems: true,
+      description: '1–5 distinct whole percentages from 1 to 99, in any order; saved highest first.',
+    }),
+    email: 'Where alerts go instead of the account’s email.',
+    enabled: '`false` stops alert emails; `true` turns them back on (also after an unsubscribe).',
+  },
+  { description: 'Any subset of the settings; fields left out keep their current value, and an empty body changes nothing.' },
+);
+
+const operations: FeatureApi['operations'] = [
+  {
+    method: 'GET',
+    path: '/v1/alerts',
+    operationId: 'getAlerts',
+    summary: 'Show the alert settings',
+    description: 'The balance alert settings of the API key’s account, with the baseline the thresholds apply to.',
+    responses: {
+      '200': { description: 'The settings in force.', content: { 'application/json': { schema: AlertSettings } } },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/alerts',
+    operationId: 'updateAlerts',
+    summary: 'Change the alert settings',
+    description: 'Sets any of the balance alert settings of the API key’s account and answers with the settings now in force.',
+    requestBody: { required: false, content: { 'application/json': { schema: AlertSettingsPatch } } },
+    responses: {
+      '200': { description: 'The settings now in force.', content: { 'application/json': { schema: AlertSettings } } },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '413': { $ref: '#/components/responses/PayloadTooLarge' },
+      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts/unsubscribe',
+    operationId: 'showUnsubscribePage',
+    summary: 'Show the unsubscribe page',
+    description:
+      'The page behind the “Stop these emails” link of an alert email. Opening it changes nothing (link scanners may fetch it); its button POSTs `List-Unsubscribe=One-Click` to this same address.',
+    parameters: [{ $ref: '#/components/parameters/LinkToken' }],
+    responses: {
+      '200': {
+        description: 'An HTML page asking to confirm, with a form that posts the one-click unsubscribe.',
+        headers: {
+          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
+          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
+        },
+        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
+      },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '403': { $ref: '#/components/responses/LinkInvalid' },
+      '404': { $ref: '#/components/responses/NotFound' },
+      '410': { $ref: '#/components/responses/LinkExpired' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/alerts/unsubscribe',
+    operationId: 'unsubscribeOneClick',
+    summary: 'Unsubscribe from alert emails (one click)',
+    description:
+      'The RFC 8058 one-click unsubscribe: the address of the email’s `List-Unsubscribe` header (with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`), also posted by the button of the page. Turns alerts off (`enabled: false`) and keeps the thresholds and recipient; repeating it changes nothing more. Answers with an HTML page.',
+    parameters: [{ $ref: '#/components/parameters/LinkToken' }],
+    requestBody: {
+      required: false,
+      description: 'Exactly `List-Unsubscribe=One-Click`, or nothing (surrounding whitespace is ignored).',
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: { type: 'object', additionalProperties: false, properties: { 'List-Unsubscribe': { const: 'One-Click' } } },
+        },
+      },
+    },
+    responses: {
+      '200': {
+        description: 'Unsubscribed: an HTML page confirming that no more balance alerts are sent.',
+        headers: {
+          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
+          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
+        },
+        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
+      },
+      '400': {
+        description:
+          'A malformed `token` query (`application/problem+json`, as BadRequest), or a body other than the one-click request (`text/html`: a page saying this address only accepts the one-click unsubscribe; nothing was changed).',
+        content: {
+          'application/problem+json': { schema: ValidationProblem },
+          'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
+        },
+      },
+      '403': { $ref: '#/components/responses/LinkInvalid' },
+      '404': { $ref: '#/components/responses/NotFound' },
+      '410': { $ref: '#/components/responses/LinkExpired' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+];
+
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type AlertSettings = z.output<typeof AlertSettings>;
+
+export const alertsApi: FeatureApi = {
+  requests: { AlertSettingsPatch },
+  responses: { AlertSettings },
+  operations,
+};
