@@ -16,10 +16,14 @@ const UNPROCESSED_ROUNDS = 8;
  * appear in any order for the milliseconds it takes. Each entry is keyed by its sequence number, so
  * a redelivered batch rewrites identical items.
  */
-export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[]): Promise<void> {
+export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[], now = new Date()): Promise<void> {
   // One entry per sequence number, in order: a batch never holds two puts of the same key.
   const unique = [...new Map(entries.map((entry) => [entry.seq, entry])).values()].sort((a, b) => a.seq - b.seq);
-  const items = unique.map((entry) => ({ PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry } } }));
+  // A key-less charge's entry says when it was projected: the sweeper checks each such entry once, in that order.
+  const projected = (entry: LedgerEntry) => (entry.pendingTxn ? { projectedAt: now.toISOString() } : {});
+  const items = unique.map((entry) => ({
+    PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry, ...projected(entry) } },
+  }));
   const newest = items.pop();
   const chunks: (typeof items)[] = [];
   for (let i = 0; i < items.length; i += BATCH_LIMIT) chunks.push(items.slice(i, i + BATCH_LIMIT));

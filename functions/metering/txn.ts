@@ -42,16 +42,28 @@ export interface TxnItem {
   resumableUntil?: string;
   /** A paid top-up: when its receipt email went out (sent once however often the payment event arrives). */
   receiptSentAt?: string;
+  /**
+   * Never stored: a key-less charge whose record does not exist yet. It is written once, when the
+   * charge settles (completed or refunded), with `attribute_not_exists`, so exactly one of them happens.
+   */
+  unrecorded?: true;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }
 
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
 
+/** The record as stored: a key-less charge's in-memory marker is dropped. */
+export function recordOf(txn: TxnItem): TxnItem {
+  const { unrecorded: _, ...record } = txn;
+  return record;
+}
+
 /** The balance change a txn makes, as recorded on the account item for the ledger. */
-export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation' | 'reference'>, at: Date): BalanceChange {
+export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation' | 'reference' | 'unrecorded'>, at: Date): BalanceChange {
   const isQuery = txn.kind === 'query';
   return {
+    ...(txn.unrecorded ? { pendingTxn: true } : {}),
     id: txn.id,
     type: txn.kind === 'query' ? 'debit' : txn.kind,
     credits: CREDITING.has(txn.kind) ? txn.credits : -txn.credits,

@@ -75,6 +75,7 @@ async function submit(event: HttpEvent, deps: QueryDeps) {
     accountId: owner.accountId,
     keyId: owner.keyId,
     kind: 'query',
+    keyless: !key,
     txnId: key ? derivedId('q', owner.accountId, key) : randomId('q'),
     operation: value.operation,
     credits,
@@ -84,7 +85,7 @@ async function submit(event: HttpEvent, deps: QueryDeps) {
   });
   if (start.kind === 'replay') return replayed(start.response);
   if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-  return runCharged(start.txn, () => deps.service.run(value.operation, input), deps.clock);
+  return runCharged(start.txn, () => deps.service.run(value.operation, input), deps.clock, start.account);
 }
 
 async function show(event: HttpEvent, deps: QueryDeps) {
