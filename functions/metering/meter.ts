@@ -9,7 +9,7 @@ import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { priceBook } from '../pricing/configured.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { priceOf } from '../pricing/prices.ts';
-import { refusalAnswer } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/refusal.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId, sha256 } from '../shared/ids.ts';
