@@ -21,7 +21,7 @@ export interface BundleResult {
   error?: string;
 }
 
-/** Tollgate's Lambdas (every functions/<name>/handler.ts), the baseline's, and an empty handler. */
+/** Tollgate's Lambdas (every functions/<name>/handler.ts), the baseline's, and the SDK-only handler (the empty one is added by measureBundles). */
 export function lambdaEntries(): { name: string; entry: string }[] {
   const functions = readdirSync(join(root, 'functions'))
     .filter((dir) => statSync(join(root, 'functions', dir)).isDirectory())
@@ -35,7 +35,11 @@ export function lambdaEntries(): { name: string; entry: string }[] {
     // functions/http/handler.ts is the shared middy wrapper, not a Lambda of its own.
     .filter((dir) => dir !== 'http')
     .map((dir) => ({ name: `tollgate/${dir}`, entry: join(root, 'functions', dir, 'handler.ts') }));
-  return [...functions, { name: 'baseline/queries', entry: join(root, 'bench', 'baseline', 'handler.ts') }];
+  return [
+    ...functions,
+    { name: 'baseline/queries', entry: join(root, 'bench', 'baseline', 'handler.ts') },
+    { name: 'sdk-only', entry: join(root, 'bench', 'sdk-only', 'handler.ts') },
+  ];
 }
 
 /** Bundles as CDK's NodejsFunction would for this stack: ESM, minified, AWS SDK included (not external). */

@@ -35,8 +35,13 @@ const PRICE = 1;
 /** Seconds of sustained load for the stream-lag measurement (`BENCH_STREAM_SECONDS` shortens it for a quick look). */
 const STREAM_LOAD_SECONDS = Number(process.env.BENCH_STREAM_SECONDS ?? 60);
 
-type Design = 'tollgate' | 'baseline';
-const designs: Design[] = ['tollgate', 'baseline'];
+/** `tollgate`: requests with an Idempotency-Key (keyed); `tollgateKeyless`: the same without one. */
+type Design = 'tollgate' | 'tollgateKeyless' | 'baseline';
+const designs: Design[] = ['tollgate', 'tollgateKeyless', 'baseline'];
+/** The SDK client (and so the instrumentation label) a design's calls go through. */
+const clientOf = (design: Design) => (design === 'baseline' ? 'baseline' : 'tollgate');
+/** Requests per latency level and on the hot account. */
+const HOT_ACCOUNT_REQUESTS = 1000;
 
 const began = performance.now();
 const log = (line: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(1)} s] ${line}\n`);
@@ -96,7 +101,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   await ensureTable(dynamo.client, BASELINE_TABLE);
 
   // Handlers load after the environment is set (config is read once per module instance).
-  const { documentClient } = await import('../functions/shared/dynamodb.ts');
+  const { documentClient, singleAttemptClient } = await import('../functions/shared/dynamodb.ts');
   const { httpHandler } = await import('../functions/http/handler.ts');
   const { queryRoutes } = await import('../functions/queries/routes.ts');
   const { catalogService } = await import('../functions/queries/service.ts');
@@ -107,14 +112,19 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   const { StreamPoller } = await import('../local/stream-poller.ts');
   const baseline = await import('./baseline/handler.ts');
   instrument(documentClient(), 'tollgate');
+  // Key-less debits go through the client that sends each call once (an SDK retry could debit twice).
+  instrument(singleAttemptClient(), 'tollgate');
   instrument(baseline.client, 'baseline');
   meter.sizer = new DynamoDBClient({ endpoint: dynamo.endpoint, region: localRegion, credentials: localCredentials });
 
   // The same work for both; a search for "flaky-…" fails the first time it runs (after the charge).
   const ranOnce = new Set<string>();
+  /** How many calls had been recorded when each piece of work started: the calls before the work, for sequential requests. */
+  const workStarts: number[] = [];
   const flaky: typeof catalogService = {
     ...catalogService,
     async run(operation, input) {
+      workStarts.push(meter.calls.length);
       const q = (input as { q?: string }).q ?? '';
       if (q.startsWith('flaky-') && !ranOnce.has(q)) {
         ranOnce.add(q);
@@ -128,16 +138,17 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   baseline.deps.onCharge = (key, credits) => baselineCharges.set(key, (baselineCharges.get(key) ?? 0) + credits);
 
   // Server-side handler time, for the Lambda duration in the cost projection.
-  const handlerMs: Record<Design, number[]> = { tollgate: [], baseline: [] };
+  const handlerMs: Record<Design, number[]> = { tollgate: [], tollgateKeyless: [], baseline: [] };
   type HttpLambda = HttpLambdas['queries'];
   const timed =
     (design: Design, lambda: HttpLambda): HttpLambda =>
     async (event: APIGatewayProxyEventV2, context: Context) => {
       const started = performance.now();
+      const kind = design === 'tollgate' && !event.headers?.['idempotency-key'] ? 'tollgateKeyless' : design;
       try {
         return await lambda(event, context);
       } finally {
-        handlerMs[design].push(performance.now() - started);
+        handlerMs[kind].push(performance.now() - started);
       }
     };
   const real = await loadLambdas();
@@ -221,11 +232,15 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     );
     return { accountId, apiKey };
   }
-  const newCustomer = (design: Design, credits: number) => (design === 'tollgate' ? tollgateCustomer(credits) : baselineCustomer(credits));
+  const newCustomer = (design: Design, credits: number) => (design === 'baseline' ? baselineCustomer(credits) : tollgateCustomer(credits));
+  const gatewayOf = (design: Design) => (design === 'baseline' ? gateways.baseline : gateways.tollgate);
+  /** One metered query of a design: key-less requests carry no Idempotency-Key. */
+  const query = (design: Design, customer: Customer, body: unknown, key: string) =>
+    post(gatewayOf(design).url, '/v1/queries', customer.apiKey, body, design === 'tollgateKeyless' ? undefined : key);
   async function balanceOf(design: Design, accountId: string): Promise<number> {
     const { Item } = await dynamo.client.send(
       new GetItemCommand({
-        TableName: design === 'tollgate' ? TOLLGATE_TABLE : BASELINE_TABLE,
+        TableName: design === 'baseline' ? BASELINE_TABLE : TOLLGATE_TABLE,
         Key: marshall({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' }),
         ConsistentRead: true,
       }),
@@ -234,17 +249,14 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   }
 
   log('Creating accounts…');
-  const pools: Record<Design, Customer[]> = { tollgate: [], baseline: [] };
+  const pools: Record<Design, Customer[]> = { tollgate: [], tollgateKeyless: [], baseline: [] };
   for (const design of designs) {
     for (let i = 0; i < ACCOUNTS; i += 8) pools[design].push(...(await Promise.all(Array.from({ length: 8 }, () => newCustomer(design, 10_000_000)))));
   }
 
   let sequence = 0;
-  const metered = (design: Design, i: number) => {
-    const customer = pools[design][i % ACCOUNTS]!;
-    return post(gateways[design].url, '/v1/queries', customer.apiKey, QUERY, `bench-${++sequence}`);
-  };
-  async function burst(design: Design, concurrency: number, total: number) {
+  const metered = (design: Design, i: number) => query(design, pools[design][i % ACCOUNTS]!, QUERY, `bench-${++sequence}`);
+  async function burst(design: Design, concurrency: number, total: number, send = (i: number) => metered(design, i)) {
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
     let next = 0;
@@ -253,7 +265,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       Array.from({ length: concurrency }, async () => {
         while (next < total) {
           const i = next++;
-          const reply = await metered(design, i);
+          const reply = await send(i);
           latencies.push(reply.ms);
           statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
         }
@@ -273,18 +285,40 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
 
   // 1. Units and round trips per metered request, sequential (the warm happy path, no conflicts).
   log('Measuring request units (sequential, every call sized before and after)…');
-  const units: Record<Design, { roundTrips: number; wru: number; rru: number; streamWru: number; streamRru: number; localReported: number; calls: string }> =
-    {} as never;
+  type Units = {
+    roundTrips: number;
+    /** Round trips before the work started, and after it (sequential requests, so every call is this request's). */
+    beforeWork: number;
+    afterWork: number;
+    /** GetItem calls after the work (the balance read the design note removes for key-less requests). */
+    readsAfterWork: number;
+    wru: number;
+    rru: number;
+    streamWru: number;
+    streamRru: number;
+    localReported: number;
+    calls: string;
+  };
+  const units: Record<Design, Units> = {} as never;
   for (const design of designs) {
     meter.calls.length = 0;
     meter.billing = true;
+    const split = { before: 0, after: 0, readsAfter: 0 };
+    const ownCalls = (from: number, to?: number) => meter.calls.slice(from, to).filter((c) => c.design === clientOf(design) && c.source === 'request');
     for (let i = 0; i < UNIT_SAMPLES; i++) {
+      const from = meter.calls.length;
+      workStarts.length = 0;
       const reply = await metered(design, i);
       if (reply.status !== 200) throw new Error(`${design}: ${reply.status} ${reply.text}`);
+      const work = workStarts[0] ?? meter.calls.length;
+      split.before += ownCalls(from, work).reduce((n, c) => n + c.attempts, 0);
+      const after = ownCalls(work);
+      split.after += after.reduce((n, c) => n + c.attempts, 0);
+      split.readsAfter += after.filter((c) => c.operation === 'GetItem').length;
     }
-    if (design === 'tollgate') await poller.drain();
+    if (design !== 'baseline') await poller.drain();
     meter.billing = false;
-    const mine = meter.calls.filter((c) => c.design === design);
+    const mine = meter.calls.filter((c) => c.design === clientOf(design));
     const hot = mine.filter((c) => c.source === 'request');
     const cold = mine.filter((c) => c.source === 'stream');
     const sum = (calls: CallRecord[], pick: (c: CallRecord) => number) => calls.reduce((total, c) => total + pick(c), 0) / UNIT_SAMPLES;
@@ -296,6 +330,9 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     }
     units[design] = {
       roundTrips: sum(hot, (c) => c.attempts),
+      beforeWork: split.before / UNIT_SAMPLES,
+      afterWork: split.after / UNIT_SAMPLES,
+      readsAfterWork: split.readsAfter / UNIT_SAMPLES,
       wru: sum(hot, (c) => c.wru),
       rru: sum(hot, (c) => c.rru),
       streamWru: sum(cold, (c) => c.wru),
@@ -310,11 +347,16 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   // 2. Throughput and latency at several concurrency levels.
   const latency: Record<Design, { concurrency: number; rps: number; p50Ms: number; p99Ms: number; requests: number; non200: number }[]> = {
     tollgate: [],
+    tollgateKeyless: [],
     baseline: [],
   };
-  const loadRoundTrips: Record<Design, number> = { tollgate: 0, baseline: 0 };
-  const meanHandlerMs: Record<Design, number> = { tollgate: 0, baseline: 0 };
-  let streamPerRequest = { invocations: 0, ms: 0 };
+  const loadRoundTrips: Record<Design, number> = { tollgate: 0, tollgateKeyless: 0, baseline: 0 };
+  const meanHandlerMs: Record<Design, number> = { tollgate: 0, tollgateKeyless: 0, baseline: 0 };
+  const streamPerRequest: Record<Design, { invocations: number; ms: number }> = {
+    tollgate: { invocations: 0, ms: 0 },
+    tollgateKeyless: { invocations: 0, ms: 0 },
+    baseline: { invocations: 0, ms: 0 },
+  };
   await poller.stop();
   for (const design of designs) {
     meter.calls.length = 0;
@@ -337,13 +379,13 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
         non200,
       });
     }
-    loadRoundTrips[design] = meter.calls.filter((c) => c.design === design && c.source === 'request').reduce((n, c) => n + c.attempts, 0) / requests;
-    if (design === 'tollgate') {
+    loadRoundTrips[design] = meter.calls.filter((c) => c.design === clientOf(design) && c.source === 'request').reduce((n, c) => n + c.attempts, 0) / requests;
+    if (design !== 'baseline') {
       poller = newPoller();
       poller.start();
       await poller.drain();
       await poller.stop();
-      streamPerRequest = { invocations: (stream.invocations - streamBefore.invocations) / requests, ms: (stream.ms - streamBefore.ms) / requests };
+      streamPerRequest[design] = { invocations: (stream.invocations - streamBefore.invocations) / requests, ms: (stream.ms - streamBefore.ms) / requests };
     }
   }
 
@@ -359,9 +401,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     const total = { rounds: ROUNDS, successes: 0, refused: 0, other: 0, finalBalances: [] as number[], overdrafts: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       const customer = await newCustomer(design, 20);
-      const replies = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => post(gateways[design].url, '/v1/queries', customer.apiKey, QUERY, `od-${design}-${round}-${i}`)),
-      );
+      const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => query(design, customer, QUERY, `od-${design}-${round}-${i}`)));
       const successes = replies.filter((r) => r.status === 200).length;
       const refused = replies.filter((r) => r.status === 402).length;
       total.successes += successes;
@@ -376,21 +416,32 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   log('Contention: 40 requests delivered twice at once, 10 whose work fails the first time, retried by the client…');
   const doubles: Record<Design, { logical: number; doubleCharges: number; chargedWithoutResult: number; delivered: number; balanceDelta: number }> =
     {} as never;
+  log('  (key-less: 40 requests, 10 whose work fails the first time and are sent again; every credit taken must have delivered)');
   for (const design of designs) {
     const customer = await newCustomer(design, 10_000);
     const keysOf = new Map<number, string[]>();
     const delivered = new Set<number>();
+    let successes = 0;
     const send = async (n: number, key: string) => {
-      const reply = await post(
-        gateways[design].url,
-        '/v1/queries',
-        customer.apiKey,
-        { operation: 'search', input: { q: `${n < 10 ? 'flaky' : 'bolt'}-${design}-${n}` } },
-        key,
-      );
-      if (reply.status === 200) delivered.add(n);
+      const reply = await query(design, customer, { operation: 'search', input: { q: `${n < 10 ? 'flaky' : 'bolt'}-${design}-${n}` } }, key);
+      if (reply.status === 200) {
+        delivered.add(n);
+        successes++;
+      }
       return reply;
     };
+    if (design === 'tollgateKeyless') {
+      // Without a key there is no duplicate: each send is its own request. A failed one is sent again; every charge must have delivered.
+      await Promise.all(
+        Array.from({ length: 40 }, async (_, n) => {
+          for (let attempt = 0; attempt < 6 && (await send(n, '')).status !== 200; attempt++) await new Promise((resolve) => setTimeout(resolve, 150));
+        }),
+      );
+      const balanceDelta = 10_000 - (await balanceOf(design, customer.accountId));
+      const chargedWithoutResult = Math.max(0, balanceDelta / PRICE - successes);
+      doubles[design] = { logical: 40, doubleCharges: chargedWithoutResult, chargedWithoutResult, delivered: delivered.size, balanceDelta };
+      continue;
+    }
     await Promise.all(
       Array.from({ length: 40 }, async (_, n) => {
         let key = `dup-${design}-${n}`;
@@ -442,6 +493,34 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     };
   }
 
+  // 3b. One hot account: all 64 clients on one account (the rows above spread them over 64 accounts).
+  log(`Hot account: ${HOT_ACCOUNT_REQUESTS} requests from 64 clients on one account…`);
+  await poller.drain();
+  await poller.stop();
+  const hotAccount = {} as Record<
+    Design,
+    { rps: number; p50Ms: number; p99Ms: number; overdrafts: number; requests: number; non200: number; finalBalance: number }
+  >;
+  for (const design of designs) {
+    const credits = HOT_ACCOUNT_REQUESTS * PRICE;
+    const customer = await newCustomer(design, credits);
+    const result = await burst(design, 64, HOT_ACCOUNT_REQUESTS, (i) => query(design, customer, QUERY, `hot-${design}-${i}`));
+    const successes = result.statuses.get(200) ?? 0;
+    const finalBalance = await balanceOf(design, customer.accountId);
+    hotAccount[design] = {
+      rps: round(result.rps, 0),
+      p50Ms: round(percentile(result.latencies, 50), 1),
+      p99Ms: round(percentile(result.latencies, 99), 1),
+      // More delivered than paid for, or a balance below zero.
+      overdrafts: Math.max(0, successes * PRICE - credits, -finalBalance),
+      requests: HOT_ACCOUNT_REQUESTS,
+      non200: HOT_ACCOUNT_REQUESTS - successes,
+      finalBalance,
+    };
+  }
+  poller = newPoller();
+  poller.start();
+
   // 4. Stream lag: how far the ledger (and so the alerts) trails the balance under sustained load.
   const lagDeps: StreamLagDeps = {
     client: dynamo.client,
@@ -488,16 +567,16 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     const dynamodb = wru * PRICES.wru + rru * PRICES.rru;
     const apiSeconds = Math.ceil(meanHandlerMs[design]) / 1000;
     const lambdaDuration = apiSeconds * LAMBDA_GB * PRICES.lambdaGbSecond * 1e6;
-    const streamInvocations = design === 'tollgate' ? streamPerRequest.invocations : 0;
-    const streamDuration = design === 'tollgate' ? (streamPerRequest.ms / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond * 1e6 : 0;
+    const streamInvocations = streamPerRequest[design].invocations;
+    const streamDuration = (streamPerRequest[design].ms / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond * 1e6;
     const lambdaRequests = (1 + streamInvocations) * PRICES.lambdaRequest;
     const total = dynamodb + lambdaDuration + streamDuration + lambdaRequests + PRICES.httpApi;
     const arithmetic = [
       `DynamoDB: ${round(wru, 3)} WRU × $${PRICES.wru} + ${round(rru, 3)} RRU × $${PRICES.rru} = $${round(dynamodb, 4)}`,
       `Lambda duration: ${round(apiSeconds, 3)} s (mean handler time at concurrency 1, rounded up to the ms) × ${LAMBDA_GB} GB × $${PRICES.lambdaGbSecond}/GB-s × 10⁶ = $${round(lambdaDuration, 4)}`,
-      ...(design === 'tollgate'
+      ...(design !== 'baseline'
         ? [
-            `Stream Lambda: ${round(streamPerRequest.invocations, 3)} invocations and ${round(streamPerRequest.ms, 2)} ms per request (measured batching) → duration $${round(streamDuration, 4)}`,
+            `Stream Lambda: ${round(streamInvocations, 3)} invocations and ${round(streamPerRequest[design].ms, 2)} ms per request (measured batching) → duration $${round(streamDuration, 4)}`,
           ]
         : []),
       `Lambda requests: ${round(1 + streamInvocations, 3)} × $${PRICES.lambdaRequest} = $${round(lambdaRequests, 4)}`,
@@ -508,12 +587,15 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   };
 
   const summary = (design: Design) => {
-    const bundle = bundleOf(design === 'tollgate' ? 'tollgate/queries' : 'baseline/queries');
+    const bundle = bundleOf(design === 'baseline' ? 'baseline/queries' : 'tollgate/queries');
     const c = cost(design);
     return {
       wruPerRequest: round(units[design].wru + units[design].streamWru, 3),
       rruPerRequest: round(units[design].rru + units[design].streamRru, 3),
       roundTripsPerRequest: round(units[design].roundTrips, 3),
+      roundTripsBeforeWork: round(units[design].beforeWork, 3),
+      roundTripsAfterWork: round(units[design].afterWork, 3),
+      balanceReadsAfterWork: round(units[design].readsAfterWork, 3),
       overdrafts: overdraft[design].overdrafts,
       doubleCharges: doubles[design].doubleCharges,
       coldInitMs: round(bundle.coldInitMs, 1),
@@ -544,8 +626,33 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     };
   };
   const tollgate = summary('tollgate');
+  const tollgateKeyless = summary('tollgateKeyless');
   const base = summary('baseline');
   const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? 1 : null) : round(a / b, 2));
+  const ratiosOf = (t: typeof tollgate) => ({
+    wruPerRequest: ratio(t.wruPerRequest, base.wruPerRequest),
+    rruPerRequest: ratio(t.rruPerRequest, base.rruPerRequest),
+    roundTripsPerRequest: ratio(t.roundTripsPerRequest, base.roundTripsPerRequest),
+    coldInitMs: ratio(t.coldInitMs, base.coldInitMs),
+    bundleKb: ratio(t.bundleKb, base.bundleKb),
+    costPerMillionUsd: ratio(t.costPerMillionUsd, base.costPerMillionUsd),
+    rpsByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, rps: ratio(t.latency[i]!.rps, base.latency[i]!.rps) })),
+    p50ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p50: ratio(t.latency[i]!.p50Ms, base.latency[i]!.p50Ms) })),
+    p99ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p99: ratio(t.latency[i]!.p99Ms, base.latency[i]!.p99Ms) })),
+  });
+  const sdkOnly = bundleOf('sdk-only');
+  const sdkOnlyHandler = { coldInitMs: round(sdkOnly.coldInitMs, 1), bundleKb: round(sdkOnly.bytes / 1024, 0) };
+  const hot = (design: Design) => {
+    const { rps, p50Ms, p99Ms, overdrafts } = hotAccount[design];
+    return { rps, p50Ms, p99Ms, overdrafts };
+  };
+  const targets = issueTargets({
+    keyed: tollgate,
+    keyless: tollgateKeyless,
+    baseline: base,
+    sdkOnly: sdkOnlyHandler,
+    meteredPath: METERED_PATH.map((name) => ({ name, coldInitMs: round(bundleOf(name).coldInitMs, 1), bundleKb: round(bundleOf(name).bytes / 1024, 0) })),
+  });
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const results = {
     date: new Date().toISOString(),
@@ -553,18 +660,20 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     emptyHandlerColdInitMs: round(bundles.empty.coldInitMs, 1),
     emptyHandlerProcessMs: round(bundles.empty.processMs, 1),
     tollgate,
+    tollgateKeyless,
     baseline: base,
-    ratios: {
-      wruPerRequest: ratio(tollgate.wruPerRequest, base.wruPerRequest),
-      rruPerRequest: ratio(tollgate.rruPerRequest, base.rruPerRequest),
-      roundTripsPerRequest: ratio(tollgate.roundTripsPerRequest, base.roundTripsPerRequest),
-      coldInitMs: ratio(tollgate.coldInitMs, base.coldInitMs),
-      bundleKb: ratio(tollgate.bundleKb, base.bundleKb),
-      costPerMillionUsd: ratio(tollgate.costPerMillionUsd, base.costPerMillionUsd),
-      rpsByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, rps: ratio(tollgate.latency[i]!.rps, base.latency[i]!.rps) })),
-      p50ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p50: ratio(tollgate.latency[i]!.p50Ms, base.latency[i]!.p50Ms) })),
-      p99ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p99: ratio(tollgate.latency[i]!.p99Ms, base.latency[i]!.p99Ms) })),
+    sdkOnlyHandler,
+    hotAccount: { tollgate: hot('tollgate'), tollgateKeyless: hot('tollgateKeyless'), baseline: hot('baseline'), details: hotAccount },
+    ratios: ratiosOf(tollgate),
+    ratiosKeyless: ratiosOf(tollgateKeyless),
+    ratiosHotAccount: {
+      tollgate: { rps: ratio(hotAccount.tollgate.rps, hotAccount.baseline.rps), p50: ratio(hotAccount.tollgate.p50Ms, hotAccount.baseline.p50Ms) },
+      tollgateKeyless: {
+        rps: ratio(hotAccount.tollgateKeyless.rps, hotAccount.baseline.rps),
+        p50: ratio(hotAccount.tollgateKeyless.p50Ms, hotAccount.baseline.p50Ms),
+      },
     },
+    targets,
     bundles: [bundles.empty, ...bundles.lambdas].map((b) => ({
       name: b.name,
       entry: b.entry,
@@ -577,7 +686,9 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
         "Computed by AWS's published rules from item sizes, not from DynamoDB Local: every item a call touches is read (through a separate, uncounted client) before and after the call; writes bill 1 WRU per KB of the larger image, ×2 inside transactions; strongly consistent reads 1 RRU per 4 KB (½ for eventually consistent); failed conditional writes are billed. DynamoDB Local's own ReturnConsumedCapacity figure is shown for comparison only (it under-reports transactions).",
       roundTrips:
         'HTTP requests to DynamoDB counted by a middleware on each SDK client (inside the retry loop, so retries count). Headline figure: sequential requests (no conflicts). Under load: every level together, including transaction-conflict retries.',
-      load: `Both designs served by the local gateway (API Gateway v2 events to the handlers) in this process, clients in the same process, over ${ACCOUNTS} accounts, one fresh Idempotency-Key per request, body ${JSON.stringify(QUERY)}. Latencies are local (DynamoDB Local in Java on this machine), not AWS's.`,
+      load: `Both designs served by the local gateway (API Gateway v2 events to the handlers) in this process, clients in the same process, over ${ACCOUNTS} accounts, body ${JSON.stringify(QUERY)}; \`tollgate\` and the baseline with one fresh Idempotency-Key per request, \`tollgateKeyless\` without one. Hot account: ${HOT_ACCOUNT_REQUESTS} requests from 64 clients on one account holding exactly enough credits. Latencies are local (DynamoDB Local in Java on this machine), not AWS's.`,
+      sdkOnlyHandler:
+        'bench/sdk-only/handler.ts: creates the DynamoDB client and sends one conditional UpdateItem, nothing else; bundled and timed like the others. The floor for cold init and bundle size.',
       coldStart:
         'esbuild bundle (platform node, target node24, ESM, minified, AWS SDK included); median time to import it in a fresh `node` process; the empty handler is bundled the same way. processMs is the whole process (start, import, exit).',
       cost: 'On-demand us-east-1 list prices: $0.625 per million WRU, $0.125 per million RRU, Lambda arm64 $0.0000133334 per GB-s and $0.20 per million requests, HTTP API $1.00 per million. Lambda memory 1 GB (the stack default). Stream reads by Lambda triggers are free.',
@@ -593,69 +704,241 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   print(results, units);
 }
 
+/** The functions a metered request runs in: the example service's and the admin debits'. */
+const METERED_PATH = ['tollgate/queries', 'tollgate/metering'];
+
+interface DesignSummary {
+  wruPerRequest: number;
+  roundTripsPerRequest: number;
+  roundTripsBeforeWork: number;
+  balanceReadsAfterWork: number;
+  costPerMillionUsd: number;
+  overdrafts: number;
+  doubleCharges: number;
+  latency: { concurrency: number; rps: number; p50Ms: number }[];
+}
+
+export interface Target {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+/** Issue 12's targets, each judged on this run's figures. */
+function issueTargets(m: {
+  keyed: DesignSummary;
+  keyless: DesignSummary;
+  baseline: DesignSummary;
+  sdkOnly: { coldInitMs: number; bundleKb: number };
+  meteredPath: { name: string; coldInitMs: number; bundleKb: number }[];
+}): Target[] {
+  const at64 = (s: DesignSummary) => s.latency.find((l) => l.concurrency === 64)!;
+  const r = (a: number, b: number) => round(a / b, 2);
+  const targets: Target[] = [];
+  const kinds: [string, DesignSummary, number, number][] = [
+    ['keyed', m.keyed, 5, 1.25],
+    ['key-less', m.keyless, 3, 1.0],
+  ];
+  for (const [kind, s, maxWru, maxCost] of kinds) {
+    targets.push(
+      { target: `${kind}: ≤ 2 DynamoDB round trips before the response`, measured: `${s.roundTripsPerRequest}`, met: s.roundTripsPerRequest <= 2 },
+      { target: `${kind}: exactly 1 round trip before the work`, measured: `${s.roundTripsBeforeWork}`, met: s.roundTripsBeforeWork === 1 },
+      { target: `${kind}: no balance read after the work`, measured: `${s.balanceReadsAfterWork} GetItem`, met: s.balanceReadsAfterWork === 0 },
+      { target: `${kind}: ≤ ${maxWru} WRU per request, ledger included`, measured: `${s.wruPerRequest}`, met: s.wruPerRequest <= maxWru },
+      {
+        target: `${kind}: cost per million ≤ ${maxCost}× the baseline's`,
+        measured: `${r(s.costPerMillionUsd, m.baseline.costPerMillionUsd)}×`,
+        met: s.costPerMillionUsd <= maxCost * m.baseline.costPerMillionUsd,
+      },
+      {
+        target: `${kind}: rps at concurrency 64 ≥ 0.9× the baseline's`,
+        measured: `${r(at64(s).rps, at64(m.baseline).rps)}×`,
+        met: at64(s).rps >= 0.9 * at64(m.baseline).rps,
+      },
+      {
+        target: `${kind}: p50 at concurrency 64 ≤ 1.1× the baseline's`,
+        measured: `${r(at64(s).p50Ms, at64(m.baseline).p50Ms)}×`,
+        met: at64(s).p50Ms <= 1.1 * at64(m.baseline).p50Ms,
+      },
+      { target: `${kind}: 0 overdrafts, 0 double charges`, measured: `${s.overdrafts}, ${s.doubleCharges}`, met: s.overdrafts === 0 && s.doubleCharges === 0 },
+    );
+  }
+  for (const fn of m.meteredPath) {
+    targets.push(
+      {
+        target: `${fn.name}: cold init ≤ 1.15× the SDK-only handler's`,
+        measured: `${r(fn.coldInitMs, m.sdkOnly.coldInitMs)}×`,
+        met: fn.coldInitMs <= 1.15 * m.sdkOnly.coldInitMs,
+      },
+      {
+        target: `${fn.name}: bundle ≤ 1.2× the SDK-only handler's`,
+        measured: `${r(fn.bundleKb, m.sdkOnly.bundleKb)}×`,
+        met: fn.bundleKb <= 1.2 * m.sdkOnly.bundleKb,
+      },
+    );
+  }
+  return targets;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((_, i) => Math.max(header[i]!.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => (cell ?? '').padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
 function print(results: any, units: Record<Design, { calls: string; localReported: number }>) {
   const t = results.tollgate;
+  const k = results.tollgateKeyless;
   const b = results.baseline;
   const r = results.ratios;
-  const rows: [string, string, string, string][] = [
-    ['DynamoDB round trips / request (warm, sequential)', `${t.roundTripsPerRequest}`, `${b.roundTripsPerRequest}`, `${r.roundTripsPerRequest}`],
-    ['  calls per request (W = WRU, R = RRU)', units.tollgate.calls, units.baseline.calls, ''],
-    ['  round trips / request under load (incl. retries)', `${t.details.roundTripsPerRequestUnderLoad}`, `${b.details.roundTripsPerRequestUnderLoad}`, ''],
-    ['WRU / request (computed, incl. async ledger)', `${t.wruPerRequest}`, `${b.wruPerRequest}`, `${r.wruPerRequest}`],
-    ['  request path / stream consumer', `${t.details.hotPathWru} / ${t.details.asyncStreamWru}`, `${b.details.hotPathWru} / 0`, ''],
-    ['RRU / request (computed)', `${t.rruPerRequest}`, `${b.rruPerRequest}`, `${r.rruPerRequest}`],
-    ['  DynamoDB Local reported units (not billing)', `${round(units.tollgate.localReported, 2)}`, `${round(units.baseline.localReported, 2)}`, ''],
-    ...results.tollgate.latency.map((l: any, i: number): [string, string, string, string] => {
+  const rk = results.ratiosKeyless;
+  const h = results.hotAccount;
+  const contention = (s: any) =>
+    `${s.overdrafts} (${s.details.contentionOverdraft.successes} delivered for 60 credits; lowest balance ${Math.min(...s.details.contentionOverdraft.finalBalances)})`;
+  const rows: string[][] = [
+    [
+      'DynamoDB round trips / request (warm, sequential)',
+      `${t.roundTripsPerRequest}`,
+      `${k.roundTripsPerRequest}`,
+      `${b.roundTripsPerRequest}`,
+      `${r.roundTripsPerRequest}`,
+      `${rk.roundTripsPerRequest}`,
+    ],
+    [
+      '  before the work · after it',
+      `${t.roundTripsBeforeWork} · ${t.roundTripsAfterWork}`,
+      `${k.roundTripsBeforeWork} · ${k.roundTripsAfterWork}`,
+      `${b.roundTripsBeforeWork} · ${b.roundTripsAfterWork}`,
+      '',
+      '',
+    ],
+    ['  calls per request (W = WRU, R = RRU)', units.tollgate.calls, units.tollgateKeyless.calls, units.baseline.calls, '', ''],
+    [
+      '  round trips / request under load (incl. retries)',
+      `${t.details.roundTripsPerRequestUnderLoad}`,
+      `${k.details.roundTripsPerRequestUnderLoad}`,
+      `${b.details.roundTripsPerRequestUnderLoad}`,
+      '',
+      '',
+    ],
+    [
+      'WRU / request (computed, incl. async ledger)',
+      `${t.wruPerRequest}`,
+      `${k.wruPerRequest}`,
+      `${b.wruPerRequest}`,
+      `${r.wruPerRequest}`,
+      `${rk.wruPerRequest}`,
+    ],
+    [
+      '  request path / stream consumer',
+      `${t.details.hotPathWru} / ${t.details.asyncStreamWru}`,
+      `${k.details.hotPathWru} / ${k.details.asyncStreamWru}`,
+      `${b.details.hotPathWru} / 0`,
+      '',
+      '',
+    ],
+    ['RRU / request (computed)', `${t.rruPerRequest}`, `${k.rruPerRequest}`, `${b.rruPerRequest}`, `${r.rruPerRequest}`, `${rk.rruPerRequest}`],
+    [
+      '  DynamoDB Local reported units (not billing)',
+      `${round(units.tollgate.localReported, 2)}`,
+      `${round(units.tollgateKeyless.localReported, 2)}`,
+      `${round(units.baseline.localReported, 2)}`,
+      '',
+      '',
+    ],
+    ...t.latency.map((l: any, i: number) => {
+      const kl = k.latency[i];
       const bl = b.latency[i];
       return [
-        `concurrency ${l.concurrency}: rps · p50 · p99 ms`,
+        `concurrency ${l.concurrency}, 64 accounts: rps · p50 · p99 ms`,
         `${l.rps} · ${l.p50Ms} · ${l.p99Ms}`,
+        `${kl.rps} · ${kl.p50Ms} · ${kl.p99Ms}`,
         `${bl.rps} · ${bl.p50Ms} · ${bl.p99Ms}`,
         `${r.rpsByConcurrency[i].rps} · ${r.p50ByConcurrency[i].p50} · ${r.p99ByConcurrency[i].p99}`,
+        `${rk.rpsByConcurrency[i].rps} · ${rk.p50ByConcurrency[i].p50} · ${rk.p99ByConcurrency[i].p99}`,
       ];
     }),
     [
-      'overdrafts (3 × 200 × 1 credit on 20 credits)',
-      `${t.overdrafts} (${t.details.contentionOverdraft.successes} delivered for 60 credits; balances ${t.details.contentionOverdraft.finalBalances.join(', ')})`,
-      `${b.overdrafts} (${b.details.contentionOverdraft.successes} delivered for 60 credits; balances ${b.details.contentionOverdraft.finalBalances.join(', ')})`,
+      'concurrency 64, one hot account: rps · p50 · p99 ms',
+      `${h.tollgate.rps} · ${h.tollgate.p50Ms} · ${h.tollgate.p99Ms}`,
+      `${h.tollgateKeyless.rps} · ${h.tollgateKeyless.p50Ms} · ${h.tollgateKeyless.p99Ms}`,
+      `${h.baseline.rps} · ${h.baseline.p50Ms} · ${h.baseline.p99Ms}`,
+      `${results.ratiosHotAccount.tollgate.rps} · ${results.ratiosHotAccount.tollgate.p50}`,
+      `${results.ratiosHotAccount.tollgateKeyless.rps} · ${results.ratiosHotAccount.tollgateKeyless.p50}`,
+    ],
+    [
+      '  hot account: overdrafts · answers other than 200',
+      `${h.tollgate.overdrafts} · ${h.details.tollgate.non200}`,
+      `${h.tollgateKeyless.overdrafts} · ${h.details.tollgateKeyless.non200}`,
+      `${h.baseline.overdrafts} · ${h.details.baseline.non200}`,
+      '',
       '',
     ],
+    ['overdrafts (3 × 200 × 1 credit on 20 credits)', contention(t), contention(k), contention(b), '', ''],
     [
       'double charges (40 dup. requests, 10 failing once)',
       `${t.doubleCharges} (${t.details.contentionDuplicatesAndFailures.chargedWithoutResult} charged w/o result)`,
+      `${k.doubleCharges} (no key: 40 requests; ${k.details.contentionDuplicatesAndFailures.chargedWithoutResult} charged w/o result)`,
       `${b.doubleCharges} (${b.details.contentionDuplicatesAndFailures.chargedWithoutResult} charged w/o result)`,
       '',
+      '',
     ],
-    ['bundle KB (queries Lambda)', `${t.bundleKb}`, `${b.bundleKb}`, `${r.bundleKb}`],
-    [`cold init ms (import; empty handler ${results.emptyHandlerColdInitMs})`, `${t.coldInitMs}`, `${b.coldInitMs}`, `${r.coldInitMs}`],
-    [`  whole fresh process ms (empty ${results.emptyHandlerProcessMs})`, `${t.details.processColdStartMs}`, `${b.details.processColdStartMs}`, ''],
-    ...(['oneAccount', 'manyAccounts'] as const).map((scenario): [string, string, string, string] => {
+    ['bundle KB (queries Lambda)', `${t.bundleKb}`, `${k.bundleKb}`, `${b.bundleKb}`, `${r.bundleKb}`, ''],
+    [
+      `cold init ms (import; empty ${results.emptyHandlerColdInitMs}, SDK-only ${results.sdkOnlyHandler.coldInitMs})`,
+      `${t.coldInitMs}`,
+      `${k.coldInitMs}`,
+      `${b.coldInitMs}`,
+      `${r.coldInitMs}`,
+      '',
+    ],
+    [
+      `  whole fresh process ms (empty ${results.emptyHandlerProcessMs})`,
+      `${t.details.processColdStartMs}`,
+      `${k.details.processColdStartMs}`,
+      `${b.details.processColdStartMs}`,
+      '',
+      '',
+    ],
+    ...(['oneAccount', 'manyAccounts'] as const).map((scenario) => {
       const lag = results.streamLag[scenario];
       return [
         `stream lag, ${lag.accounts} account(s): rps · catch-up s · drain/s`,
         `${lag.requestsPerSecond} · ${lag.catchUpSeconds} · ${lag.drainPerSecond} (${round(lag.drainPerSecond / lag.requestsPerSecond, 1)}× the rps)`,
+        '',
         'no ledger',
+        '',
         '',
       ];
     }),
-    ['cost per million metered requests, USD', `${t.costPerMillionUsd}`, `${b.costPerMillionUsd}`, `${r.costPerMillionUsd}`],
+    [
+      'cost per million metered requests, USD',
+      `${t.costPerMillionUsd}`,
+      `${k.costPerMillionUsd}`,
+      `${b.costPerMillionUsd}`,
+      `${r.costPerMillionUsd}`,
+      `${rk.costPerMillionUsd}`,
+    ],
   ];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['', 'Tollgate', 'baseline', 'ratio'][i]!.length));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`\nTollgate vs baseline — ${results.date}\n${results.machine}\n`);
-  console.log(line(['', 'Tollgate', 'baseline', 'ratio']));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of rows) console.log(line(row));
+  console.log(table(['', 'Tollgate keyed', 'Tollgate key-less', 'baseline', 'ratio keyed', 'ratio key-less'], rows));
   console.log('\nBundles (esbuild, ESM, minified, SDK included) and cold init (median import ms in fresh processes):');
   for (const bundle of results.bundles)
     console.log(
       `  ${bundle.name.padEnd(20)} ${String(bundle.kb).padStart(6)} KB  ${String(bundle.coldInitMs).padStart(7)} ms  (process ${bundle.processMs} ms)`,
     );
   console.log('\nCost arithmetic per million metered requests:');
-  for (const design of ['tollgate', 'baseline'] as const) {
+  for (const design of designs) {
     console.log(`  ${design}:`);
     for (const step of results[design].details.costArithmetic) console.log(`    ${step}`);
   }
+  console.log("\nIssue 12's targets (this run):");
+  console.log(
+    table(
+      ['target', 'measured', ''],
+      results.targets.map((target: Target) => [target.target, target.measured, target.met ? 'met' : 'NOT MET']),
+    ),
+  );
   console.log('\nMethod:');
   for (const [name, text] of Object.entries(results.method)) console.log(`  ${name}: ${text}`);
   console.log(`\nWrote bench/results.json (${results.elapsedSeconds} s).`);

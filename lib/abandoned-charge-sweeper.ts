@@ -8,8 +8,9 @@ import { tollgateEntry } from './tollgate-function.ts';
 export const SWEEP_SCHEDULE = ScheduleExpression.rate(Duration.minutes(5));
 
 /**
- * The sweeper scans `table` for txn items left `running` and refunds them, and for holds past
- * their expiry and releases them; one sweep scans the whole table: `timeout` defaults to 2 minutes.
+ * The sweeper scans `table` for txn items left `running` and for key-less charges' ledger entries
+ * that never got a txn record, and refunds them, and for holds past their expiry, and releases
+ * them; one sweep scans the whole table: `timeout` defaults to 2 minutes.
  */
 export type AbandonedChargeSweeperProps = ScheduledJobOptions;
 

@@ -12,6 +12,12 @@ export interface BalanceChange {
   /** What the change refers to outside Tollgate: an invoice, a payment's checkout session or refund. */
   reference?: string;
   at: string;
+  /**
+   * A key-less charge: its txn record is written only when it settles, so until then the ledger
+   * entry projected from this change is its only trace, and the sweeper refunds one that never
+   * settles (docs/design/debit-protocol.md).
+   */
+  pendingTxn?: true;
 }
 
 export interface ApiKeyRef {

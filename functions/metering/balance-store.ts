@@ -1,8 +1,8 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { documentClient, REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import type { TxnItem } from './txn.ts';
 
@@ -69,14 +69,46 @@ export async function changeBalance(request: BalanceChangeRequest): Promise<Bala
   }
 }
 
-function accountRefusal(request: BalanceChangeRequest, rawItem: Record<string, unknown> | undefined): BalanceChangeOutcome {
+function accountRefusal(request: Pick<BalanceChangeRequest, 'activeKeyId'>, rawItem: Record<string, unknown> | undefined): BalanceChangeOutcome {
   if (!rawItem) return { kind: 'account-missing' };
   const account = unmarshall(rawItem as Parameters<typeof unmarshall>[0]) as AccountItem;
   if (request.activeKeyId && !account.keys?.[request.activeKeyId]) return { kind: 'key-inactive' };
   return { kind: 'insufficient', account };
 }
 
+export type BalanceDebitOutcome = Exclude<BalanceChangeOutcome, { kind: 'applied' } | { kind: 'txn-conflict' }> | { kind: 'applied'; account: AccountItem };
+
+/**
+ * A balance change with no txn record written beside it (a key-less charge): one conditional
+ * `UpdateItem`, 1 WRU, never a transaction conflict. Its `ALL_NEW` image is the balance item
+ * right after this change, so the answer's `Credits-Remaining` needs no read; a refusal gets the
+ * old image (`ALL_OLD`) for free. See docs/design/debit-protocol.md.
+ */
+export async function changeBalanceAlone(request: Omit<BalanceChangeRequest, 'txn'>): Promise<BalanceDebitOutcome> {
+  const update = new UpdateCommand({ ...accountUpdate(request), ReturnValues: 'ALL_NEW' });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Sent once: a retry after a lost answer would debit twice (the sweeper refunds a debit whose answer was lost).
+      const { Attributes } = await singleAttemptClient().send(update);
+      return { kind: 'applied', account: Attributes as AccountItem };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const refusal = accountRefusal(request, error.Item);
+        if (refusal.kind === 'applied' || refusal.kind === 'txn-conflict') throw error;
+        return refusal;
+      }
+      if (!REFUSED_UNAPPLIED.has((error as Error).name) || attempt >= MAX_ATTEMPTS) throw error;
+      await backoff(attempt);
+    }
+  }
+}
+
 function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
+  return { TransactItems: [{ Update: accountUpdate(request) }, txnWrite(request.txn)] };
+}
+
+/** The balance item's conditional update: never below zero, never above the ceiling, only while the key is active. */
+function accountUpdate(request: Omit<BalanceChangeRequest, 'txn'>) {
   const { change } = request;
   const conditions = ['attribute_exists(pk)'];
   const names: Record<string, string> = {};
@@ -128,22 +160,14 @@ function transaction(request: BalanceChangeRequest): TransactWriteCommandInput {
     sets.push('renewedPeriod = :period');
     values[':period'] = request.renewedPeriod;
   }
-  const update = `SET ${sets.join(', ')}`;
   return {
-    TransactItems: [
-      {
-        Update: {
-          TableName: tableName(),
-          Key: keys.account(request.accountId),
-          UpdateExpression: update,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-          ExpressionAttributeValues: values,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-      txnWrite(request.txn),
-    ],
+    TableName: tableName(),
+    Key: keys.account(request.accountId),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+    ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   };
 }
 

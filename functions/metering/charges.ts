@@ -3,8 +3,8 @@ import { addHours, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError, UnknownAccountError } from '../shared/errors.ts';
 import { countMetric } from '../shared/metrics.ts';
-import { type BalanceChangeOutcome, changeBalance } from './balance-store.ts';
-import { changeFor, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
+import { type BalanceChangeOutcome, changeBalance, changeBalanceAlone } from './balance-store.ts';
+import { changeFor, recordOf, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
 import { claimAbandoned, findTxn, putUnchargedTxn } from './txn-store.ts';
 
 /** Txn records outlive the idempotency window and the resume window by this much. */
@@ -17,6 +17,11 @@ export interface ChargeRequest {
   /** The account came from the platform's own auth (`meter({ account })`): a missing one is a 403, not a 404. */
   platformIdentity?: boolean;
   kind: 'query' | 'debit';
+  /**
+   * No Idempotency-Key: nothing can retry into this charge, so the debit is one `UpdateItem` and
+   * the txn record is written when the charge settles (docs/design/debit-protocol.md).
+   */
+  keyless?: boolean;
   txnId: string;
   operation: string;
   credits: number;
@@ -26,7 +31,8 @@ export interface ChargeRequest {
 }
 
 export type ChargeStart =
-  | { kind: 'charged'; txn: TxnItem }
+  /** `account`: the balance item right after the debit, when the debit returned it (key-less charges). */
+  | { kind: 'charged'; txn: TxnItem; account?: AccountItem }
   /** A retry of a request that already has an answer. */
   | { kind: 'replay'; response: StoredResponse }
   /** Refused for credits: nothing charged; queries are parked for resuming. */
@@ -51,6 +57,7 @@ export function newTxn(request: ChargeRequest): TxnItem {
 
 /** Debits the price and records the txn atomically, or explains why not. */
 export async function startCharge(request: ChargeRequest): Promise<ChargeStart> {
+  if (request.keyless) return startKeylessCharge(request);
   const txn = newTxn(request);
   const outcome = await changeBalance({ accountId: request.accountId, activeKeyId: request.keyId, change: changeFor(txn, request.now), txn: { put: txn } });
   switch (outcome.kind) {
@@ -61,6 +68,21 @@ export async function startCharge(request: ChargeRequest): Promise<ChargeStart> 
       return (await takeOver(request, outcome.existing)) ?? replayOf(request.requestHash, outcome.existing);
     case 'insufficient':
       return refuse(request, txn, outcome.account);
+    default:
+      throw refusalError(outcome, request);
+  }
+}
+
+/** One conditional `UpdateItem`; its new image answers `Credits-Remaining`. */
+async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> {
+  const txn: TxnItem = { ...newTxn(request), unrecorded: true };
+  const outcome = await changeBalanceAlone({ accountId: request.accountId, activeKeyId: request.keyId, change: changeFor(txn, request.now) });
+  switch (outcome.kind) {
+    case 'applied':
+      countMetric('debits');
+      return { kind: 'charged', txn, account: outcome.account };
+    case 'insufficient':
+      return refuse(request, recordOf(txn), outcome.account);
     default:
       throw refusalError(outcome, request);
   }
@@ -110,10 +132,12 @@ function refusalError(outcome: BalanceChangeOutcome, request: Pick<ChargeRequest
  * False when the txn had already been settled by someone else (a retry that took it over).
  */
 export async function refundCharge(txn: TxnItem, now: Date): Promise<boolean> {
+  const failed = { status: 'failed', updatedAt: now.toISOString() } as const;
   const outcome = await changeBalance({
     accountId: txn.accountId,
     change: refundFor(txn, now),
-    txn: { transition: { accountId: txn.accountId, txnId: txn.id, from: 'running', set: { status: 'failed', updatedAt: now.toISOString() } } },
+    // A key-less charge's record is written now; its completion writes it too, so only one of them can.
+    txn: txn.unrecorded ? { put: { ...recordOf(txn), ...failed } } : { transition: { accountId: txn.accountId, txnId: txn.id, from: 'running', set: failed } },
   });
   if (outcome.kind === 'applied') {
     countMetric('refunds');

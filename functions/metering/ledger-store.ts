@@ -22,10 +22,14 @@ export type BatchPut = (requests: readonly PutRequest[]) => Promise<void>;
  * batch rewrites identical items. `put` may share its calls with other accounts' writes
  * (`sharedBatchPut`).
  */
-export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[], put: BatchPut = sharedBatchPut()): Promise<void> {
+export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[], put: BatchPut = sharedBatchPut(), now = new Date()): Promise<void> {
   // One entry per sequence number, in order: a batch never holds two puts of the same key.
   const unique = [...new Map(entries.map((entry) => [entry.seq, entry])).values()].sort((a, b) => a.seq - b.seq);
-  const items = unique.map((entry) => ({ PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry } } }));
+  // A key-less charge's entry says when it was projected: the sweeper checks each such entry once, in that order.
+  const projected = (entry: LedgerEntry) => (entry.pendingTxn ? { projectedAt: now.toISOString() } : {});
+  const items = unique.map((entry) => ({
+    PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry, ...projected(entry) } },
+  }));
   const newest = items.pop();
   await put(items);
   if (newest) await put([newest]);

@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { identifyClient } from '../accounts/auth.ts';
+import type { AccountItem } from '../accounts/model.ts';
 import { type AccountRef, accountIdOf } from '../accounts/resolve.ts';
 import { type DeferredPricing, heldMeter } from '../holds/meter-held.ts';
 import { fields, header, idempotencyKey } from '../http/request.ts';
@@ -9,7 +10,7 @@ import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { priceBook } from '../pricing/configured.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { priceOf } from '../pricing/prices.ts';
-import { refusalAnswer } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/refusal.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId, sha256 } from '../shared/ids.ts';
@@ -100,8 +101,8 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
   // A named operation is priced on its first call, not at import: the price book is read once per container.
   const priceOfEvent: PriceOfEvent<TEvent> =
     typeof options.price === 'string' ? named(options.price, () => options.pricing ?? priceBook()) : computed(options.price);
-  /** The charge of each request in flight, from `before` to `after` or `onError`. */
-  const charges = new WeakMap<object, TxnItem>();
+  /** The charge of each request in flight, from `before` to `after` or `onError`, and the balance item its debit returned. */
+  const charges = new WeakMap<object, { txn: TxnItem; account?: AccountItem }>();
 
   const meterMiddlewareBefore: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
     const { event } = request;
@@ -114,6 +115,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
       keyId: owner.keyId,
       platformIdentity: options.account !== undefined,
       kind: 'debit',
+      keyless: !key,
       txnId: key ? derivedId(options.idPrefix, owner.accountId, key) : randomId(options.idPrefix),
       operation: price.operation,
       credits: price.credits,
@@ -122,25 +124,28 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
     });
     if (start.kind === 'replay') return replayed(start.response);
     if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-    charges.set(request, start.txn);
+    charges.set(request, { txn: start.txn, account: start.account });
     return undefined;
   };
 
   const meterMiddlewareAfter: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
-    const txn = charges.get(request);
-    if (!txn) return;
+    const charge = charges.get(request);
+    if (!charge) return;
     charges.delete(request);
+    const { txn } = charge;
     const response = request.response;
     if (typeof response?.statusCode !== 'number') {
       request.response = await settleFailure(txn, { error: new Error('The metered handler returned no response with a statusCode.') }, options.clock);
       return;
     }
     request.response =
-      response.statusCode >= 500 ? await settleFailure(txn, { response }, options.clock) : await settleSuccess(txn, () => response, options.clock);
+      response.statusCode >= 500
+        ? await settleFailure(txn, { response }, options.clock)
+        : await settleSuccess(txn, () => response, options.clock, charge.account);
   };
 
   const meterMiddlewareOnError: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
-    const txn = charges.get(request);
+    const txn = charges.get(request)?.txn;
     charges.delete(request);
     if (txn) {
       request.response = await settleFailure(txn, { error: request.error }, options.clock);

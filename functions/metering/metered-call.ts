@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type Balance, balanceOf } from '../accounts/model.ts';
+import { type AccountItem, type Balance, balanceOf } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
 import { json, problemResponse } from '../http/response.ts';
@@ -9,7 +9,7 @@ import { logger } from '../shared/logger.ts';
 import { balanceSignalHeaders, lowBalance } from './balance-signals.ts';
 import { refundCharge } from './charges.ts';
 import type { StoredResponse, TxnItem } from './txn.ts';
-import { completeTxn, findTxn, saveResponse } from './txn-store.ts';
+import { completeTxn, findTxn, recordCompletedTxn, saveResponse } from './txn-store.ts';
 
 /** A stored answer given again, marked as a replay (draft-ietf-httpapi-idempotency-key-header). */
 export function replayed(response: StoredResponse): HttpResult {
@@ -64,17 +64,20 @@ export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: C
 
 /**
  * Charged work delivered: completes the txn with the answer (kept once, for replays and for
- * `GET /v1/queries/{id}`) and tells the caller what it cost and what is left.
+ * `GET /v1/queries/{id}`) and tells the caller what it cost and what is left. `debited` is the
+ * balance item the debit itself returned (key-less charges): then no read is made, and
+ * `Credits-Remaining` is exactly what this debit left.
  */
-export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => HttpResult, clock: Clock): Promise<HttpResult> {
+export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => HttpResult, clock: Clock, debited?: AccountItem): Promise<HttpResult> {
   const now = clock.now();
-  const account = (await findAccount(txn.accountId)) ?? { balance: 0 };
+  const account = debited ?? (await findAccount(txn.accountId)) ?? { balance: 0 };
   const balance = balanceOf(account, now);
   const base = answer(balance);
   const signals = balanceSignalHeaders(account, lowBalance(account) ? await usagePageLink(txn.accountId, now) : undefined);
   const headers = { ...base.headers, 'Credits-Charged': String(txn.credits), 'Credits-Remaining': String(balance.available), ...signals };
   const response = { ...base, headers };
-  if (!(await completeTxn(txn, { response: stored(response), at: now }))) return settledElsewhere(txn);
+  const complete = txn.unrecorded ? recordCompletedTxn : completeTxn;
+  if (!(await complete(txn, { response: stored(response), at: now }))) return settledElsewhere(txn);
   return response;
 }
 
@@ -103,7 +106,7 @@ async function settledElsewhere(txn: TxnItem): Promise<HttpResult> {
  * for replays; when the work throws, the credits are refunded and the customer is told so.
  * Pays only for delivered work. `meter()` settles a team's handler with the same functions.
  */
-export async function runCharged(txn: TxnItem, work: () => Promise<unknown>, clock: Clock): Promise<HttpResult> {
+export async function runCharged(txn: TxnItem, work: () => Promise<unknown>, clock: Clock, debited?: AccountItem): Promise<HttpResult> {
   let result: unknown;
   try {
     result = await work();
@@ -114,5 +117,6 @@ export async function runCharged(txn: TxnItem, work: () => Promise<unknown>, clo
     txn,
     (balance) => json(200, { id: txn.id, operation: txn.operation, status: 'completed', charged: txn.credits, result, balance }),
     clock,
+    debited,
   );
 }

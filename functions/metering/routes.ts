@@ -6,7 +6,7 @@ import type { RouteMap } from '../http/handler.ts';
 import { fields, idempotencyKey, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
-import { refusalAnswer } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/refusal.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId } from '../shared/ids.ts';

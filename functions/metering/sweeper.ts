@@ -1,13 +1,21 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { releaseHold } from '../holds/holds.ts';
 import type { Clock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
-import { scanItems } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, scanItems, tableName } from '../shared/dynamodb.ts';
 import { logger } from '../shared/logger.ts';
+import { keys } from '../table/keys.ts';
+import { newTxn } from './charges.ts';
+import type { LedgerEntry } from './ledger.ts';
 import { settleFailure } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
+import { findTxn } from './txn-store.ts';
 
 /** Retries get this long to take an abandoned charge over before it is refunded instead. */
 export const SWEEP_AFTER_MS = 15 * 60_000;
+
+type LedgerItem = LedgerEntry & { entity: 'ledger'; accountId: string; projectedAt: string };
+type SweptItem = (TxnItem & { entity: 'txn' }) | LedgerItem;
 
 export interface SweepResult {
   /** Abandoned charges refunded. */
@@ -17,29 +25,50 @@ export interface SweepResult {
 }
 
 /**
- * One scan, two kinds of leftovers. Charges whose work was abandoned — the invocation died, or
+ * One scan, three kinds of leftovers. Charges whose work was abandoned — the invocation died, or
  * DynamoDB failed before the answer was stored — and that no retry took over are refunded (the
- * same at-most-once transition as any failed work, keeping a "refunded" answer for late retries).
- * Holds neither settled nor released by their expiry are released (a settle racing the sweep loses
- * or wins on the hold's own transition, never both). Runs on a schedule.
+ * same at-most-once transition as any failed work, keeping a "refunded" answer for late retries):
+ * keyed charges are found as `running` txn records; key-less ones, which have no record until they
+ * settle, as ledger entries marked `pendingTxn` without a record (docs/design/debit-protocol.md).
+ * Holds neither settled nor released by their expiry are released (a settle racing the sweep wins
+ * or loses on the hold's own transition, never both). Runs on a schedule.
  */
 export async function sweep(clock: Clock): Promise<SweepResult> {
   const now = clock.now();
   const cutoff = new Date(now.getTime() - Math.max(SWEEP_AFTER_MS, config().METERED_WORK_TIMEOUT_SECONDS * 1000)).toISOString();
+  const checkedUntil = await keylessCheckpoint();
   const result: SweepResult = { refunded: 0, released: 0 };
-  const leftovers = scanItems<TxnItem>({
-    FilterExpression: 'entity = :txn AND ((#status = :running AND updatedAt < :cutoff) OR (#status = :held AND holdExpiresAt <= :now))',
+  const leftovers = scanItems<SweptItem>({
+    FilterExpression:
+      '(entity = :txn AND ((#status = :running AND updatedAt < :cutoff) OR (#status = :held AND holdExpiresAt <= :now))) OR (entity = :ledger AND pendingTxn = :yes AND projectedAt > :checked AND projectedAt <= :cutoff)',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':txn': 'txn', ':running': 'running', ':cutoff': cutoff, ':held': 'held', ':now': now.toISOString() },
+    ExpressionAttributeValues: {
+      ':txn': 'txn',
+      ':running': 'running',
+      ':held': 'held',
+      ':now': now.toISOString(),
+      ':cutoff': cutoff,
+      ':ledger': 'ledger',
+      ':yes': true,
+      ':checked': checkedUntil,
+    },
   });
-  for await (const txn of leftovers) {
-    if (txn.status === 'held') {
-      if ((await releaseHold({ accountId: txn.accountId, holdId: txn.id, now, by: 'expired' }).catch(settledMeanwhile)).applied) result.released++;
+  let checked = '';
+  for await (const item of leftovers) {
+    if (item.entity === 'txn' && item.status === 'held') {
+      if ((await releaseHold({ accountId: item.accountId, holdId: item.id, now, by: 'expired' }).catch(settledMeanwhile)).applied) result.released++;
       continue;
     }
+    if (item.entity === 'ledger' && item.projectedAt > checked) checked = item.projectedAt;
+    const txn = item.entity === 'txn' ? item : await unsettledKeyless(item);
+    if (!txn) continue;
     await settleFailure(txn, { error: new Error('abandoned: no answer was recorded and no retry took it over') }, clock);
     result.refunded++;
   }
+  // Only after the whole scan: a run that fails midway leaves the checkpoint, and the next one checks the same entries again.
+  // It moves to the newest entry checked, not to the cutoff: every entry is older than the cutoff when it is checked, so
+  // none written before it can still be on its way, and a clock that runs ahead cannot skip entries.
+  if (checked) await moveKeylessCheckpoint(checked);
   if (result.refunded > 0) logger.warn('refunded abandoned charges', { refunded: result.refunded });
   if (result.released > 0) logger.info('released expired holds', { released: result.released });
   return result;
@@ -49,4 +78,37 @@ export async function sweep(clock: Clock): Promise<SweepResult> {
 function settledMeanwhile(error: unknown): { applied: false } {
   if (error instanceof Error && error.name === 'ConflictError') return { applied: false };
   throw error;
+}
+
+/** The key-less charge a ledger entry stands for, when it never settled (no record was written for it). */
+async function unsettledKeyless(entry: LedgerItem): Promise<TxnItem | undefined> {
+  if (await findTxn(entry.accountId, entry.id)) return undefined;
+  const txn = newTxn({
+    accountId: entry.accountId,
+    kind: entry.queryId ? 'query' : 'debit',
+    txnId: entry.id,
+    operation: entry.operation ?? 'unknown',
+    credits: -entry.credits,
+    // Never replayed (a key-less charge has no key), so there is no request to tell apart.
+    requestHash: '',
+    now: new Date(entry.at),
+  });
+  return { ...txn, unrecorded: true };
+}
+
+async function keylessCheckpoint(): Promise<string> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.sweeperCheckpoint(), ConsistentRead: true }));
+  return (Item?.checkedUntil as string | undefined) ?? '';
+}
+
+/** Forward only: a slower run that started earlier never moves it back. */
+async function moveKeylessCheckpoint(to: string): Promise<void> {
+  await conditionalWrite(
+    new PutCommand({
+      TableName: tableName(),
+      Item: { ...keys.sweeperCheckpoint(), entity: 'sweeper', checkedUntil: to },
+      ConditionExpression: 'attribute_not_exists(pk) OR checkedUntil < :to',
+      ExpressionAttributeValues: { ':to': to },
+    }),
+  );
 }

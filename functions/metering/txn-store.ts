@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite, documentClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
-import type { StoredResponse, TxnItem } from './txn.ts';
+import { recordOf, type StoredResponse, type TxnItem } from './txn.ts';
 
 export async function findTxn(accountId: string, txnId: string): Promise<TxnItem | undefined> {
   const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.txn(accountId, txnId), ConsistentRead: true }));
@@ -28,6 +28,27 @@ export function completeTxn(txn: TxnItem, fields: { response: StoredResponse; at
       ConditionExpression: '#status = :running',
       ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
       ExpressionAttributeValues: { ':completed': 'completed', ':running': 'running', ':response': fields.response, ':at': fields.at.toISOString() },
+    }),
+  );
+}
+
+/**
+ * Writes a key-less charge's record, completed with its answer: its first and only write, so it is
+ * one `PutItem`. False when the record exists already: the sweeper refunded the charge first.
+ */
+export function recordCompletedTxn(txn: TxnItem, fields: { response: StoredResponse; at: Date }): Promise<boolean> {
+  return conditionalWrite(
+    new PutCommand({
+      TableName: tableName(),
+      Item: {
+        ...keys.txn(txn.accountId, txn.id),
+        entity: 'txn',
+        ...recordOf(txn),
+        status: 'completed',
+        response: fields.response,
+        updatedAt: fields.at.toISOString(),
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
 }

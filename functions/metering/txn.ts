@@ -50,16 +50,28 @@ export interface TxnItem {
   settledCredits?: number;
   /** A released hold: `request` (released by the caller or `meter()` after a failure) or `expired`. */
   releasedBy?: 'request' | 'expired';
+  /**
+   * Never stored: a key-less charge whose record does not exist yet. It is written once, when the
+   * charge settles (completed or refunded), with `attribute_not_exists`, so exactly one of them happens.
+   */
+  unrecorded?: true;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }
 
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
 
+/** The record as stored: a key-less charge's in-memory marker is dropped. */
+export function recordOf(txn: TxnItem): TxnItem {
+  const { unrecorded: _, ...record } = txn;
+  return record;
+}
+
 /** The balance change a txn makes, as recorded on the account item for the ledger. */
-export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation' | 'reference'>, at: Date): BalanceChange {
+export function changeFor(txn: Pick<TxnItem, 'id' | 'kind' | 'credits' | 'operation' | 'reference' | 'unrecorded'>, at: Date): BalanceChange {
   const isQuery = txn.kind === 'query';
   return {
+    ...(txn.unrecorded ? { pendingTxn: true } : {}),
     id: txn.id,
     type: txn.kind === 'query' ? 'debit' : txn.kind,
     credits: CREDITING.has(txn.kind) ? txn.credits : -txn.credits,

@@ -13,7 +13,7 @@ import { QUERY_ID, type TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { priceOf } from '../pricing/prices.ts';
-import { refusalAnswer } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/refusal.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
@@ -75,6 +75,7 @@ async function submit(event: HttpEvent, deps: QueryDeps) {
     accountId: owner.accountId,
     keyId: owner.keyId,
     kind: 'query',
+    keyless: !key,
     txnId: key ? derivedId('q', owner.accountId, key) : randomId('q'),
     operation: value.operation,
     credits,
@@ -84,7 +85,7 @@ async function submit(event: HttpEvent, deps: QueryDeps) {
   });
   if (start.kind === 'replay') return replayed(start.response);
   if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-  return runCharged(start.txn, () => deps.service.run(value.operation, input), deps.clock);
+  return runCharged(start.txn, () => deps.service.run(value.operation, input), deps.clock, start.account);
 }
 
 async function show(event: HttpEvent, deps: QueryDeps) {

@@ -11,18 +11,35 @@ import {
 import { config } from './config.ts';
 
 let client: DynamoDBDocumentClient | undefined;
+let singleAttempt: DynamoDBDocumentClient | undefined;
+
+function newDocumentClient(maxAttempts: number): DynamoDBDocumentClient {
+  const endpoint = config().DYNAMODB_ENDPOINT;
+  const base = new DynamoDBClient(
+    endpoint ? { endpoint, region: process.env.AWS_REGION ?? 'local', credentials: localCredentials, maxAttempts } : { maxAttempts },
+  );
+  return DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+}
 
 /** The container's one DynamoDB document client. */
 export function documentClient(): DynamoDBDocumentClient {
-  if (!client) {
-    const endpoint = config().DYNAMODB_ENDPOINT;
-    const base = new DynamoDBClient(
-      endpoint ? { endpoint, region: process.env.AWS_REGION ?? 'local', credentials: localCredentials, maxAttempts: 3 } : { maxAttempts: 3 },
-    );
-    client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
-  }
+  client ??= newDocumentClient(3);
   return client;
 }
+
+/**
+ * A client that sends each call exactly once, for a write that is not idempotent (a key-less
+ * debit): the SDK retries a call whose answer was lost, which would apply it twice. Its caller
+ * retries only what DynamoDB certainly refused (throttling); a lost answer stays lost, and the
+ * charge it may have made is refunded by the sweeper (docs/design/debit-protocol.md).
+ */
+export function singleAttemptClient(): DynamoDBDocumentClient {
+  singleAttempt ??= newDocumentClient(1);
+  return singleAttempt;
+}
+
+/** Errors with which DynamoDB refused a call without applying it: safe to send again. */
+export const REFUSED_UNAPPLIED = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
 
 /** DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones. */
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -15,6 +15,8 @@ export const keys = {
   depletionSample: (plan: string, startedAt: string, accountId: string) => ({ pk: `STATS#DEPLETION#${plan}`, sk: `${startedAt}#${accountId}` }),
   /** A provider's payment (e.g. `stripe:pi_…`) → the account and top-up it paid for; refunds find it here. */
   payment: (paymentRef: string) => ({ pk: `PAYMENT#${paymentRef}`, sk: 'PAYMENT' }),
+  /** How far the sweeper has checked key-less charges' ledger entries (by `projectedAt`). */
+  sweeperCheckpoint: () => ({ pk: 'SWEEPER', sk: 'KEYLESS' }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sweep } from '../../functions/metering/sweeper.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
 import { ensureTable, localCredentials, localRegion } from '../../local/dynamodb-local.ts';
 import { type Gateway, loadLambdas, startGateway } from '../../local/gateway.ts';
 import { freePort } from '../../local/ports.ts';
+import { type StreamLambda, StreamPoller } from '../../local/stream-poller.ts';
 import { ADMIN_KEY, LINK_SECRET } from '../support/app.ts';
 import { call, newCustomer, type Reply } from '../support/http.ts';
 import { type CutMode, DynamoDbProxy } from './dynamodb-proxy.ts';
@@ -22,6 +27,7 @@ let proxy: DynamoDbProxy;
 let gateway: Gateway;
 let client: DynamoDBClient;
 let tableName: string;
+let streamHandler: StreamLambda;
 
 beforeAll(async () => {
   const endpoint = inject('dynamoDbEndpoint');
@@ -45,6 +51,7 @@ beforeAll(async () => {
   client = new DynamoDBClient({ endpoint, region: localRegion, credentials: localCredentials });
   await ensureTable(client, tableName);
   gateway = await startGateway({ port, lambdas: await loadLambdas() });
+  streamHandler = (await import('../../functions/streams/handler.ts')).handler as StreamLambda;
 });
 
 afterAll(async () => {
@@ -110,7 +117,7 @@ describe('DynamoDB unreachable for the whole request', () => {
   });
 });
 
-// A warm metered query makes these calls: TransactWriteItems (charge + txn record), GetItem (the
+// A warm keyed query makes these calls: TransactWriteItems (charge + txn record), GetItem (the
 // balance for the answer), UpdateItem (store the answer). Cut DynamoDB at each, before it is
 // applied and after it is applied but with its answer lost.
 const cuts: [number, CutMode][] = [1, 2, 3].flatMap((k) => [
@@ -119,11 +126,15 @@ const cuts: [number, CutMode][] = [1, 2, 3].flatMap((k) => [
 ]);
 
 describe('DynamoDB lost in the middle of a metered query', () => {
-  it('a warm query makes the three calls the cuts below aim at', async () => {
+  it('a warm keyed query makes the three calls the cuts below aim at', async () => {
     const customer = await newCustomer(gateway.url, 5);
     await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
     const from = proxy.calls.length;
-    const reply = await call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'bolt' } } });
+    const reply = await call(gateway.url, 'POST', '/v1/queries', {
+      token: customer.apiKey,
+      body: { operation: 'search', input: { q: 'bolt' } },
+      idempotencyKey: 'three-calls',
+    });
     expect(reply.status).toBe(200);
     expect(proxy.calls.slice(from)).toEqual(['TransactWriteItems', 'GetItem', 'UpdateItem']);
   });
@@ -155,6 +166,58 @@ describe('DynamoDB lost in the middle of a metered query', () => {
       const settled = await partition(customer.accountId);
       expect(settled.balance).toBe(before.balance - 1);
       expect(settled.seq).toBe(before.seq + 1);
+    });
+  }
+});
+
+// A warm key-less query makes two calls: UpdateItem (the debit, returning the balance it left) and
+// PutItem (its txn record, completed with the answer). No retry can reach the same charge, so a
+// charge whose answer is not recorded is refunded by the sweeper, found by its ledger entry.
+describe('DynamoDB lost in the middle of a key-less metered query', () => {
+  // The stream consumer runs only between requests, so that the cuts count the request's own calls.
+  const checkpointFile = join(tmpdir(), `tollgate-unavailable-${randomBytes(4).toString('hex')}.json`);
+  afterAll(() => rmSync(checkpointFile, { force: true }));
+  async function projectLedger(): Promise<void> {
+    const poller = new StreamPoller({ client, endpoint: inject('dynamoDbEndpoint'), tableName, handler: streamHandler, intervalMs: 50, checkpointFile });
+    poller.start();
+    await poller.drain();
+    await poller.stop();
+  }
+
+  it('a warm key-less query makes the two calls the cuts below aim at, and no read of the balance', async () => {
+    const customer = await newCustomer(gateway.url, 5);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+    const from = proxy.calls.length;
+    const reply = await call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'bolt' } } });
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('credits-remaining')).toBe('4');
+    expect(proxy.calls.slice(from)).toEqual(['UpdateItem', 'PutItem']);
+  });
+
+  for (const [k, mode] of [1, 2].flatMap((n) => [[n, 'before'] as const, [n, 'after'] as const])) {
+    it(`call ${k} lost ${mode} it is applied → honest 503; charged in the end only if its answer was recorded`, async () => {
+      const customer = await newCustomer(gateway.url, 5);
+      await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+      const before = await partition(customer.accountId);
+      proxy.cutAt(k, mode);
+      let first: Reply;
+      try {
+        first = await call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'bolt' } } });
+      } finally {
+        await proxy.up();
+      }
+      expectUnavailable(first);
+      expect(first.body.detail).not.toMatch(/nothing was charged/i);
+      expect([before.balance, before.balance - 1]).toContain((await partition(customer.accountId)).balance);
+      await projectLedger();
+      const later = { now: () => new Date(Date.now() + 16 * 60_000) };
+      await sweep(later);
+      const settled = await partition(customer.accountId);
+      const completed = settled.txns.filter((txn) => txn.kind === 'query' && txn.status === 'completed');
+      // The only charge that stands is one whose work was delivered and recorded (call 2 applied, its answer lost).
+      expect(completed).toHaveLength(k === 2 && mode === 'after' ? 1 : 0);
+      expect(settled.balance).toBe(before.balance - completed.length);
+      expect((await sweep(later)).refunded).toBe(0);
     });
   }
 });

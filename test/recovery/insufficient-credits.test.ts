@@ -40,7 +40,7 @@ describe('insufficientCreditsProblem', () => {
       error: 'InsufficientBalance',
       message: problem.detail,
       retryable: false,
-      balance: { available: 3, required: 25, shortfall: 22, unit: 'credits', asOf: base.balance.asOf },
+      balance: { available: 3, held: 0, required: 25, shortfall: 22, unit: 'credits', asOf: base.balance.asOf },
       query: { id: 'q_abc', status: 'parked', expiresAt: '2026-11-27T10:00:00.000Z' },
     });
     expect(problem.headers?.['Retry-After']).toBeUndefined();

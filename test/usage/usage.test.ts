@@ -10,11 +10,11 @@ beforeAll(async () => {
 afterAll(() => app.stop());
 
 describe('client routes', () => {
-  it('GET /v1/balance shows the available credits with an as-of time', async () => {
+  it('GET /v1/balance shows the available and held credits with an as-of time', async () => {
     const customer = await newCustomer(app.url, 12);
     const reply = await call(app.url, 'GET', '/v1/balance', { token: customer.apiKey });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ available: 12, unit: 'credits', asOf: expect.any(String) });
+    expect(reply.body).toEqual({ available: 12, held: 0, unit: 'credits', asOf: expect.any(String) });
   });
 
   it('GET /v1/prices lists operations, top-up packs and plans from the pricing definition', async () => {
