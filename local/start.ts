@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { readPriceBookFile } from '../lib/price-book-source.ts';
 import { startLocalStack } from './stack.ts';
+import { STREAM_DRAINED } from './stream-poller.ts';
 
 /** `npm start`: the whole stack on this machine, a demo account, and what to call. */
 const env = process.env;
@@ -34,6 +35,8 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // `kill -USR2 <pid>` asks whether the ledger and the emails have caught up with the writes so far (tests wait on this line).
+  process.on('SIGUSR2', () => void stack.poller.drain().then(() => console.log(STREAM_DRAINED)));
 
   const demo = await createDemoAccount(stack.apiUrl);
   console.log(`

@@ -34,6 +34,9 @@ export interface PollerOptions {
  * source mapping would: in order per shard, with ReportBatchItemFailures (retry from the first
  * failed record), bounded attempts, and a dead-letter file for records that keep failing.
  */
+/** What `npm start` prints after SIGUSR2 once every record written before the signal is handled (see `drain`). */
+export const STREAM_DRAINED = '[stream-poller] drained: every write before SIGUSR2 is handled';
+
 export class StreamPoller {
   private readonly streams: DynamoDBStreamsClient;
   private readonly done = new Map<string, boolean>();

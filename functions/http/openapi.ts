@@ -1,6 +1,11 @@
 import { z } from 'zod';
+import { ACCOUNT_ID, KEY_ID } from '../accounts/model.ts';
+import { ledgerQuery } from '../metering/routes.ts';
+import { QUERY_ID } from '../metering/txn.ts';
+import { REMINDER_ID } from '../reminders/model.ts';
 import type { Route } from '../routes.ts';
 import { PROBLEM_BASE } from '../shared/errors.ts';
+import { IDEMPOTENCY_KEY } from './request.ts';
 
 /**
  * The API document's shared parts: what every feature's `openapi.ts` builds on (the problem
@@ -66,6 +71,12 @@ export function described<Shape extends z.core.$ZodShape>(
   );
   const extended = schema.safeExtend(shape as any) as unknown as z.ZodObject<Shape>;
   return meta ? extended.meta(meta) : extended;
+}
+
+/** A schema written out in place (a parameter's, a header's), as the code accepts it. */
+export function jsonSchema(schema: Schema): DocValue {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema as z.ZodType, { target: 'draft-2020-12', io: 'input', unrepresentable: 'throw' });
+  return rest as DocValue;
 }
 
 export const PROBLEM_TYPE = (slug: string) => `${PROBLEM_BASE}${slug}`;
@@ -136,17 +147,17 @@ export const httpApi: FeatureApi = {
   responses: { Problem, ValidationProblem },
   components: {
     parameters: {
-      AccountId: { name: 'accountId', in: 'path', required: true, schema: { type: 'string', pattern: '^acc_[A-Za-z0-9_-]{16}$' } },
-      KeyId: { name: 'keyId', in: 'path', required: true, schema: { type: 'string', pattern: '^key_[A-Za-z0-9_-]{16}$' } },
-      QueryId: { name: 'queryId', in: 'path', required: true, schema: { type: 'string', pattern: '^q_[A-Za-z0-9_-]{16,32}$' } },
-      ReminderId: { name: 'reminderId', in: 'path', required: true, schema: { type: 'string', pattern: '^rem_[A-Za-z0-9_-]{16}$' } },
+      AccountId: { name: 'accountId', in: 'path', required: true, schema: jsonSchema(z.string().regex(ACCOUNT_ID)) },
+      KeyId: { name: 'keyId', in: 'path', required: true, schema: jsonSchema(z.string().regex(KEY_ID)) },
+      QueryId: { name: 'queryId', in: 'path', required: true, schema: jsonSchema(z.string().regex(QUERY_ID)) },
+      ReminderId: { name: 'reminderId', in: 'path', required: true, schema: jsonSchema(z.string().regex(REMINDER_ID)) },
       IdempotencyKey: {
         name: 'Idempotency-Key',
         in: 'header',
         required: true,
         description:
           'A key unique to this request (1–255 visible ASCII characters). A retry with the same key and body gets the first answer again (with `Idempotent-Replayed: true`) and is not applied twice; the same key with another body gets 422. Keys are remembered for at least 24 h.',
-        schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,255}$', minLength: 1, maxLength: 255 },
+        schema: jsonSchema(z.string().min(1).max(255).regex(IDEMPOTENCY_KEY)),
       },
       OptionalIdempotencyKey: {
         name: 'Idempotency-Key',
@@ -154,15 +165,15 @@ export const httpApi: FeatureApi = {
         required: false,
         description:
           'Optional. As for top-ups: a retry with the same key and body is answered from the first attempt and charged once; the same key with another body gets 422.',
-        schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,255}$', minLength: 1, maxLength: 255 },
+        schema: jsonSchema(z.string().min(1).max(255).regex(IDEMPOTENCY_KEY)),
       },
-      Limit: { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      Limit: { name: 'limit', in: 'query', required: false, schema: jsonSchema(ledgerQuery.shape.limit) },
       Cursor: {
         name: 'cursor',
         in: 'query',
         required: false,
         description: 'The `nextCursor` of the previous page.',
-        schema: { type: 'string', pattern: '^[1-9][0-9]{0,11}$' },
+        schema: jsonSchema(ledgerQuery.shape.cursor),
       },
       From: {
         name: 'from',

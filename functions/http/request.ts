@@ -89,7 +89,7 @@ export function validate<T>(schema: z.ZodType<T>, data: unknown, where: string):
   throw new ValidationError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 
 /** The `Idempotency-Key` header: 1–255 visible ASCII characters. */
 export function idempotencyKey(event: HttpEvent, required: true): string;

@@ -33,7 +33,7 @@ export const externalDebitBody = z.strictObject({
   credits: fields.credits,
   operation: fields.operation,
 });
-const ledgerQuery = z.strictObject({
+export const ledgerQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z
     .string()

@@ -19,7 +19,7 @@ export const StripeEvent = z
     type: z.string().meta({ examples: ['checkout.session.completed', 'invoice.paid', 'charge.refunded'] }),
     data: z.object({
       object: z
-        .union([checkoutSessionSchema, invoiceSchema, subscriptionSchema])
+        .union([checkoutSessionSchema, invoiceSchema, subscriptionSchema, chargeSchema])
         .meta({ description: 'The event’s object; these are the fields Tollgate acts on, and Stripe sends many more.' }),
     }),
   })

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.ts';
+import { STREAM_DRAINED } from '../../local/stream-poller.ts';
 import { type LocalStackProcess, startLocalStackProcess } from '../support/local-process.ts';
 
 /**
@@ -48,6 +49,17 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms ${explain()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Asks the stack (SIGUSR2) and waits until its stream poller has handled every write made so far. */
+async function streamDrained(app: Started): Promise<void> {
+  const from = app.output().length;
+  app.child.kill('SIGUSR2');
+  await waitFor(
+    () => app.output().slice(from).includes(STREAM_DRAINED),
+    20_000,
+    () => app.output(),
+  );
 }
 
 function alive(pid: number): boolean {
@@ -278,7 +290,7 @@ describe('kill -9 during a burst', () => {
       }),
     );
     for (const replay of replays) expect(replay).toEqual({ status: 201, replayed: 'true', id: replay.expected, expected: replay.expected });
-    await new Promise((resolve) => setTimeout(resolve, 500)); // time for a (wrong) ledger entry to show up
+    await streamDrained(second); // a (wrong) ledger entry from the replays would be there now
     for (const { id } of accounts) {
       const before = final.get(id);
       expect(await balanceOf(id)).toBe(before?.balance);

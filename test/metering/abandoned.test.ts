@@ -3,7 +3,7 @@ import { httpHandler } from '../../functions/http/handler.ts';
 import { sweep } from '../../functions/metering/sweeper.ts';
 import { queryRoutes } from '../../functions/queries/routes.ts';
 import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
-import { systemClock } from '../../functions/shared/clock.ts';
+import type { Clock } from '../../functions/shared/clock.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { pricing } from '../support/prices.ts';
@@ -22,10 +22,31 @@ const service: MeteredService = {
   },
 };
 
+/**
+ * The queries function's clock stands still unless the test moves it: a slow machine cannot make a
+ * charge look abandoned early, and the test does not wait for the work timeout to pass.
+ */
+let elapsedMs = 0;
+const startedAt = Date.now();
+const clock: Clock = { now: () => new Date(startedAt + elapsedMs) };
+
+/** Every invocation of the queries function still running, so a test can wait for the abandoned one to end. */
+const inFlight = new Set<Promise<unknown>>();
+
 let app: TestApp;
 beforeAll(async () => {
   process.env.METERED_WORK_TIMEOUT_SECONDS = '1';
-  app = await startTestApp({ lambdas: () => ({ queries: httpHandler(queryRoutes({ service, pricing, clock: systemClock })) }) });
+  const queries = httpHandler(queryRoutes({ service, pricing, clock }));
+  app = await startTestApp({
+    lambdas: () => ({
+      queries: (event, context) => {
+        const invocation = queries(event, context);
+        inFlight.add(invocation);
+        void invocation.finally(() => inFlight.delete(invocation)).catch(() => undefined);
+        return invocation;
+      },
+    }),
+  });
 });
 afterAll(async () => {
   for (const release of parked) release();
@@ -62,13 +83,16 @@ describe('a charge whose work was abandoned', () => {
     const early = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' }, idempotencyKey: 'job-7' });
     expect(early.status).toBe(409);
     expect(early.headers.get('retry-after')).toBe('1');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Past the work timeout (1 s): the running charge counts as abandoned and the retry takes it over.
+    elapsedMs += 1_100;
     const retry = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' }, idempotencyKey: 'job-7' });
     expect(retry.status).toBe(200);
     expect(retry.body).toMatchObject({ status: 'completed', charged: 10, balance: { available: 20 } });
     // The abandoned invocation wakes up after all: its late answer changes nothing.
+    expect(inFlight.size).toBe(1);
     parked.shift()?.();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await Promise.allSettled([...inFlight]);
+    expect(inFlight.size).toBe(0);
     expect(await balance(c.apiKey)).toBe(20);
     const entries = await ledger(c.accountId);
     expect(entries.map((e) => e.type)).toEqual(['debit', 'top_up']);
@@ -82,8 +106,8 @@ describe('a charge whose work was abandoned', () => {
     expect(await balance(c.apiKey)).toBe(20);
     // A key-less charge has no txn record until it settles: the sweeper finds it by its ledger entry, once projected.
     await app.settle();
-    expect((await sweep(systemClock)).refunded).toBe(0);
-    const later = { now: () => new Date(Date.now() + 16 * 60_000) };
+    expect((await sweep(clock)).refunded).toBe(0);
+    const later = { now: () => new Date(clock.now().getTime() + 16 * 60_000) };
     expect((await sweep(later)).refunded).toBeGreaterThanOrEqual(1);
     expect(await balance(c.apiKey)).toBe(30);
     const entries = await ledger(c.accountId);
