@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
+import { copyFor } from '../functions/copy/render.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
@@ -18,6 +19,8 @@ import { type Route, routeKey, routes } from '../functions/routes.ts';
 import { NotFoundError, ValidationError } from '../functions/shared/errors.ts';
 import { summarizeUsage } from '../functions/usage/aggregate.ts';
 import { pricing } from './support/prices.ts';
+
+const english = copyFor('en');
 
 /**
  * Pure file checks of docs/openapi.json against the one route table (functions/routes.ts) and
@@ -483,7 +486,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       expiresAtEpoch: 1_751_457_600,
       ...over,
     });
-    const page = (t: TxnItem, balance: number) => resumePage(event, t, { ...account, balance }, 'https://api.example.com/usage?token=abc.def', now);
+    const page = (t: TxnItem, balance: number) => resumePage(event, t, { ...account, balance }, 'https://api.example.com/usage?token=abc.def', now, english);
     const shown = [
       page(txn({}), 3),
       page(txn({}), 30),
@@ -497,14 +500,14 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     const usage = 'https://api.example.com/usage?token=abc.def';
     const resumed = [
       page(txn({}), 3),
-      resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' }), usage),
-      resumedPage(charged, html(500, 'failed'), usage),
+      resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' }), usage, english),
+      resumedPage(charged, html(500, 'failed'), usage, english),
     ];
     expect(statuses(resumed)).toEqual(htmlStatuses('POST /resume'));
-    expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'])])).toEqual(htmlStatuses('GET /remind'));
-    expect(statuses([remindConfirmationPage(reminder, usage)])).toEqual(htmlStatuses('POST /remind'));
-    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def')])).toEqual(htmlStatuses('GET /checkout'));
-    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r' };
+    expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'], english)])).toEqual(htmlStatuses('GET /remind'));
+    expect(statuses([remindConfirmationPage(reminder, usage, english)])).toEqual(htmlStatuses('POST /remind'));
+    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def', english)])).toEqual(htmlStatuses('GET /checkout'));
+    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r', copy: english };
     const results = [false, true].flatMap((confirmed) =>
       [undefined, txn({}), txn({ status: 'completed' }), txn({ status: 'failed' })].map((query) => checkoutResultPage({ ...result, confirmed, query })),
     );

@@ -56,6 +56,8 @@ const configSchema = z.object({
   ALERT_EMAILS: z.enum(['on', 'off']).default('on'),
   /** Sender of alert emails; must be a verified SES identity on AWS. @default alerts@tollgate.local */
   ALERT_FROM_ADDRESS: z.email().default('alerts@tollgate.local'),
+  /** Display name beside the sender address (`Tollgate <alerts@…>`); empty for the bare address. @default Tollgate */
+  ALERT_FROM_NAME: z.string().max(64).default('Tollgate'),
   /** SES configuration set for alert emails (event publishing, suppression). @default none */
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
   /**
