@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
+import { LOCALES } from '../functions/copy/locales.ts';
 import { copyFor } from '../functions/copy/render.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
@@ -303,6 +304,8 @@ describe('docs/openapi.json', () => {
       'AlertSettingsPatch',
       'PlanChangeRequest',
       'ReminderRequest',
+      'CopyPutRequest',
+      'CopyRestoreRequest',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }
@@ -313,7 +316,8 @@ describe('docs/openapi.json', () => {
     // PATCH takes any of its settings, but at least one (the zod schema refuses an empty body).
     expect(deref(schema('PlanChangeRequest')).required).toEqual([]);
     expect(deref(schema('PlanChangeRequest')).minProperties).toBe(1);
-    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'plan']);
+    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'locale', 'plan']);
+    expect(deref(schema('Locale')).enum).toEqual([...LOCALES]);
     expect(Object.keys(deref(schema('AlertSettingsPatch')).properties).sort()).toEqual(Object.keys(alertSettingsPatch.shape).sort());
   });
 

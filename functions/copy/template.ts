@@ -32,5 +32,6 @@ export function templateProblems(key: string, template: string): string[] {
     if (param.required && !used.includes(param.name)) problems.push(`${key}: the required placeholder {${param.name}} is missing`);
   }
   if (/[{}]/.test(template.replace(PLACEHOLDER, ''))) problems.push(`${key}: a brace is not part of a {placeholder}`);
+  if (/[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u.test(template)) problems.push(`${key}: control characters and bidirectional overrides are not allowed`);
   return problems;
 }

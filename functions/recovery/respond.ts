@@ -1,8 +1,9 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { balanceOf } from '../accounts/model.ts';
 import { signedUrl } from '../alerts/links.ts';
+import { liveCopy } from '../copy/account-copy.ts';
 import { chooseLocale } from '../copy/locales.ts';
-import { type Copy, copyFor } from '../copy/render.ts';
+import type { Copy } from '../copy/render.ts';
 import { baseUrl, header } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
@@ -64,7 +65,7 @@ export async function refusalAnswer(event: HttpEvent, refused: { account: Accoun
     now,
     baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
     billingUrl: config().BILLING_URL,
-    copy: copyFor(chooseLocale(header(event, 'accept-language'), refused.account.locale)),
+    copy: await liveCopy(chooseLocale(header(event, 'accept-language'), refused.account.locale)),
   });
   if (keep) await saveResponse(refused.txn, stored(response));
   return response;

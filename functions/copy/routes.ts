@@ -1,0 +1,105 @@
+import { requireAdmin } from '../accounts/auth.ts';
+import type { RouteMap } from '../http/handler.ts';
+import { parseBody, pathParam } from '../http/request.ts';
+import { json } from '../http/response.ts';
+import type { HttpEvent } from '../http/types.ts';
+import type { Clock } from '../shared/clock.ts';
+import { NotFoundError, ValidationError } from '../shared/errors.ts';
+import { logger } from '../shared/logger.ts';
+import { forgetOverrides } from './cache.ts';
+import type { MessageKey } from './catalogue/en.ts';
+import { LOCALES, type Locale } from './locales.ts';
+import { paramsOf } from './params.ts';
+import { CATALOGUES, type Overrides } from './render.ts';
+import { putCopySchema, restoreCopySchema } from './schemas.ts';
+import { type CopyVersion, copyVersion, copyVersions, currentOverrides, saveVersion } from './store.ts';
+import { templateProblems } from './template.ts';
+
+export interface CopyDeps {
+  clock: Clock;
+}
+
+const LOCALE = new RegExp(`^(${LOCALES.join('|')})$`);
+const VERSION = /^[1-9][0-9]{0,7}$/;
+const VERSIONS_SHOWN = 50;
+
+/** Operators change the customer-facing copy as data: overrides per locale, versioned and restorable. */
+export function copyRoutes(deps: CopyDeps): RouteMap {
+  return {
+    'GET /v1/copy/{locale}': async (event) => {
+      await requireAdmin(event);
+      const locale = localeOf(event);
+      return json(200, copyView(locale, await currentOverrides(locale)));
+    },
+    'PUT /v1/copy/{locale}': async (event) => {
+      await requireAdmin(event);
+      const locale = localeOf(event);
+      const { value } = parseBody(event, putCopySchema);
+      const problems = Object.entries(value.messages).flatMap(([key, template]) => templateProblems(key, template));
+      if (problems.length > 0) {
+        throw new ValidationError(
+          problems.join('; '),
+          problems.map((message) => ({ path: `body.messages.${message.split(':')[0]?.replace(/^"(.*)" is not a message key$/, '$1')}`, message })),
+        );
+      }
+      const saved = await save(locale, value.messages as Overrides, value.author, deps, { action: 'put' });
+      return json(200, copyView(locale, saved));
+    },
+    'GET /v1/copy/{locale}/versions': async (event) => {
+      await requireAdmin(event);
+      const locale = localeOf(event);
+      return json(200, { locale, versions: (await copyVersions(locale, VERSIONS_SHOWN)).map(({ locale: _, ...version }) => version) });
+    },
+    'POST /v1/copy/{locale}/versions/{version}/restore': async (event) => {
+      await requireAdmin(event);
+      const locale = localeOf(event);
+      const number = Number(pathParam(event, 'version', VERSION));
+      const { value } = parseBody(event, restoreCopySchema);
+      const old = await copyVersion(locale, number);
+      if (!old) throw new NotFoundError(`The ${locale} copy has no version ${number}.`);
+      // Keys removed from the catalogue since that version are left out rather than refused.
+      const messages = Object.fromEntries(Object.entries(old.messages).filter(([key, template]) => templateProblems(key, template ?? '').length === 0));
+      const saved = await save(locale, messages, value.author, deps, { action: 'restore', restoredFrom: number });
+      return json(200, copyView(locale, saved));
+    },
+  };
+}
+
+function localeOf(event: HttpEvent): Locale {
+  return pathParam(event, 'locale', LOCALE) as Locale;
+}
+
+async function save(
+  locale: Locale,
+  messages: Overrides,
+  author: string | undefined,
+  deps: CopyDeps,
+  how: Pick<CopyVersion, 'action' | 'restoredFrom'>,
+): Promise<CopyVersion> {
+  const previous = (await currentOverrides(locale))?.version ?? 0;
+  const next: CopyVersion = { locale, version: previous + 1, messages, by: author ?? 'admin', at: deps.clock.now().toISOString(), ...how };
+  await saveVersion(next, previous);
+  forgetOverrides(locale);
+  // The audit trail: every change, who made it, and which keys it touched (the version item keeps the words).
+  logger.info('copy changed', {
+    locale,
+    version: next.version,
+    by: next.by,
+    action: next.action,
+    restoredFrom: next.restoredFrom,
+    keys: Object.keys(messages),
+  });
+  return next;
+}
+
+/** The effective catalogue: every key with its default, and the override in force when there is one. */
+export function copyView(locale: Locale, current: CopyVersion | undefined) {
+  const defaults = CATALOGUES[locale];
+  const messages = Object.fromEntries(
+    (Object.keys(defaults) as MessageKey[]).map((key) => [
+      key,
+      { default: defaults[key], override: current?.messages[key], placeholders: [...paramsOf(key).values()].map((p) => `${p.name}${p.required ? '' : '?'}`) },
+    ]),
+  );
+  return { locale, version: current?.version ?? 0, updatedBy: current?.by, updatedAt: current?.at, messages };
+}

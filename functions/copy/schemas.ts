@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { fields } from '../http/request.ts';
+import { LOCALES } from './locales.ts';
+import { MAX_TEMPLATE_LENGTH } from './template.ts';
+
+const template = z.string().max(MAX_TEMPLATE_LENGTH, `must be at most ${MAX_TEMPLATE_LENGTH} characters`);
+
+/** `PUT /v1/copy/{locale}`: the whole set of overrides of the locale (keys left out show their default). */
+export const putCopySchema = z.strictObject({
+  messages: z.record(z.string().max(100), template),
+  /** Who made the change, for the history. @default "admin" */
+  author: fields.text(100).optional(),
+});
+
+/** `POST /v1/copy/{locale}/versions/{version}/restore`. */
+export const restoreCopySchema = z.strictObject({ author: fields.text(100).optional() });
+
+const versionSummary = z.object({
+  version: z.number().int(),
+  by: z.string(),
+  at: z.string(),
+  action: z.enum(['put', 'restore']),
+  restoredFrom: z.number().int().optional(),
+  messages: z.record(z.string(), z.string()),
+});
+
+/** `GET /v1/copy/{locale}`: each key with its default and the override in force, if any. */
+export const copyViewSchema = z.object({
+  locale: z.enum(LOCALES),
+  version: z.number().int(),
+  updatedBy: z.string().optional(),
+  updatedAt: z.string().optional(),
+  messages: z.record(z.string(), z.object({ default: z.string(), override: z.string().optional(), placeholders: z.array(z.string()) })),
+});
+
+export const copyVersionsSchema = z.object({ locale: z.enum(LOCALES), versions: z.array(versionSummary) });
