@@ -306,6 +306,8 @@ describe('docs/openapi.json', () => {
       'ReminderRequest',
       'CopyPutRequest',
       'CopyRestoreRequest',
+      'CopyVariantRequest',
+      'CopyExperimentSwitch',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }

@@ -16,7 +16,8 @@ export const INTL: Record<Locale, { numbers: string; dates: string }> = {
 
 /**
  * The best match for an `Accept-Language` header (RFC 9110 §12.5.4): the highest-weighted range
- * whose primary language we speak (`de-CH` matches `de`, `*` the default); undefined when none does.
+ * whose primary language we speak (`de-CH` matches `de`); undefined when none does. `*` (what
+ * many clients send by default) states no preference, so the account's own locale wins over it.
  */
 export function negotiateLocale(header: string | undefined): Locale | undefined {
   if (!header) return undefined;
@@ -31,7 +32,6 @@ export function negotiateLocale(header: string | undefined): Locale | undefined 
     .filter((r) => r.range && r.weight > 0)
     .sort((a, b) => b.weight - a.weight || a.index - b.index);
   for (const { range } of ranges) {
-    if (range === '*') return DEFAULT_LOCALE;
     const primary = range.split('-')[0];
     if (isLocale(primary)) return primary;
   }

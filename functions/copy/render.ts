@@ -37,6 +37,8 @@ export interface Formats {
 /** The catalogue of one locale (with its overrides) ready to render. */
 export interface Copy {
   locale: Locale;
+  /** The A/B variant these words come from, while an experiment runs (`control` for the base copy). */
+  variant?: string;
   t(key: MessageKey, values?: Values): string;
   format: Formats;
 }

@@ -34,3 +34,24 @@ export const copyViewSchema = z.object({
 });
 
 export const copyVersionsSchema = z.object({ locale: z.enum(LOCALES), versions: z.array(versionSummary) });
+
+/** `PUT /v1/copy/{locale}/variants/{variantId}`: a variant's overrides and its share of accounts. */
+export const putVariantSchema = z.strictObject({
+  messages: z.record(z.string().max(100), template),
+  /** Percent of accounts (0–100); all variants' weights add up to at most 100, the rest get the base copy. */
+  weight: z.number({ error: 'must be a number' }).int('must be a whole percent').min(0).max(100),
+  author: fields.text(100).optional(),
+});
+
+/** `PUT /v1/copy/{locale}/experiment`: switch the experiment off (everyone back to the base copy) or on again (assigned afresh). */
+export const experimentSwitchSchema = z.strictObject({ enabled: z.boolean({ error: 'must be true or false' }), author: fields.text(100).optional() });
+
+export const experimentViewSchema = z.object({
+  locale: z.enum(LOCALES),
+  id: z.string().optional(),
+  enabled: z.boolean(),
+  variants: z.record(z.string(), z.object({ weight: z.number().int(), messages: z.record(z.string(), z.string()) })),
+  controlWeight: z.number().int(),
+  updatedBy: z.string().optional(),
+  updatedAt: z.string().optional(),
+});

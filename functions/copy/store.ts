@@ -1,10 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, tableName } from '../shared/dynamodb.ts';
 import { ConflictError } from '../shared/errors.ts';
 import { COPY_VERSION_PREFIX, keys } from '../table/keys.ts';
 import type { Locale } from './locales.ts';
 import type { Overrides } from './render.ts';
+import type { Experiment } from './variants.ts';
 
 /** One saved state of a locale's overrides: what, who, when, and how it came to be. */
 export interface CopyVersion {
@@ -78,4 +79,57 @@ export async function saveVersion(next: CopyVersion, previous: number): Promise<
 function versionOf(item: Record<string, unknown>): CopyVersion {
   const { locale, version, messages, by, at, action, restoredFrom } = item as unknown as CopyVersion;
   return { locale, version, messages, by, at, action, restoredFrom };
+}
+
+/** The locale's experiment, running or switched off; undefined when none was ever set up. */
+export async function currentExperiment(locale: Locale): Promise<Experiment | undefined> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.copyExperiment(locale), ConsistentRead: true }));
+  if (!Item) return undefined;
+  const { id, enabled, variants, by, at, revision } = Item as unknown as Experiment;
+  return { id, enabled, variants, by, at, revision };
+}
+
+/** Saves the experiment if nobody changed it since `revision` was read (0: there was none). */
+export async function saveExperiment(locale: Locale, experiment: Experiment): Promise<void> {
+  const previous = experiment.revision - 1;
+  try {
+    await documentClient().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.copyExperiment(locale), entity: 'copyExperiment', ...experiment },
+        ConditionExpression: previous === 0 ? 'attribute_not_exists(pk)' : 'revision = :previous',
+        ExpressionAttributeValues: previous === 0 ? undefined : { ':previous': previous },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new ConflictError(`The ${locale} experiment was changed by someone else meanwhile; load it again and reapply your change.`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The variant of an account for its whole depletion episode: the first surface of the episode
+ * records it on the episode item (`copyVariant`, with `copyExperiment`), every later one reads it
+ * back, so a change of weights mid-episode does not move the customer. A new experiment
+ * (switched on again) assigns afresh.
+ */
+export async function episodeVariant(accountId: string, baselineSeq: number, experimentId: string, assigned: string): Promise<string> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.alertEpisode(accountId, baselineSeq),
+        UpdateExpression: 'SET copyVariant = :variant, copyExperiment = :experiment',
+        ConditionExpression: 'attribute_not_exists(copyExperiment) OR copyExperiment <> :experiment',
+        ExpressionAttributeValues: { ':variant': assigned, ':experiment': experimentId },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return assigned;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return (error.Item?.copyVariant?.S as string | undefined) ?? assigned;
+    throw error;
+  }
 }

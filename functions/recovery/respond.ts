@@ -1,7 +1,7 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { balanceOf } from '../accounts/model.ts';
 import { signedUrl } from '../alerts/links.ts';
-import { liveCopy } from '../copy/account-copy.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import { chooseLocale } from '../copy/locales.ts';
 import type { Copy } from '../copy/render.ts';
 import { baseUrl, header } from '../http/request.ts';
@@ -65,7 +65,7 @@ export async function refusalAnswer(event: HttpEvent, refused: { account: Accoun
     now,
     baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
     billingUrl: config().BILLING_URL,
-    copy: await liveCopy(chooseLocale(header(event, 'accept-language'), refused.account.locale)),
+    copy: await accountCopy(refused.account, chooseLocale(header(event, 'accept-language'), refused.account.locale)),
   });
   if (keep) await saveResponse(refused.txn, stored(response));
   return response;

@@ -19,6 +19,8 @@ export const keys = {
   copyCurrent: (locale: string) => ({ pk: `COPY#${locale}`, sk: 'CURRENT' }),
   /** Every version of a locale's overrides ever saved, kept for history and restore; sorted by number. */
   copyVersion: (locale: string, version: number) => ({ pk: `COPY#${locale}`, sk: `${COPY_VERSION_PREFIX}${String(version).padStart(8, '0')}` }),
+  /** A locale's A/B experiment of copy variants. */
+  copyExperiment: (locale: string) => ({ pk: `COPY#${locale}`, sk: 'EXPERIMENT' }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,

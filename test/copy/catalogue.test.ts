@@ -52,7 +52,8 @@ describe('negotiateLocale', () => {
     ['es, fr;q=0.5', 'fr'],
     ['en;q=0.2, de;q=0.7', 'de'],
     ['de;q=0, fr;q=0.1', 'fr'],
-    ['*', 'en'],
+    ['*', undefined],
+    ['*, fr;q=0.5', 'fr'],
     ['es', undefined],
     ['', undefined],
   ])('%j → %s', (header, locale) => {
@@ -62,6 +63,7 @@ describe('negotiateLocale', () => {
     expect(chooseLocale(undefined, 'fr')).toBe('fr');
     expect(chooseLocale('es', 'de')).toBe('de');
     expect(chooseLocale('es', undefined)).toBe('en');
+    expect(chooseLocale('*', 'de')).toBe('de');
     expect(chooseLocale('fr', 'de')).toBe('fr');
   });
 });
