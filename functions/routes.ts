@@ -49,6 +49,7 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/resume', function: 'queries', auth: 'link' },
   { method: 'POST', path: '/resume', function: 'queries', auth: 'link' },
   { method: 'PUT', path: '/v1/accounts/{accountId}/alerts', function: 'accounts', auth: 'admin' },
+  { method: 'POST', path: '/v1/copy/preview', function: 'accounts', auth: 'admin' },
   { method: 'GET', path: '/v1/copy/{locale}', function: 'accounts', auth: 'admin' },
   { method: 'PUT', path: '/v1/copy/{locale}', function: 'accounts', auth: 'admin' },
   { method: 'GET', path: '/v1/copy/{locale}/versions', function: 'accounts', auth: 'admin' },

@@ -308,6 +308,7 @@ describe('docs/openapi.json', () => {
       'CopyRestoreRequest',
       'CopyVariantRequest',
       'CopyExperimentSwitch',
+      'CopyPreviewRequest',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }

@@ -8,5 +8,5 @@ import { accountRoutes } from './routes.ts';
 export const handler = httpHandler({
   ...accountRoutes({ pricing: priceBook(), clock: systemClock }),
   ...adminAlertRoutes({ clock: systemClock }),
-  ...copyRoutes({ clock: systemClock }),
+  ...copyRoutes({ clock: systemClock, pricing: priceBook() }),
 });

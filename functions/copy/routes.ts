@@ -3,22 +3,26 @@ import type { RouteMap } from '../http/handler.ts';
 import { parseBody, pathParam } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
+import type { PriceBook } from '../pricing/price-book.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
+import { logFallback } from './account-copy.ts';
 import { forgetOverrides } from './cache.ts';
 import type { MessageKey } from './catalogue/en.ts';
 import { LOCALES, type Locale } from './locales.ts';
 import { paramsOf } from './params.ts';
-import { CATALOGUES, type Overrides } from './render.ts';
-import { experimentSwitchSchema, putCopySchema, putVariantSchema, restoreCopySchema } from './schemas.ts';
+import { previewSurface } from './preview.ts';
+import { CATALOGUES, copyFor, type Overrides } from './render.ts';
+import { experimentSwitchSchema, previewSchema, putCopySchema, putVariantSchema, restoreCopySchema } from './schemas.ts';
 import { type CopyVersion, copyVersion, copyVersions, currentExperiment, currentOverrides, saveExperiment, saveVersion } from './store.ts';
 import { templateProblems } from './template.ts';
-import { type Experiment, experimentProblems } from './variants.ts';
+import { CONTROL, type Experiment, experimentProblems } from './variants.ts';
 
 export interface CopyDeps {
   clock: Clock;
+  pricing: PriceBook;
 }
 
 const LOCALE = new RegExp(`^(${LOCALES.join('|')})$`);
@@ -46,6 +50,19 @@ export function copyRoutes(deps: CopyDeps): RouteMap {
       await requireAdmin(event);
       const locale = localeOf(event);
       return json(200, { locale, versions: (await copyVersions(locale, VERSIONS_SHOWN)).map(({ locale: _, ...version }) => version) });
+    },
+    'POST /v1/copy/preview': async (event) => {
+      await requireAdmin(event);
+      const { value } = parseBody(event, previewSchema);
+      assertTemplates(value.messages ?? {});
+      const [current, experiment] = await Promise.all([currentOverrides(value.locale), currentExperiment(value.locale)]);
+      const variant = value.variant && value.variant !== CONTROL ? experiment?.variants[value.variant] : undefined;
+      if (value.variant && value.variant !== CONTROL && !variant) throw new NotFoundError(`The ${value.locale} experiment has no variant "${value.variant}".`);
+      const overrides = { ...current?.messages, ...variant?.messages, ...(value.messages as Overrides | undefined) };
+      const copy = copyFor(value.locale, overrides, logFallback);
+      const preview = previewSurface(value.surface, copy, deps.pricing, deps.clock.now());
+      if (preview.kind === 'missing') throw new NotFoundError(preview.detail);
+      return json(200, { surface: value.surface, locale: value.locale, variant: value.variant ?? CONTROL, ...preview });
     },
     'GET /v1/copy/{locale}/variants': async (event) => {
       await requireAdmin(event);

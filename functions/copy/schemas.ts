@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fields } from '../http/request.ts';
 import { LOCALES } from './locales.ts';
+import { SURFACES } from './preview.ts';
 import { MAX_TEMPLATE_LENGTH } from './template.ts';
 
 const template = z.string().max(MAX_TEMPLATE_LENGTH, `must be at most ${MAX_TEMPLATE_LENGTH} characters`);
@@ -54,4 +55,13 @@ export const experimentViewSchema = z.object({
   controlWeight: z.number().int(),
   updatedBy: z.string().optional(),
   updatedAt: z.string().optional(),
+});
+
+/** `POST /v1/copy/preview`: a surface as it would be sent, in a locale, a variant, and unsaved draft overrides. */
+export const previewSchema = z.strictObject({
+  surface: z.enum(SURFACES, { error: `must be one of ${SURFACES.join(', ')}` }),
+  locale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }),
+  variant: z.string().max(32).optional(),
+  /** Templates not saved yet, on top of the saved overrides (and the variant's), validated like a PUT. */
+  messages: z.record(z.string().max(100), template).optional(),
 });
