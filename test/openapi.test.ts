@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { features, openApiDocument, openApiText } from '../bin/openapi.ts';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
+import { LOCALES } from '../functions/copy/locales.ts';
+import { copyFor } from '../functions/copy/render.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
@@ -21,6 +23,8 @@ import { type Route, routeKey, routes } from '../functions/routes.ts';
 import { NotFoundError, ValidationError } from '../functions/shared/errors.ts';
 import { summarizeUsage } from '../functions/usage/aggregate.ts';
 import { pricing } from './support/prices.ts';
+
+const english = copyFor('en');
 
 /**
  * Pure file checks of docs/openapi.json against the one route table (functions/routes.ts) and
@@ -317,6 +321,11 @@ describe('docs/openapi.json', () => {
       'AlertSettingsPatch',
       'PlanChangeRequest',
       'ReminderRequest',
+      'CopyPutRequest',
+      'CopyRestoreRequest',
+      'CopyVariantRequest',
+      'CopyExperimentSwitch',
+      'CopyPreviewRequest',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }
@@ -327,7 +336,8 @@ describe('docs/openapi.json', () => {
     // PATCH takes any of its settings, but at least one (the zod schema refuses an empty body).
     expect(deref(schema('PlanChangeRequest')).required ?? []).toEqual([]);
     expect(deref(schema('PlanChangeRequest')).minProperties).toBe(1);
-    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'plan']);
+    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'locale', 'plan']);
+    expect(deref(schema('Locale')).enum).toEqual([...LOCALES]);
     expect(Object.keys(deref(schema('AlertSettingsPatch')).properties).sort()).toEqual(Object.keys(alertSettingsPatch.shape).sort());
   });
 
@@ -565,7 +575,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       expiresAtEpoch: 1_751_457_600,
       ...over,
     });
-    const page = (t: TxnItem, balance: number) => resumePage(event, t, { ...account, balance }, 'https://api.example.com/usage?token=abc.def', now);
+    const page = (t: TxnItem, balance: number) => resumePage(event, t, { ...account, balance }, 'https://api.example.com/usage?token=abc.def', now, english);
     const shown = [
       page(txn({}), 3),
       page(txn({}), 30),
@@ -579,14 +589,14 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     const usage = 'https://api.example.com/usage?token=abc.def';
     const resumed = [
       page(txn({}), 3),
-      resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' }), usage),
-      resumedPage(charged, html(500, 'failed'), usage),
+      resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' }), usage, english),
+      resumedPage(charged, html(500, 'failed'), usage, english),
     ];
     expect(statuses(resumed)).toEqual(htmlStatuses('POST /resume'));
-    expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'])])).toEqual(htmlStatuses('GET /remind'));
-    expect(statuses([remindConfirmationPage(reminder, usage)])).toEqual(htmlStatuses('POST /remind'));
-    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def')])).toEqual(htmlStatuses('GET /checkout'));
-    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r' };
+    expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'], english)])).toEqual(htmlStatuses('GET /remind'));
+    expect(statuses([remindConfirmationPage(reminder, usage, english)])).toEqual(htmlStatuses('POST /remind'));
+    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def', english)])).toEqual(htmlStatuses('GET /checkout'));
+    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r', copy: english };
     const results = [false, true].flatMap((confirmed) =>
       [undefined, txn({}), txn({ status: 'completed' }), txn({ status: 'failed' })].map((query) => checkoutResultPage({ ...result, confirmed, query })),
     );

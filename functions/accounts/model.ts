@@ -63,6 +63,8 @@ export interface AccountItem {
   unrecoveredCredits?: number;
   /** The payment provider's subscription that pays for the plan; its invoices grant the plan's credits. */
   subscription?: { id: string; plan: string };
+  /** The language of the customer's emails and pages (`en`, `de`, `fr`); English when absent. */
+  locale?: string;
 }
 
 export type { Balance };
@@ -79,6 +81,7 @@ export function accountView(account: AccountItem, asOf: Date): Account {
     email: account.email,
     externalId: account.externalId,
     plan: account.plan,
+    locale: account.locale,
     autoResume: account.autoResume ?? false,
     balance: balanceOf(account, asOf),
     unrecoveredCredits: account.unrecoveredCredits ?? 0,

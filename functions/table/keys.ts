@@ -15,6 +15,12 @@ export const keys = {
   depletionSample: (plan: string, startedAt: string, accountId: string) => ({ pk: `STATS#DEPLETION#${plan}`, sk: `${startedAt}#${accountId}` }),
   /** A provider's payment (e.g. `stripe:pi_…`) → the account and top-up it paid for; refunds find it here. */
   payment: (paymentRef: string) => ({ pk: `PAYMENT#${paymentRef}`, sk: 'PAYMENT' }),
+  /** The operator's copy overrides of one locale in force now (`version` names the version they came from). */
+  copyCurrent: (locale: string) => ({ pk: `COPY#${locale}`, sk: 'CURRENT' }),
+  /** Every version of a locale's overrides ever saved, kept for history and restore; sorted by number. */
+  copyVersion: (locale: string, version: number) => ({ pk: `COPY#${locale}`, sk: `${COPY_VERSION_PREFIX}${String(version).padStart(8, '0')}` }),
+  /** A locale's A/B experiment of copy variants. */
+  copyExperiment: (locale: string) => ({ pk: `COPY#${locale}`, sk: 'EXPERIMENT' }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
@@ -22,6 +28,7 @@ export const keys = {
 } as const;
 
 export const LEDGER_PREFIX = 'LEDGER#';
+export const COPY_VERSION_PREFIX = 'VERSION#';
 
 export function accountIdFromPk(pk: string): string {
   return pk.slice(ACCOUNT.length);
