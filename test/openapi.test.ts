@@ -6,7 +6,9 @@ import { features, openApiDocument, openApiText } from '../bin/openapi.ts';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
 import { LOCALES } from '../functions/copy/locales.ts';
+import { previewSurface } from '../functions/copy/preview.ts';
 import { copyFor } from '../functions/copy/render.ts';
+import { copyView, experimentView } from '../functions/copy/routes.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
@@ -523,6 +525,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     ['Usage', 'Usage', usage],
     ['Balance', 'Balance', balanceOf(account, now)],
     ['Account', 'Account', accountView(account, now)],
+    ['Account (with a locale)', 'Account', accountView({ ...account, locale: 'de' }, now)],
     ['AlertSettings (defaults)', 'AlertSettings', alertsView(account)],
     [
       'AlertSettings (stored)',
@@ -537,6 +540,42 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       'LedgerEntry',
       ledgerEntryView({ id: 'q_a', type: 'debit', credits: -10, operation: 'report', queryId: 'q_a', at: now.toISOString(), seq: 2, balanceAfter: 90 }),
     ],
+    ['CopyCatalogue (defaults)', 'CopyCatalogue', copyView('de', undefined)],
+    [
+      'CopyCatalogue (restored overrides)',
+      'CopyCatalogue',
+      copyView('en', {
+        locale: 'en',
+        version: 3,
+        messages: { 'insufficientCredits.title': 'Out of credits' },
+        by: 'ops',
+        at: now.toISOString(),
+        action: 'restore',
+        restoredFrom: 1,
+      }),
+    ],
+    ['CopyExperiment (none)', 'CopyExperiment', experimentView('fr', undefined)],
+    [
+      'CopyExperiment (running)',
+      'CopyExperiment',
+      experimentView('en', {
+        id: 'exp_AAAAAAAAAAAAAAAA',
+        enabled: true,
+        variants: { short: { messages: { 'insufficientCredits.title': 'Out of credits' }, weight: 30 } },
+        by: 'ops',
+        at: now.toISOString(),
+        revision: 2,
+      }),
+    ],
+    // As POST /v1/copy/preview answers: the surface, locale and variant, then the rendered preview.
+    ...(['402', 'threshold-email', 'usage-page', 'link-pages'] as const).map(
+      (surface) =>
+        [
+          `CopyPreview (${surface})`,
+          'CopyPreview',
+          { surface, locale: 'de', variant: 'control', ...previewSurface(surface, copyFor('de'), pricing, now) },
+        ] as const,
+    ),
   ] as const)('%s', (_name, schemaName, body) => {
     expect(conformance(schema(schemaName), JSON.parse(JSON.stringify(body)))).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import type { Locale } from '../copy/locales.ts';
 import type { Account, Balance } from './openapi.ts';
 
 /** The last balance change, kept on the account item so the stream can project it into the ledger. */
@@ -64,7 +65,7 @@ export interface AccountItem {
   /** The payment provider's subscription that pays for the plan; its invoices grant the plan's credits. */
   subscription?: { id: string; plan: string };
   /** The language of the customer's emails and pages (`en`, `de`, `fr`); English when absent. */
-  locale?: string;
+  locale?: Locale;
 }
 
 export type { Balance };

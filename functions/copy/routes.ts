@@ -12,6 +12,7 @@ import { logFallback } from './account-copy.ts';
 import { forgetOverrides } from './cache.ts';
 import type { MessageKey } from './catalogue/en.ts';
 import { LOCALES, type Locale } from './locales.ts';
+import type { CopyCatalogue, CopyExperiment } from './openapi.ts';
 import { paramsOf } from './params.ts';
 import { previewSurface } from './preview.ts';
 import { CATALOGUES, copyFor, type Overrides } from './render.ts';
@@ -151,7 +152,7 @@ async function changeExperiment(
 }
 
 /** A locale's experiment as operators see it; `controlWeight` is the share that gets the base copy. */
-export function experimentView(locale: Locale, experiment: Experiment | undefined) {
+export function experimentView(locale: Locale, experiment: Experiment | undefined): CopyExperiment {
   const weights = Object.values(experiment?.variants ?? {}).reduce((sum, v) => sum + v.weight, 0);
   return {
     locale,
@@ -192,7 +193,7 @@ async function save(
 }
 
 /** The effective catalogue: every key with its default, and the override in force when there is one. */
-export function copyView(locale: Locale, current: CopyVersion | undefined) {
+export function copyView(locale: Locale, current: CopyVersion | undefined): CopyCatalogue {
   const defaults = CATALOGUES[locale];
   const messages = Object.fromEntries(
     (Object.keys(defaults) as MessageKey[]).map((key) => [
