@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { accountsApi } from '../functions/accounts/openapi.ts';
 import { alertsApi } from '../functions/alerts/openapi.ts';
+import { copyApi } from '../functions/copy/openapi.ts';
 import { healthApi } from '../functions/health/openapi.ts';
 import { holdsApi } from '../functions/holds/openapi.ts';
 import { type Described, type DocValue, type FeatureApi, httpApi, info, type Operation, type Schema, securitySchemes } from '../functions/http/openapi.ts';
@@ -47,6 +48,7 @@ export const features: FeatureApi[] = [
   remindersApi,
   paymentsApi,
   holdsApi,
+  copyApi,
 ];
 
 // A link carries a signed token in its query string and a webhook a signature over its body: no bearer key.
@@ -57,6 +59,8 @@ type Json = Record<string, unknown>;
 /** The whole document, as `npm run openapi` writes it. */
 export function openApiDocument(parts: FeatureApi[] = features): Json {
   const names = new Map<Schema, string>();
+  // A Described's words: zod takes only the id from a registry (its words come from `.meta()`), so they are added here.
+  const words = new Map<string, Record<string, unknown>>();
   // Requests as the code accepts them (defaults make fields optional), answers as the code sends them.
   // Answers may refer to each other; requests may refer to answers' schemas too (e.g. OperationName).
   const requests = z.registry<{ id: string }>();
@@ -65,6 +69,7 @@ export function openApiDocument(parts: FeatureApi[] = features): Json {
     const { schema, meta } = isSchema(entry) ? { schema: entry, meta: {} } : entry;
     if (names.has(schema) || [...names.values()].includes(id)) throw new Error(`schema ${id} is named twice`);
     names.set(schema, id);
+    words.set(id, meta);
     for (const registry of registries) registry.add(schema, { ...meta, id });
   };
   for (const feature of parts) for (const [id, schema] of Object.entries(feature.responses ?? {})) name(schema, id, [answers, requests]);
@@ -78,7 +83,7 @@ export function openApiDocument(parts: FeatureApi[] = features): Json {
   const schemas: Record<string, Json> = {};
   for (const id of names.values()) {
     const { $schema: _dialect, $id: _id, ...schema } = (answerIds.has(id) ? outputs : inputs)[id] ?? {};
-    schemas[id] = schema;
+    schemas[id] = { ...schema, ...words.get(id) };
   }
 
   const toDoc = (value: DocValue | undefined): unknown => {

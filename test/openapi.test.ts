@@ -5,6 +5,10 @@ import { z } from 'zod';
 import { features, openApiDocument, openApiText } from '../bin/openapi.ts';
 import { accountView, balanceOf } from '../functions/accounts/model.ts';
 import { alertSettingsPatch, alertsView } from '../functions/alerts/settings.ts';
+import { LOCALES } from '../functions/copy/locales.ts';
+import { previewSurface } from '../functions/copy/preview.ts';
+import { copyFor } from '../functions/copy/render.ts';
+import { copyView, experimentView } from '../functions/copy/routes.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
@@ -21,6 +25,8 @@ import { type Route, routeKey, routes } from '../functions/routes.ts';
 import { NotFoundError, ValidationError } from '../functions/shared/errors.ts';
 import { summarizeUsage } from '../functions/usage/aggregate.ts';
 import { pricing } from './support/prices.ts';
+
+const english = copyFor('en');
 
 /**
  * Pure file checks of docs/openapi.json against the one route table (functions/routes.ts) and
@@ -317,6 +323,11 @@ describe('docs/openapi.json', () => {
       'AlertSettingsPatch',
       'PlanChangeRequest',
       'ReminderRequest',
+      'CopyPutRequest',
+      'CopyRestoreRequest',
+      'CopyVariantRequest',
+      'CopyExperimentSwitch',
+      'CopyPreviewRequest',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }
@@ -327,7 +338,8 @@ describe('docs/openapi.json', () => {
     // PATCH takes any of its settings, but at least one (the zod schema refuses an empty body).
     expect(deref(schema('PlanChangeRequest')).required ?? []).toEqual([]);
     expect(deref(schema('PlanChangeRequest')).minProperties).toBe(1);
-    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'plan']);
+    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'locale', 'plan']);
+    expect(deref(schema('Locale')).enum).toEqual([...LOCALES]);
     expect(Object.keys(deref(schema('AlertSettingsPatch')).properties).sort()).toEqual(Object.keys(alertSettingsPatch.shape).sort());
   });
 
@@ -513,6 +525,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     ['Usage', 'Usage', usage],
     ['Balance', 'Balance', balanceOf(account, now)],
     ['Account', 'Account', accountView(account, now)],
+    ['Account (with a locale)', 'Account', accountView({ ...account, locale: 'de' }, now)],
     ['AlertSettings (defaults)', 'AlertSettings', alertsView(account)],
     [
       'AlertSettings (stored)',
@@ -527,6 +540,42 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       'LedgerEntry',
       ledgerEntryView({ id: 'q_a', type: 'debit', credits: -10, operation: 'report', queryId: 'q_a', at: now.toISOString(), seq: 2, balanceAfter: 90 }),
     ],
+    ['CopyCatalogue (defaults)', 'CopyCatalogue', copyView('de', undefined)],
+    [
+      'CopyCatalogue (restored overrides)',
+      'CopyCatalogue',
+      copyView('en', {
+        locale: 'en',
+        version: 3,
+        messages: { 'insufficientCredits.title': 'Out of credits' },
+        by: 'ops',
+        at: now.toISOString(),
+        action: 'restore',
+        restoredFrom: 1,
+      }),
+    ],
+    ['CopyExperiment (none)', 'CopyExperiment', experimentView('fr', undefined)],
+    [
+      'CopyExperiment (running)',
+      'CopyExperiment',
+      experimentView('en', {
+        id: 'exp_AAAAAAAAAAAAAAAA',
+        enabled: true,
+        variants: { short: { messages: { 'insufficientCredits.title': 'Out of credits' }, weight: 30 } },
+        by: 'ops',
+        at: now.toISOString(),
+        revision: 2,
+      }),
+    ],
+    // As POST /v1/copy/preview answers: the surface, locale and variant, then the rendered preview.
+    ...(['402', 'threshold-email', 'usage-page', 'link-pages'] as const).map(
+      (surface) =>
+        [
+          `CopyPreview (${surface})`,
+          'CopyPreview',
+          { surface, locale: 'de', variant: 'control', ...previewSurface(surface, copyFor('de'), pricing, now) },
+        ] as const,
+    ),
   ] as const)('%s', (_name, schemaName, body) => {
     expect(conformance(schema(schemaName), JSON.parse(JSON.stringify(body)))).toEqual([]);
   });
@@ -565,7 +614,7 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       expiresAtEpoch: 1_751_457_600,
       ...over,
     });
-    const page = (t: TxnItem, balance: number) => resumePage(event, t, { ...account, balance }, 'https://api.example.com/usage?token=abc.def', now);
+    const page = (t: TxnItem, balance: number) => resumePage(event, t, { ...account, balance }, 'https://api.example.com/usage?token=abc.def', now, english);
     const shown = [
       page(txn({}), 3),
       page(txn({}), 30),
@@ -579,14 +628,14 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
     const usage = 'https://api.example.com/usage?token=abc.def';
     const resumed = [
       page(txn({}), 3),
-      resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' }), usage),
-      resumedPage(charged, html(500, 'failed'), usage),
+      resumedPage(charged, json(200, {}, { 'Credits-Remaining': '20' }), usage, english),
+      resumedPage(charged, html(500, 'failed'), usage, english),
     ];
     expect(statuses(resumed)).toEqual(htmlStatuses('POST /resume'));
-    expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'])])).toEqual(htmlStatuses('GET /remind'));
-    expect(statuses([remindConfirmationPage(reminder, usage)])).toEqual(htmlStatuses('POST /remind'));
-    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def')])).toEqual(htmlStatuses('GET /checkout'));
-    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r' };
+    expect(statuses([remindPage({ ...event, rawPath: '/remind' }, ['P1D'], english)])).toEqual(htmlStatuses('GET /remind'));
+    expect(statuses([remindConfirmationPage(reminder, usage, english)])).toEqual(htmlStatuses('POST /remind'));
+    expect(statuses([noCheckoutPage(account, 'https://api.example.com/usage?token=abc.def', english)])).toEqual(htmlStatuses('GET /checkout'));
+    const result = { account, purchase: '100 credits', apiBaseUrl: 'https://api.example.com', usageUrl: 'u', refreshUrl: 'r', copy: english };
     const results = [false, true].flatMap((confirmed) =>
       [undefined, txn({}), txn({ status: 'completed' }), txn({ status: 'failed' })].map((query) => checkoutResultPage({ ...result, confirmed, query })),
     );

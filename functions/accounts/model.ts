@@ -1,3 +1,4 @@
+import type { Locale } from '../copy/locales.ts';
 import type { Account, Balance } from './openapi.ts';
 
 /** The last balance change, kept on the account item so the stream can project it into the ledger. */
@@ -69,6 +70,8 @@ export interface AccountItem {
   unrecoveredCredits?: number;
   /** The payment provider's subscription that pays for the plan; its invoices grant the plan's credits. */
   subscription?: { id: string; plan: string };
+  /** The language of the customer's emails and pages (`en`, `de`, `fr`); English when absent. */
+  locale?: Locale;
 }
 
 export type { Balance };
@@ -85,6 +88,7 @@ export function accountView(account: AccountItem, asOf: Date): Account {
     email: account.email,
     externalId: account.externalId,
     plan: account.plan,
+    locale: account.locale,
     autoResume: account.autoResume ?? false,
     balance: balanceOf(account, asOf),
     unrecoveredCredits: account.unrecoveredCredits ?? 0,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertSettings, AlertSettingsPatch } from '../alerts/openapi.ts';
+import { localeSchema } from '../copy/locales-schema.ts';
 import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
 import { documentedPriceBook, PlanId } from '../pricing/openapi.ts';
 import { accountSettingsBody, createAccountBody, createKeyBody } from './routes.ts';
@@ -26,6 +27,7 @@ export const Account = z.object({
     .int()
     .min(0)
     .meta({ description: 'Refunded credits that could not be taken back because they were already spent (a reversal never takes the balance below zero).' }),
+  locale: localeSchema.optional().meta({ description: 'The language of the customer’s emails and pages; English when absent.' }),
 });
 
 export const CreateAccountRequest = described(createAccountBody, {
@@ -36,6 +38,7 @@ export const CreateAccountRequest = described(createAccountBody, {
   }),
   externalId:
     'Your platform’s own id of this customer (a tenant id, a JWT claim), 1–128 printable ASCII characters without spaces. Unique: a second account with the same id is refused with 409. `meter({ account })` can then charge the account by this id.',
+  locale: 'The language of the customer’s emails and pages; `en` when absent.',
 });
 
 export const PlanChangeRequest = described(
@@ -43,9 +46,13 @@ export const PlanChangeRequest = described(
   {
     plan: PlanId.optional().meta({ description: 'A plan id from `GET /v1/prices`.' }),
     autoResume: "When true, a top-up runs the account's parked queries, oldest first, while the balance covers them, and emails the customer which ran.",
+    locale: 'The language of the customer’s emails and pages.',
   },
   // The code's refinement (at least one setting), which JSON Schema cannot carry by itself.
-  { minProperties: 1, description: 'Any of the account settings: a new plan (its grant starts with the next renewal) and/or auto-resume. At least one.' },
+  {
+    minProperties: 1,
+    description: 'Any of the account settings: a new plan (its grant starts with the next renewal), auto-resume and/or the locale. At least one.',
+  },
 );
 
 export const CreateKeyRequest = described(createKeyBody, { name: 'A label for the key. Trimmed; must not be empty or contain control characters.' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { localeSchema } from '../copy/locales-schema.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { fields, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json, noContent } from '../http/response.ts';
@@ -24,12 +25,13 @@ export const createAccountBody = z.strictObject({
   email: z.email('must be an email address').max(254),
   plan: z.string().max(64).optional(),
   externalId: z.string().regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE).optional(),
+  locale: localeSchema.optional(),
 });
 const byExternalIdQuery = z.strictObject({ externalId: z.string({ error: 'give the externalId to look up' }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE) });
 export const createKeyBody = z.strictObject({ name: fields.text(100).optional() });
 export const accountSettingsBody = z
-  .strictObject({ plan: z.string().max(64).optional(), autoResume: z.boolean().optional() })
-  .refine((patch) => patch.plan !== undefined || patch.autoResume !== undefined, 'give "plan", "autoResume" or both');
+  .strictObject({ plan: z.string().max(64).optional(), autoResume: z.boolean().optional(), locale: localeSchema.optional() })
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), 'give "plan", "autoResume", "locale" or any of them');
 
 /** Admin routes for accounts and their API keys. */
 export function accountRoutes(deps: AccountDeps): RouteMap {
@@ -84,6 +86,7 @@ async function create(event: HttpEvent, deps: AccountDeps) {
     email: value.email,
     plan,
     externalId: value.externalId,
+    locale: value.locale,
     balance: 0,
     seq: 0,
     keys: {},

@@ -138,7 +138,7 @@ export async function removeKey(accountId: string, keyId: string): Promise<void>
 }
 
 /** Changes the plan and/or the auto-resume setting. */
-export async function updateSettings(accountId: string, settings: { plan?: string; autoResume?: boolean }, at: Date): Promise<AccountItem> {
+export async function updateSettings(accountId: string, settings: { plan?: string; autoResume?: boolean; locale?: string }, at: Date): Promise<AccountItem> {
   const entries = Object.entries(settings).filter(([, value]) => value !== undefined);
   try {
     const { Attributes } = await documentClient().send(

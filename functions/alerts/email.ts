@@ -1,8 +1,8 @@
+import { type Copy, copyFor } from '../copy/render.ts';
 import { escapeHtml } from '../http/response.ts';
 import type { BuyLinks } from '../payments/buy-links.ts';
 import type { Plan, TopUpPack } from '../pricing/price-book.ts';
 import type { OperationUsage } from '../usage/aggregate.ts';
-import { emailMessages as m } from './messages.ts';
 
 export interface EmailLinks {
   usage: string;
@@ -28,11 +28,13 @@ export interface AlertEmailInput {
   refused?: { operation: string; required: number; expiresAt?: string };
   /** Auto-resume: the parked queries a top-up ran. */
   resumed?: { operation: string; credits: number; ok: boolean }[];
-  /** Receipt: what the payment bought, e.g. "100 credits for 5.00 USD". */
+  /** Receipt: what the payment bought, e.g. "100 credits for $5.00". */
   purchase?: string;
   links: EmailLinks;
   /** A real recovery rate for the customer's plan, when there is one worth showing. */
   socialProof?: string;
+  /** The words, in the account's locale with the operator's overrides. @default English defaults */
+  copy?: Copy;
 }
 
 export interface RenderedEmail {
@@ -42,49 +44,67 @@ export interface RenderedEmail {
   headers: { name: string; value: string }[];
 }
 
-/** Renders an alert email (plain text + HTML) from the catalogue. Pure. */
+/** Renders an alert email (plain text + HTML) from the catalogue, in the copy's locale. Pure. */
 export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
   const { links } = input;
+  const c = input.copy ?? copyFor('en');
+  const t = c.t;
   const refused = input.refused ?? { operation: 'request', required: 0 };
+  const facts = {
+    name: input.name,
+    balance: input.balance,
+    percent: input.percent ?? 0,
+    operation: refused.operation,
+    required: refused.required,
+    shortfall: refused.required - input.balance,
+    count: input.resumed?.length ?? 0,
+    purchase: input.purchase ?? '',
+  };
+  const resumedLine = (q: { operation: string; credits: number; ok: boolean }) =>
+    `• ${t(q.ok ? 'email.resumed.done' : 'email.resumed.failed', { operation: q.operation, credits: q.credits })}`;
+  const plural = facts.count === 1 ? 'one' : 'other';
   const copy = {
-    threshold: () => ({
-      subject: m.threshold.subject({ percent: input.percent ?? 0, balance: input.balance }),
-      intro: m.threshold.intro({ name: input.name, percent: input.percent ?? 0, balance: input.balance }),
-    }),
-    depletion: () => ({
-      subject: m.depletion.subject({ operation: refused.operation, shortfall: refused.required - input.balance }),
-      intro: m.depletion.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
-    }),
-    refused: () => ({
-      subject: m.refused.subject({ operation: refused.operation, shortfall: refused.required - input.balance }),
-      intro: m.refused.intro({ name: input.name, operation: refused.operation, required: refused.required, balance: input.balance }),
-    }),
-    reminder: () => ({ subject: m.reminder.subject({ balance: input.balance }), intro: m.reminder.intro({ name: input.name, balance: input.balance }) }),
+    threshold: () => ({ subject: t('email.threshold.subject', facts), intro: t('email.threshold.intro', facts) }),
+    depletion: () => ({ subject: t('email.depletion.subject', facts), intro: t('email.depletion.intro', facts) }),
+    refused: () => ({ subject: t('email.refused.subject', facts), intro: t('email.refused.intro', facts) }),
+    reminder: () => ({ subject: t('email.reminder.subject', facts), intro: t('email.reminder.intro', facts) }),
     resumed: () => ({
-      subject: m.resumed.subject({ count: input.resumed?.length ?? 0 }),
-      intro: [m.resumed.intro({ name: input.name, count: input.resumed?.length ?? 0 }), ...(input.resumed ?? []).map((q) => `• ${m.resumed.line(q)}`)].join(
-        '\n',
-      ),
+      subject: t(`email.resumed.subject.${plural}`, facts),
+      intro: [t(`email.resumed.intro.${plural}`, facts), ...(input.resumed ?? []).map(resumedLine)].join('\n'),
     }),
     receipt: () => ({
-      subject: m.receipt.subject({ purchase: input.purchase ?? '' }),
+      subject: t('email.receipt.subject', facts),
       intro: [
-        m.receipt.intro({ name: input.name, purchase: input.purchase ?? '' }),
-        ...(input.resumed && input.resumed.length > 0 ? [m.receipt.ran, ...input.resumed.map((q) => `• ${m.resumed.line(q)}`)] : []),
+        t('email.receipt.intro', facts),
+        ...(input.resumed && input.resumed.length > 0 ? [t('email.receipt.ran'), ...input.resumed.map(resumedLine)] : []),
       ].join('\n'),
     }),
   }[input.kind]();
   const { subject, intro } = copy;
-  const usageLines = input.usage.top.length > 0 ? input.usage.top.map((u) => m.usageLine(u)) : [m.noUsage];
-  const packs = input.packs.map((p) => ({ label: m.topUpOption({ credits: p.credits, ...p.price }), href: links.buy?.pack(p.id) }));
-  const plans = input.plans.map((p) => ({ label: m.planOption({ name: p.name, monthlyCredits: p.monthlyCredits, ...p.price }), href: links.buy?.plan(p.id) }));
+  const usageLines =
+    input.usage.top.length > 0
+      ? input.usage.top.map((u) => t('email.usage.line', { operation: u.operation, credits: u.credits, requests: u.count }))
+      : [t('email.usage.none')];
+  const packs = input.packs.map((p) => ({ label: t('email.topUp.option', { credits: p.credits, price: p.price }), href: links.buy?.pack(p.id) }));
+  const plans = input.plans.map((p) => ({
+    label: t('email.plan.option', { plan: p.name, credits: p.monthlyCredits, price: p.price }),
+    href: links.buy?.plan(p.id),
+  }));
   const textOption = (o: { label: string; href?: string }) => `  - ${o.label}${o.href ? `: ${o.href}` : ''}`;
   const resume =
-    input.refused?.expiresAt && links.resume ? { label: m.depletion.resume({ expiresAt: input.refused.expiresAt }), href: links.resume } : undefined;
+    input.refused?.expiresAt && links.resume ? { label: t('email.depletion.resume', { expiresAt: input.refused.expiresAt }), href: links.resume } : undefined;
   const sections = {
-    balance: m.balanceLine({ balance: input.balance, asOf: input.asOf }),
-    runway: input.runwayDays === undefined ? undefined : m.runway(input.runwayDays),
-    usageHeading: m.usageHeading({ since: input.usage.since, total: input.usage.total }),
+    balance: t('email.balance', { balance: input.balance, asOf: input.asOf }),
+    runway: input.runwayDays === undefined ? undefined : runway(c, input.runwayDays),
+    usageHeading: t('email.usage.heading', { since: input.usage.since, total: input.usage.total }),
+  };
+  const m = {
+    topUpHeading: t('email.topUp.heading'),
+    planHeading: t('email.plan.heading'),
+    viewUsage: t('email.viewUsage'),
+    remindLater: t('email.remindLater'),
+    unsubscribe: t('email.unsubscribe'),
+    footer: t('email.footer'),
   };
 
   const text = [
@@ -117,7 +137,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
   const options = (items: { label: string; href?: string }[]) =>
     `<ul>${items.map((o) => `<li>${o.href ? `<a href="${attr(o.href)}">${esc(o.label)}</a>` : esc(o.label)}</li>`).join('')}</ul>`;
   const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(subject)}</title></head>
+<html lang="${c.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(subject)}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#111827;line-height:1.5;max-width:600px;margin:0 auto;padding:16px">
 <p style="white-space:pre-line">${esc(intro)}</p>
 <p><strong>${esc(sections.balance)}</strong>${sections.runway ? `<br>${esc(sections.runway)}` : ''}</p>
@@ -142,6 +162,11 @@ ${plans.length > 0 ? `<h2 style="font-size:16px">${esc(m.planHeading)}</h2>${opt
       { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
     ],
   };
+}
+
+/** Days of credits left at the recent pace, in whole days. */
+function runway(c: Copy, days: number): string {
+  return days < 1 ? c.t('email.runway.underADay') : c.t('email.runway.days', { days: Math.round(days) });
 }
 
 const esc = escapeHtml;

@@ -1,4 +1,6 @@
 import type { AccountItem } from '../accounts/model.ts';
+import { accountCopy } from '../copy/account-copy.ts';
+import type { Copy } from '../copy/render.ts';
 import type { LedgerEntry } from '../metering/ledger.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
@@ -122,8 +124,10 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
   const usage = summarizeUsage(entries, since, new Date(now.getTime() + 1));
   const refusal = what.kind === 'depletion' || what.kind === 'refused' ? what : undefined;
   const shortfall = refusal ? refusal.refused.required - account.balance : 0;
+  const copy = await accountCopy(account);
   return {
     kind: what.kind,
+    copy,
     name: account.name,
     balance: account.balance,
     asOf: now.toISOString(),
@@ -135,7 +139,7 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     refused: refusal?.refused,
     resumed: what.kind === 'resumed' || what.kind === 'receipt' ? what.resumed : undefined,
     purchase: what.kind === 'receipt' ? what.purchase : undefined,
-    socialProof: refusal ? await socialProofLine(account.plan, now, deps.pricing) : undefined,
+    socialProof: refusal ? await socialProofLine(account.plan, now, deps.pricing, copy) : undefined,
     links: {
       ...(await emailLinks(account.id, now, refusal?.queryId)),
       buy: await buyLinks(account.id, deps.pricing, now, refusal?.queryId),
@@ -151,7 +155,7 @@ function withPending(read: readonly LedgerEntry[], pending: readonly LedgerEntry
   return [...bySeq.values()].sort((a, b) => b.seq - a.seq);
 }
 
-async function socialProofLine(plan: string, now: Date, pricing: PriceBook): Promise<string | undefined> {
+async function socialProofLine(plan: string, now: Date, pricing: PriceBook, copy: Copy): Promise<string | undefined> {
   const proof = await socialProofFor(plan, now);
-  return proof ? socialProofMessage(proof, pricing) : undefined;
+  return proof ? socialProofMessage(proof, pricing, copy) : undefined;
 }

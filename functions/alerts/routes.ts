@@ -1,11 +1,13 @@
 import { requireAdmin, requireClientAccount } from '../accounts/auth.ts';
 import { ACCOUNT_ID, type AccountItem } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
+import { accountCopy } from '../copy/account-copy.ts';
+import type { Copy } from '../copy/render.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { linkClaims } from '../http/link-token.ts';
 import { BUTTON_STYLE, postBackForm, simplePage } from '../http/page.ts';
 import { formBody, parseBody, pathParam } from '../http/request.ts';
-import { html, json } from '../http/response.ts';
+import { escapeHtml, html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import { alertSettingsPatch, alertsView, effectiveAlerts } from './settings.ts';
@@ -35,16 +37,15 @@ export function alertRoutes(deps: AlertRouteDeps): RouteMap {
     'PUT /v1/alerts': async (event) => update(event, (await requireClientAccount(event)).account, deps),
     'GET /v1/alerts/unsubscribe': async (event) => {
       const claims = await linkClaims(event, 'unsubscribe', deps.clock.now());
-      await getAccount(claims.accountId);
-      return html(200, unsubscribePage(event));
+      return html(200, unsubscribePage(event, await accountCopy(await getAccount(claims.accountId))));
     },
     'POST /v1/alerts/unsubscribe': async (event) => {
       const claims = await linkClaims(event, 'unsubscribe', deps.clock.now());
-      if (!ONE_CLICK.test(formBody(event).toString()))
-        return html(400, simplePage('That did not work', 'This address only accepts the one-click unsubscribe request.'));
       const account = await getAccount(claims.accountId);
+      const { t, locale } = await accountCopy(account);
+      if (!ONE_CLICK.test(formBody(event).toString())) return html(400, simplePage(t('page.failed.title'), t('page.unsubscribe.oneClickOnly'), '', locale));
       await saveAlertSettings(account.id, { ...effectiveAlerts(account), enabled: false }, deps.clock.now());
-      return html(200, simplePage("You're unsubscribed", "We won't send you balance alerts any more. Your account and your credits are unchanged."));
+      return html(200, simplePage(t('page.unsubscribed.title'), t('page.unsubscribed.text'), '', locale));
     },
   };
 }
@@ -56,13 +57,14 @@ async function update(event: HttpEvent, account: AccountItem, deps: AlertRouteDe
   return json(200, alertsView({ ...account, alerts: settings }));
 }
 
-function unsubscribePage(event: HttpEvent): string {
+function unsubscribePage(event: HttpEvent, { t, locale }: Copy): string {
   return simplePage(
-    'Stop balance alerts?',
-    "You'll no longer get emails when your credits run low. Your account keeps working as before.",
+    t('page.unsubscribe.title'),
+    t('page.unsubscribe.text'),
     postBackForm(
       event,
-      `<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="${BUTTON_STYLE}">Stop these emails</button>`,
+      `<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="${BUTTON_STYLE}">${escapeHtml(t('page.unsubscribe.button'))}</button>`,
     ),
+    locale,
   );
 }

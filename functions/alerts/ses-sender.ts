@@ -25,7 +25,7 @@ export function sesSender(endpointOverride?: string): EmailSender {
       client ??= connect();
       const { MessageId } = await client.send(
         new SendEmailCommand({
-          FromEmailAddress: config().ALERT_FROM_ADDRESS,
+          FromEmailAddress: fromHeader(config().ALERT_FROM_NAME, config().ALERT_FROM_ADDRESS),
           Destination: { ToAddresses: [to] },
           ConfigurationSetName: config().SES_CONFIGURATION_SET,
           EmailTags: Object.entries(tags).map(([Name, Value]) => ({ Name, Value })),
@@ -41,6 +41,19 @@ export function sesSender(endpointOverride?: string): EmailSender {
       return MessageId;
     },
   };
+}
+
+/**
+ * The sender as people see it: `"Display Name" <address>`, the name as an RFC 2047 encoded word
+ * when it is not plain ASCII (SES needs that for non-ASCII display names).
+ */
+export function fromHeader(name: string, address: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) return address;
+  const display = /^[\x20-\x7E]*$/.test(trimmed)
+    ? `"${trimmed.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+    : `=?UTF-8?B?${Buffer.from(trimmed).toString('base64')}?=`;
+  return `${display} <${address}>`;
 }
 
 /** SES refusals that retrying cannot fix. */

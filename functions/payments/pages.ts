@@ -1,27 +1,29 @@
 import type { AccountItem } from '../accounts/model.ts';
+import type { Copy } from '../copy/render.ts';
 import { simplePage } from '../http/page.ts';
 import { escapeHtml, html } from '../http/response.ts';
 import type { HttpResult } from '../http/types.ts';
 import type { TxnItem } from '../metering/txn.ts';
 
-const credits = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'credit' : 'credits'}`;
 const link = (href: string, label: string) => `<p><a href="${escapeHtml(href)}">${escapeHtml(label)}</a></p>`;
 
 /** No payment provider and no billing page: how to get credits anyway, never a dead end. */
-export function noCheckoutPage(account: AccountItem, usageUrl: string): HttpResult {
+export function noCheckoutPage(account: AccountItem, usageUrl: string, copy: Copy): HttpResult {
+  const { t } = copy;
   return html(
     200,
     simplePage(
-      'Buying credits online is not available here yet',
-      `To add credits to ${account.name}'s account, ask the team that runs this service to top it up. Tell them your account ID: ${account.id}. Credits they add are in your balance at once, and a query that is waiting runs as soon as the balance covers it.`,
-      link(usageUrl, 'Back to your usage and balance'),
+      t('page.checkout.unavailable.title'),
+      t('page.checkout.unavailable.text', { name: account.name, accountId: account.id }),
+      link(usageUrl, t('page.backToUsage')),
+      copy.locale,
     ),
   );
 }
 
 export interface CheckoutResult {
   account: AccountItem;
-  /** What was bought, e.g. "100 credits". */
+  /** What was bought, e.g. "100 credits for $5.00". */
   purchase: string;
   /** Whether the payment has been confirmed to Tollgate (the provider's webhook arrived). */
   confirmed: boolean;
@@ -31,6 +33,7 @@ export interface CheckoutResult {
   usageUrl: string;
   /** This page's own address, to look again. */
   refreshUrl: string;
+  copy: Copy;
 }
 
 /**
@@ -39,32 +42,39 @@ export interface CheckoutResult {
  * provider's confirmation has not reached Tollgate yet, that it is on its way, with a refresh.
  */
 export function checkoutResultPage(result: CheckoutResult): HttpResult {
-  const { account, query } = result;
+  const { account, query, copy } = result;
+  const { t } = copy;
   if (!result.confirmed) {
     return html(
       200,
       simplePage(
-        'Thank you — confirming your payment',
-        `Your payment for ${result.purchase} is being confirmed; this usually takes a few seconds. Refresh this page in a moment to see your new balance. You will not be charged twice, however often you refresh.`,
-        `${link(result.refreshUrl, 'Refresh')}${link(result.usageUrl, 'Your usage and balance')}`,
+        t('page.checkout.confirming.title'),
+        t('page.checkout.confirming.text', { purchase: result.purchase }),
+        `${link(result.refreshUrl, t('page.refresh'))}${link(result.usageUrl, t('page.usageAndBalance'))}`,
+        copy.locale,
       ),
     );
   }
-  const parts = [`${result.purchase} added. Your balance is now ${credits(account.balance)}.`];
+  const parts = [t('page.checkout.received.text', { purchase: result.purchase, balance: account.balance })];
   let extra = '';
-  const what = query?.operation ?? 'query';
+  const operation = query?.operation ?? t('unit.query');
   if (query?.status === 'completed') {
-    parts.push(`Your ${what} ran (${credits(query.credits)}). Your program can fetch its result with GET /v1/queries/${query.id} and its API key:`);
+    parts.push(t('page.checkout.query.ran', { operation, credits: query.credits, path: `/v1/queries/${query.id}` }));
     extra = `<pre style="white-space:pre-wrap;word-break:break-all;background:#f3f4f6;padding:8px">curl -H "Authorization: Bearer $TOLLGATE_API_KEY" ${escapeHtml(`${result.apiBaseUrl}/v1/queries/${query.id}`)}</pre>`;
-  } else if (query?.status === 'parked' && query.credits > account.balance) {
+  } else if (query?.status === 'parked' && query.resumableUntil && query.credits > account.balance) {
     parts.push(
-      `Your ${what} needs ${credits(query.credits)}, so it is still ${credits(query.credits - account.balance)} short; we keep it until ${query.resumableUntil ?? 'it expires'}.`,
+      t('page.checkout.query.short', {
+        operation,
+        required: query.credits,
+        shortfall: query.credits - account.balance,
+        expiresAt: query.resumableUntil,
+      }),
     );
   } else if (query?.status === 'running' || query?.status === 'parked') {
-    parts.push(`Your ${what} is starting; refresh in a moment to see it done.`);
-    extra = link(result.refreshUrl, 'Refresh');
+    parts.push(t('page.checkout.query.starting', { operation }));
+    extra = link(result.refreshUrl, t('page.refresh'));
   } else if (query?.status === 'failed') {
-    parts.push(`Your ${what} could not be completed on our side; it was not charged. Send it again when you are ready.`);
+    parts.push(t('page.checkout.query.failed', { operation }));
   }
-  return html(200, simplePage('Payment received', parts.join(' '), `${extra}${link(result.usageUrl, 'Your usage and balance')}`));
+  return html(200, simplePage(t('page.checkout.received.title'), parts.join(' '), `${extra}${link(result.usageUrl, t('page.usageAndBalance'))}`, copy.locale));
 }

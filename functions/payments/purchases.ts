@@ -1,7 +1,7 @@
 import { ACCOUNT_ID, type AccountItem } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
-import { emailMessages } from '../alerts/messages.ts';
 import { sendReceiptEmail } from '../alerts/notify.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import { creditTopUp } from '../metering/top-up.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
@@ -60,7 +60,7 @@ export async function completeCheckout(session: CheckoutSessionData, deps: Payme
   if (credit.kind === 'account-missing') return ignored(`account "${account.id}" no longer exists`);
   if (credit.kind === 'over-limit') return ignored(`crediting ${pack.credits} credits would take account "${account.id}" over the balance ceiling`);
   if (credit.kind === 'credited') countMetric('topUps');
-  const purchase = emailMessages.topUpOption({ credits: pack.credits, ...pack.price });
+  const purchase = (await accountCopy(account)).t('email.receipt.pack', { credits: pack.credits, price: pack.price });
   await afterPayment(account, txnId, purchase, meta.queryId, deps);
   return credit.kind === 'credited'
     ? { result: 'applied', detail: `credited ${pack.id}` }

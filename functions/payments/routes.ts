@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { getAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
-import { emailMessages } from '../alerts/messages.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { baseUrl, header, parseQuery } from '../http/request.ts';
 import { json } from '../http/response.ts';
@@ -48,9 +48,6 @@ function itemOf(claims: LinkClaims<'checkout'>, deps: PaymentDeps): CheckoutOrde
   throw new NotFoundError('What this link offered is no longer for sale. Open your usage page for the current packs and plans.');
 }
 
-const purchaseLabel = (item: CheckoutOrder['item']) =>
-  item.kind === 'pack' ? `${item.pack.credits.toLocaleString('en-US')} credits` : `the ${item.plan.name} plan`;
-
 async function checkout(event: HttpEvent, deps: PaymentDeps): Promise<HttpResult> {
   const now = deps.clock.now();
   const claims = verifyLink(parseQuery(event, checkoutQuery).token, 'checkout', now, await linkSigningSecret());
@@ -60,7 +57,7 @@ async function checkout(event: HttpEvent, deps: PaymentDeps): Promise<HttpResult
   const provider = await paymentProvider();
   if (!provider) {
     const billing = config().BILLING_URL;
-    if (!billing) return noCheckoutPage(account, usageUrl);
+    if (!billing) return noCheckoutPage(account, usageUrl, await accountCopy(account));
     const target = new URL(billing);
     target.searchParams.set(item.kind, item.kind === 'pack' ? item.pack.id : item.plan.id);
     return redirect(target.toString());
@@ -88,9 +85,14 @@ async function checkoutDone(event: HttpEvent, deps: PaymentDeps): Promise<HttpRe
   const confirmed =
     item.kind === 'pack' ? (await findTxn(account.id, purchaseTxnId(account.id, query.session_id))) !== undefined : account.subscription?.plan === item.plan.id;
   const parked = claims.queryId ? await findTxn(account.id, claims.queryId) : undefined;
+  const copy = await accountCopy(account);
   return checkoutResultPage({
     account,
-    purchase: item.kind === 'pack' ? emailMessages.topUpOption({ credits: item.pack.credits, ...item.pack.price }) : purchaseLabel(item),
+    copy,
+    purchase:
+      item.kind === 'pack'
+        ? copy.t('email.receipt.pack', { credits: item.pack.credits, price: item.pack.price })
+        : copy.t('page.checkout.plan', { plan: item.plan.name }),
     confirmed,
     query: parked?.kind === 'query' ? parked : undefined,
     apiBaseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),

@@ -1,4 +1,4 @@
-import { emailMessages } from '../alerts/messages.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import { renewForInvoice } from '../plans/renew.ts';
 import { countMetric } from '../shared/metrics.ts';
 import { type EventOutcome, ignored, type PaymentDeps } from './outcome.ts';
@@ -24,7 +24,7 @@ export async function grantInvoice(invoice: InvoiceData, deps: PaymentDeps): Pro
   await setSubscription(account.id, { id: subscriptionId, plan: plan.id }, now);
   const outcome = await renewForInvoice(account.id, deps.pricing, now, invoice.id);
   if (outcome === 'renewed') countMetric('planGrants');
-  const purchase = emailMessages.receipt.plan({ name: plan.name, monthlyCredits: plan.monthlyCredits, ...plan.price });
+  const purchase = (await accountCopy(account)).t('email.receipt.plan', { plan: plan.name, credits: plan.monthlyCredits, price: plan.price });
   await afterPayment(account, `grant_${invoice.id}`, purchase, meta.queryId, deps);
   return outcome === 'renewed'
     ? { result: 'applied', detail: `granted ${plan.id} for invoice ${invoice.id}` }

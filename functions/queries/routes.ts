@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { identifyClient, requireClientAccount } from '../accounts/auth.ts';
 import { getAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { linkClaims } from '../http/link-token.ts';
 import { fields, idempotencyKey, parseBody, pathParam, validate } from '../http/request.ts';
@@ -37,17 +38,25 @@ export function queryRoutes(deps: QueryDeps): RouteMap {
     'GET /resume': async (event) => {
       const { claims, txn } = await linkedQuery(event, deps);
       const now = deps.clock.now();
-      return resumePage(event, txn, await getAccount(claims.accountId), await signedUrl('usage', claims.accountId, now, { queryId: txn.id }), now);
+      const account = await getAccount(claims.accountId);
+      return resumePage(event, txn, account, await signedUrl('usage', claims.accountId, now, { queryId: txn.id }), now, await accountCopy(account));
     },
     'POST /resume': async (event) => {
       const { claims, txn } = await linkedQuery(event, deps);
       const now = deps.clock.now();
       const start = await resumeCharge(claims.accountId, undefined, txn.id, now);
       if (start.kind === 'insufficient')
-        return resumePage(event, start.txn, start.account, await signedUrl('usage', claims.accountId, now, { queryId: txn.id }), now);
+        return resumePage(
+          event,
+          start.txn,
+          start.account,
+          await signedUrl('usage', claims.accountId, now, { queryId: txn.id }),
+          now,
+          await accountCopy(start.account),
+        );
       const charged = start.txn;
       const response = await runCharged(charged, () => deps.service.run(charged.operation ?? '', charged.input), deps.clock);
-      return resumedPage(charged, response, await signedUrl('usage', claims.accountId, now));
+      return resumedPage(charged, response, await signedUrl('usage', claims.accountId, now), await accountCopy(await getAccount(claims.accountId)));
     },
   };
 }

@@ -1,10 +1,10 @@
 import type { Balance } from '../accounts/model.ts';
+import { type Copy, copyFor } from '../copy/render.ts';
 import type { BuyLinks } from '../payments/buy-links.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { packsCovering, rolloverPlans } from '../pricing/prices.ts';
 import type { ProblemFields } from '../shared/errors.ts';
 import type { UsageSummary } from '../usage/aggregate.ts';
-import { messages } from './messages.ts';
 import type { InsufficientCreditsExtensions, RecoveryAction } from './openapi.ts';
 import type { SocialProof } from './social-proof.ts';
 
@@ -26,9 +26,13 @@ export interface RecoveryInput {
   usagePageUrl?: string;
   /** The plan's real recovery rate, present only when its sample is large enough. */
   socialProof?: SocialProof;
+  /** The words, in the customer's locale with the operator's overrides. @default English defaults */
+  copy?: Copy;
 }
 
 const TOP_OPERATIONS = 3;
+/** Kept for clients written against the old `{"error","message"}` answer. */
+const LEGACY_ERROR = 'InsufficientBalance';
 
 /**
  * The 402 answer: how short the customer is, where their credits went, and every way forward.
@@ -36,20 +40,23 @@ const TOP_OPERATIONS = 3;
  */
 export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields & { extensions: InsufficientCreditsExtensions } {
   const shortfall = input.required - input.balance.available;
-  const detail = messages.insufficientCredits.detail({
-    operation: input.operation,
+  const copy = input.copy ?? copyFor('en');
+  const detail = copy.t('insufficientCredits.detail', {
+    subject: input.operation ? copy.t('insufficientCredits.subject.operation', { operation: input.operation }) : copy.t('insufficientCredits.subject.request'),
     required: input.required,
     available: input.balance.available,
-    parked: Boolean(input.query),
+    shortfall,
+    outcome: copy.t(input.query ? 'insufficientCredits.outcome.parked' : 'insufficientCredits.outcome.notCharged'),
   });
   return {
     status: 402,
     slug: 'insufficient-credits',
-    title: messages.insufficientCredits.title,
+    title: copy.t('insufficientCredits.title'),
     detail,
     instance: input.query ? `/v1/queries/${input.query.id}` : undefined,
+    headers: { 'Content-Language': copy.locale },
     extensions: {
-      error: messages.insufficientCredits.legacyError,
+      error: LEGACY_ERROR,
       message: detail,
       retryable: false,
       balance: { available: input.balance.available, held: input.balance.held, required: input.required, shortfall, unit: 'credits', asOf: input.balance.asOf },
@@ -60,20 +67,20 @@ export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields 
         total: input.usage.total,
         topOperations: input.usage.byOperation.slice(0, TOP_OPERATIONS),
       },
-      socialProof: input.socialProof ? { ...input.socialProof, message: socialProofMessage(input.socialProof, input.pricing) } : undefined,
-      actions: actions(input, shortfall),
+      socialProof: input.socialProof ? { ...input.socialProof, message: socialProofMessage(input.socialProof, input.pricing, copy) } : undefined,
+      actions: actions(input, shortfall, copy),
     },
   };
 }
 
-function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
+function actions(input: RecoveryInput, shortfall: number, copy: Copy): RecoveryAction[] {
   const { baseUrl, pricing } = input;
   const buyHref = input.billingUrl ?? `${baseUrl}/v1/prices`;
   const list: RecoveryAction[] = [
-    { id: 'view_usage', label: messages.actions.view_usage, method: 'GET', href: `${baseUrl}/v1/usage`, pageHref: input.usagePageUrl },
+    { id: 'view_usage', label: copy.t('insufficientCredits.action.viewUsage'), method: 'GET', href: `${baseUrl}/v1/usage`, pageHref: input.usagePageUrl },
     {
       id: 'top_up',
-      label: messages.actions.top_up(shortfall),
+      label: copy.t('insufficientCredits.action.topUp', { shortfall }),
       method: 'GET',
       href: buyHref,
       options: packsCovering(pricing, shortfall).map((pack) => ({ ...pack, href: input.buyLinks?.pack(pack.id) ?? withParam(buyHref, 'pack', pack.id) })),
@@ -83,22 +90,28 @@ function actions(input: RecoveryInput, shortfall: number): RecoveryAction[] {
   if (plans.length > 0) {
     list.push({
       id: 'change_plan',
-      label: messages.actions.change_plan,
+      label: copy.t('insufficientCredits.action.changePlan'),
       method: 'GET',
       href: buyHref,
       options: plans.map((plan) => ({ ...plan, href: input.buyLinks?.plan(plan.id) ?? withParam(buyHref, 'plan', plan.id) })),
     });
   }
-  list.push({ id: 'remind_later', label: messages.actions.remind_later, method: 'POST', href: `${baseUrl}/v1/reminders`, body: { after: 'P1D' } });
+  list.push({
+    id: 'remind_later',
+    label: copy.t('insufficientCredits.action.remindLater'),
+    method: 'POST',
+    href: `${baseUrl}/v1/reminders`,
+    body: { after: 'P1D' },
+  });
   if (input.query) {
-    list.push({ id: 'resume', label: messages.actions.resume, method: 'POST', href: `${baseUrl}/v1/queries/${input.query.id}/resume` });
+    list.push({ id: 'resume', label: copy.t('insufficientCredits.action.resume'), method: 'POST', href: `${baseUrl}/v1/queries/${input.query.id}/resume` });
   }
   return list;
 }
 
-export function socialProofMessage(proof: SocialProof, pricing: PriceBook): string {
-  const planName = pricing.plans.find((plan) => plan.id === proof.plan)?.name ?? proof.plan;
-  return messages.socialProof({ ...proof, planName });
+export function socialProofMessage(proof: SocialProof, pricing: PriceBook, copy: Copy = copyFor('en')): string {
+  const plan = pricing.plans.find((p) => p.id === proof.plan)?.name ?? proof.plan;
+  return copy.t('insufficientCredits.socialProof', { percent: proof.percent, plan, hours: proof.recoveryHours, sample: proof.sample, days: proof.windowDays });
 }
 
 function withParam(href: string, name: string, value: string): string {

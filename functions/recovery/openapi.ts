@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Held } from '../accounts/openapi.ts';
+import { localeSchema } from '../copy/locales-schema.ts';
 import { type FeatureApi, Problem } from '../http/openapi.ts';
 import { plan, topUpPack } from '../pricing/price-book.ts';
 import { ReminderDelay } from '../reminders/openapi.ts';
@@ -102,7 +103,13 @@ export const recoveryApi: FeatureApi = {
     responses: {
       InsufficientCredits: {
         description: 'The balance does not cover the price. Nothing was charged. See InsufficientCredits.',
-        headers: { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } },
+        headers: {
+          'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' },
+          'Content-Language': {
+            description: 'The locale the problem is written in: the best match of `Accept-Language`, else the account’s locale, else `en`.',
+            schema: localeSchema,
+          },
+        },
         content: {
           'application/problem+json': {
             schema: InsufficientCredits,

@@ -1,7 +1,10 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { balanceOf } from '../accounts/model.ts';
 import { signedUrl } from '../alerts/links.ts';
-import { baseUrl } from '../http/request.ts';
+import { accountCopy } from '../copy/account-copy.ts';
+import { chooseLocale } from '../copy/locales.ts';
+import type { Copy } from '../copy/render.ts';
+import { baseUrl, header } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
@@ -25,6 +28,7 @@ export async function insufficientCreditsResponse(p: {
   now: Date;
   baseUrl: string;
   billingUrl?: string;
+  copy?: Copy;
 }): Promise<HttpResult> {
   const from = new Date(p.now.getTime() - USAGE_WINDOW_DAYS * 86_400_000);
   const usage = summarizeUsage(await ledgerSince(p.account.id, from), from, p.now);
@@ -43,6 +47,7 @@ export async function insufficientCreditsResponse(p: {
     usagePageUrl: await signedUrl('usage', p.account.id, p.now, { queryId: parkedId }),
     buyLinks: await buyLinks(p.account.id, pricing, p.now, parkedId),
     socialProof: await socialProofFor(p.account.plan, p.now),
+    copy: p.copy,
   });
   // Parked queries have their own URL (set by the builder); a refused debit is named by its txn.
   return problemResponse(problem, `urn:tollgate:txn:${p.txn.id}`);
@@ -51,7 +56,8 @@ export async function insufficientCreditsResponse(p: {
 /**
  * The 402 for a refused charge, with links based on this API's URL. Kept on the txn by default,
  * so a retry with the same Idempotency-Key gets the same answer; a refused resume is not kept
- * (the query's stored answer stays the one its first request got).
+ * (the query's stored answer stays the one its first request got). It speaks the request's
+ * `Accept-Language` (else the account's locale, else English).
  */
 export async function refusalAnswer(event: HttpEvent, refused: { account: AccountItem; txn: TxnItem }, now: Date, keep = true): Promise<HttpResult> {
   const response = await insufficientCreditsResponse({
@@ -59,6 +65,7 @@ export async function refusalAnswer(event: HttpEvent, refused: { account: Accoun
     now,
     baseUrl: baseUrl(event, config().TOLLGATE_PUBLIC_URL),
     billingUrl: config().BILLING_URL,
+    copy: await accountCopy(refused.account, chooseLocale(header(event, 'accept-language'), refused.account.locale)),
   });
   if (keep) await saveResponse(refused.txn, stored(response));
   return response;

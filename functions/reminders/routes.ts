@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requireClientAccount } from '../accounts/auth.ts';
 import { getAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { linkClaims } from '../http/link-token.ts';
 import { formBody, parseBody, pathParam } from '../http/request.ts';
@@ -44,15 +45,15 @@ export function reminderRoutes(deps: ReminderDeps): RouteMap {
     },
     'GET /remind': async (event) => {
       const { accountId } = await linkClaims(event, 'remind', deps.clock.now());
-      await getAccount(accountId);
-      return remindPage(event, CHOICES);
+      return remindPage(event, CHOICES, await accountCopy(await getAccount(accountId)));
     },
     'POST /remind': async (event) => {
       const now = deps.clock.now();
       const { accountId } = await linkClaims(event, 'remind', now);
       const after = formBody(event).get('after') ?? '';
-      const reminder = await createReminder(await getAccount(accountId), reminderDelay(after), now, deps.scheduler);
-      return remindConfirmationPage(reminder, await signedUrl('usage', accountId, now));
+      const account = await getAccount(accountId);
+      const reminder = await createReminder(account, reminderDelay(after), now, deps.scheduler);
+      return remindConfirmationPage(reminder, await signedUrl('usage', accountId, now), await accountCopy(account));
     },
   };
 }

@@ -56,6 +56,8 @@ const configSchema = z.object({
   ALERT_EMAILS: z.enum(['on', 'off']).default('on'),
   /** Sender of alert emails; must be a verified SES identity on AWS. @default alerts@tollgate.local */
   ALERT_FROM_ADDRESS: z.email().default('alerts@tollgate.local'),
+  /** Display name beside the sender address (`Tollgate <alerts@…>`); empty for the bare address. @default Tollgate */
+  ALERT_FROM_NAME: z.string().max(64).default('Tollgate'),
   /** SES configuration set for alert emails (event publishing, suppression). @default none */
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
   /**
@@ -63,6 +65,8 @@ const configSchema = z.object({
    * abandoned: a retry with the same Idempotency-Key carries on with its charge. @default 30
    */
   METERED_WORK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(900).default(30),
+  /** How long a function keeps the copy overrides it read before reading them again: a change reaches every surface within this. @default 60 */
+  COPY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
   /** Fewest depletion episodes of a plan before its recovery rate is shown. @default 30 */
   SOCIAL_PROOF_MIN_SAMPLE: z.coerce.number().int().min(1).default(30),
   /** The reminder function EventBridge Scheduler invokes. Unset locally: the local scheduler fires reminders. */

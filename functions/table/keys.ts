@@ -17,6 +17,12 @@ export const keys = {
   payment: (paymentRef: string) => ({ pk: `PAYMENT#${paymentRef}`, sk: 'PAYMENT' }),
   /** How far the sweeper has checked key-less charges' ledger entries (by `projectedAt`). */
   sweeperCheckpoint: () => ({ pk: 'SWEEPER', sk: 'KEYLESS' }),
+  /** The operator's copy overrides of one locale in force now (`version` names the version they came from). */
+  copyCurrent: (locale: string) => ({ pk: `COPY#${locale}`, sk: 'CURRENT' }),
+  /** Every version of a locale's overrides ever saved, kept for history and restore; sorted by number. */
+  copyVersion: (locale: string, version: number) => ({ pk: `COPY#${locale}`, sk: `${COPY_VERSION_PREFIX}${String(version).padStart(8, '0')}` }),
+  /** A locale's A/B experiment of copy variants. */
+  copyExperiment: (locale: string) => ({ pk: `COPY#${locale}`, sk: 'EXPERIMENT' }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
@@ -24,6 +30,7 @@ export const keys = {
 } as const;
 
 export const LEDGER_PREFIX = 'LEDGER#';
+export const COPY_VERSION_PREFIX = 'VERSION#';
 
 export function accountIdFromPk(pk: string): string {
   return pk.slice(ACCOUNT.length);

@@ -1,7 +1,8 @@
+import { type Copy, copyFor } from '../copy/render.ts';
 import { escapeHtml as esc } from '../http/response.ts';
 import type { Plan, TopUpPack } from '../pricing/price-book.ts';
 import type { OperationUsage, UsageSummary } from './aggregate.ts';
-import { pageMessages as m, type ReminderDelay } from './page-messages.ts';
+import { REMINDER_DELAYS, type ReminderDelay, type UsageMessages, usageMessages } from './page-messages.ts';
 
 /** One of the most expensive recent queries. */
 export interface RecentQuery {
@@ -36,9 +37,12 @@ export interface UsagePageData {
   alerts: { enabled: boolean; thresholds: number[]; email: string };
   /** A one-off message, e.g. after a reminder was scheduled. */
   notice?: string;
+  /** The words, in the account's locale with the operator's overrides. @default English defaults */
+  copy?: Copy;
 }
 
-export const REMINDER_DELAYS = Object.keys(m.remind.options) as ReminderDelay[];
+export { REMINDER_DELAYS };
+
 const DEFAULT_DELAY: ReminderDelay = 'P1D';
 const DAY_MS = 86_400_000;
 /** Width of one day in the chart's coordinate system; its height is 100. */
@@ -47,9 +51,11 @@ const BAR = 7;
 
 /** Renders the customer-facing usage page: one self-contained HTML document, no script. Pure. */
 export function renderUsagePage(data: UsagePageData): string {
+  const copy = data.copy ?? copyFor('en');
+  const m = usageMessages(copy);
   const title = m.title({ account: data.accountName });
   return `<!doctype html>
-<html lang="en">
+<html lang="${copy.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -65,14 +71,14 @@ export function renderUsagePage(data: UsagePageData): string {
 <p class="muted">${esc(m.accountLine({ account: data.accountName, plan: data.planName }))}</p>
 </header>
 ${data.notice ? `<p class="notice" role="status">${esc(data.notice)}</p>` : ''}
-${balanceSection(data)}
-${chartSection(data)}
+${balanceSection(m, data)}
+${chartSection(m, data)}
 <div class="columns">
-${breakdownSection(data.usage)}
-${biggestSection(data.biggestQueries)}
+${breakdownSection(m, data.usage)}
+${biggestSection(m, data.biggestQueries)}
 </div>
-${forwardSection(data)}
-${alertsSection(data.alerts)}
+${forwardSection(m, data)}
+${alertsSection(m, data.alerts)}
 <footer class="muted small">${esc(m.footer)}</footer>
 </main>
 </body>
@@ -80,7 +86,7 @@ ${alertsSection(data.alerts)}
 `;
 }
 
-function balanceSection({ balance, runwayDays }: UsagePageData): string {
+function balanceSection(m: UsageMessages, { balance, runwayDays }: UsagePageData): string {
   const asOf = m.format.dateTime(new Date(balance.asOf));
   return `<section class="card balance" aria-labelledby="balance-heading">
 <h2 id="balance-heading">${esc(m.balance.heading)}</h2>
@@ -90,10 +96,10 @@ ${runwayDays === undefined ? '' : `<p class="runway">${esc(m.balance.runway(runw
 </section>`;
 }
 
-function chartSection({ usage, period }: UsagePageData): string {
+function chartSection(m: UsageMessages, { usage, period }: UsagePageData): string {
   const range = { from: m.format.date(new Date(period.from)), to: m.format.date(new Date(Date.parse(period.to) - 1)) };
   const days = dailyCredits(usage.byDay, period);
-  const body = days.some((d) => d.credits > 0) ? chart(days, usage.total, range) : emptyChart(range);
+  const body = days.some((d) => d.credits > 0) ? chart(m, days, usage.total, range) : emptyChart(m, range);
   return `<section class="card" aria-labelledby="chart-heading">
 <div class="card-head">
 <h2 id="chart-heading">${esc(m.chart.heading)}</h2>
@@ -121,7 +127,7 @@ function periodDays({ from, to }: UsagePageData['period']): string[] {
   return days;
 }
 
-function chart(days: Day[], total: number, range: { from: string; to: string }): string {
+function chart(m: UsageMessages, days: Day[], total: number, range: { from: string; to: string }): string {
   const top = axisMaximum(Math.max(...days.map((d) => d.credits)));
   const peak = days.reduce((best, d) => (d.credits > best.credits ? d : best));
   const summary = m.chart.summary({ ...range, total, peakDay: m.format.date(new Date(peak.date)), peak: peak.credits });
@@ -132,11 +138,11 @@ function chart(days: Day[], total: number, range: { from: string; to: string }):
 <svg viewBox="0 0 ${width} 100" preserveAspectRatio="none" role="img" aria-labelledby="chart-title">
 <title id="chart-title">${esc(summary)}</title>
 <g class="grid">${grid}</g>
-<g class="bars">${days.map((d, i) => bar(d, i, top)).join('')}</g>
+<g class="bars">${days.map((d, i) => bar(m, d, i, top)).join('')}</g>
 </svg>
-<div class="x-axis" aria-hidden="true"><span>${esc(dayLabel(days[0]!))}</span><span>${esc(dayLabel(days.at(-1)!))}</span></div>
+<div class="x-axis" aria-hidden="true"><span>${esc(dayLabel(m, days[0]!))}</span><span>${esc(dayLabel(m, days.at(-1)!))}</span></div>
 </figure>
-${dayTable(days)}`;
+${dayTable(m, days)}`;
 }
 
 /** A round top for the y axis, at least `value`, whose half is a whole number. */
@@ -145,18 +151,18 @@ function axisMaximum(value: number): number {
   return [1, 2, 4, 5, 6, 8, 10].map((s) => s * magnitude).find((c) => c >= value && Number.isInteger(c / 2))!;
 }
 
-function bar(day: Day, index: number, top: number): string {
+function bar(m: UsageMessages, day: Day, index: number, top: number): string {
   const height = round((Math.max(0, day.credits) / top) * 100);
   const x = round(index * SLOT + (SLOT - BAR) / 2);
-  const label = m.chart.bar({ day: dayLabel(day), credits: day.credits });
+  const label = m.chart.bar({ day: dayLabel(m, day), credits: day.credits });
   return `<rect x="${x}" y="${round(100 - height)}" width="${BAR}" height="${height}" data-date="${esc(day.date)}" data-credits="${day.credits}"><title>${esc(label)}</title></rect>`;
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
-const dayLabel = (day: Day) => m.format.day(new Date(day.date));
+const dayLabel = (m: UsageMessages, day: Day) => m.format.day(new Date(day.date));
 
 /** The chart's data for screen readers and anyone without images. */
-function dayTable(days: Day[]): string {
+function dayTable(m: UsageMessages, days: Day[]): string {
   const rows = days.map((d) => `<tr><th scope="row">${esc(m.format.date(new Date(d.date)))}</th><td>${esc(m.format.number(d.credits))}</td></tr>`);
   return `<table class="visually-hidden">
 <caption>${esc(m.chart.tableCaption)}</caption>
@@ -165,17 +171,17 @@ function dayTable(days: Day[]): string {
 </table>`;
 }
 
-function emptyChart(range: { from: string; to: string }): string {
+function emptyChart(m: UsageMessages, range: { from: string; to: string }): string {
   return `<div class="empty"><p><strong>${esc(m.chart.empty(range))}</strong></p><p class="muted">${esc(m.chart.emptyHint)}</p></div>`;
 }
 
-function breakdownSection(usage: UsageSummary): string {
+function breakdownSection(m: UsageMessages, usage: UsageSummary): string {
   const body =
     usage.byOperation.length === 0
       ? `<p class="muted">${esc(m.breakdown.empty)}</p>`
       : `<table class="data breakdown">
 <thead><tr><th scope="col">${esc(m.breakdown.operation)}</th><th scope="col" class="num">${esc(m.breakdown.requests)}</th><th scope="col" class="num">${esc(m.breakdown.credits)}</th><th scope="col" class="num">${esc(m.breakdown.share)}</th></tr></thead>
-<tbody>${usage.byOperation.map((u) => operationRow(u, usage.total)).join('')}</tbody>
+<tbody>${usage.byOperation.map((u) => operationRow(m, u, usage.total)).join('')}</tbody>
 </table>`;
   return `<section class="card" aria-labelledby="breakdown-heading">
 <h2 id="breakdown-heading">${esc(m.breakdown.heading)}</h2>
@@ -183,18 +189,18 @@ ${body}
 </section>`;
 }
 
-function operationRow(usage: OperationUsage, total: number): string {
+function operationRow(m: UsageMessages, usage: OperationUsage, total: number): string {
   const share = total > 0 ? Math.max(0, usage.credits) / total : 0;
   return `<tr><th scope="row">${esc(usage.operation)}</th><td class="num">${esc(m.format.number(usage.count))}</td><td class="num">${esc(m.format.number(usage.credits))}</td><td class="num">${esc(m.breakdown.percent(share))}<span class="meter" aria-hidden="true"><span style="width:${round(share * 100)}%"></span></span></td></tr>`;
 }
 
-function biggestSection(queries: RecentQuery[]): string {
+function biggestSection(m: UsageMessages, queries: RecentQuery[]): string {
   const body =
     queries.length === 0
       ? `<p class="muted">${esc(m.biggest.empty)}</p>`
       : `<table class="data">
 <thead><tr><th scope="col">${esc(m.biggest.operation)}</th><th scope="col" class="num">${esc(m.biggest.credits)}</th><th scope="col">${esc(m.biggest.at)}</th></tr></thead>
-<tbody>${queries.map(queryRow).join('')}</tbody>
+<tbody>${queries.map((query) => queryRow(m, query)).join('')}</tbody>
 </table>`;
   return `<section class="card" aria-labelledby="biggest-heading">
 <h2 id="biggest-heading">${esc(m.biggest.heading)}</h2>
@@ -202,22 +208,22 @@ ${body}
 </section>`;
 }
 
-function queryRow(query: RecentQuery): string {
+function queryRow(m: UsageMessages, query: RecentQuery): string {
   const id = query.queryId ? `<span class="id"><span class="visually-hidden">${esc(m.biggest.queryId)} </span>${esc(query.queryId)}</span>` : '';
   return `<tr><th scope="row">${esc(query.operation)}${id}</th><td class="num">${esc(m.format.number(query.credits))}</td><td>${esc(m.format.dayTime(new Date(query.at)))}</td></tr>`;
 }
 
-function forwardSection(data: UsagePageData): string {
+function forwardSection(m: UsageMessages, data: UsagePageData): string {
   return `<section class="card" aria-labelledby="forward-heading">
 <h2 id="forward-heading">${esc(m.forward.heading)}</h2>
 <p class="muted">${esc(m.forward.intro)}</p>
-${topUpsBlock(data.topUps)}
-${plansBlock(data.plans, data.planName)}
-${remindForm(data.remindAction)}
+${topUpsBlock(m, data.topUps)}
+${plansBlock(m, data.plans, data.planName)}
+${remindForm(m, data.remindAction)}
 </section>`;
 }
 
-function topUpsBlock(packs: Linked<TopUpPack>[]): string {
+function topUpsBlock(m: UsageMessages, packs: Linked<TopUpPack>[]): string {
   if (packs.length === 0) return '';
   const items = packs.map(
     (p) => `<li class="option">
@@ -232,7 +238,7 @@ function topUpsBlock(packs: Linked<TopUpPack>[]): string {
 <p class="muted small">${esc(m.topUps.note)}</p>`;
 }
 
-function plansBlock(plans: Linked<Plan>[], currentPlan: string): string {
+function plansBlock(m: UsageMessages, plans: Linked<Plan>[], currentPlan: string): string {
   if (plans.length === 0) return '';
   const items = plans.map(
     (p) => `<li class="option">
@@ -246,10 +252,10 @@ ${p.name === currentPlan ? `<p class="badge">${esc(m.plans.current)}</p>` : `<a 
 <ul class="options wide">${items.join('')}</ul>`;
 }
 
-function remindForm(action: string): string {
+function remindForm(m: UsageMessages, action: string): string {
   const choices = REMINDER_DELAYS.map(
     (delay) =>
-      `<label class="choice"><input type="radio" name="after" value="${delay}"${delay === DEFAULT_DELAY ? ' checked' : ''}> ${esc(m.remind.options[delay])}</label>`,
+      `<label class="choice"><input type="radio" name="after" value="${delay}"${delay === DEFAULT_DELAY ? ' checked' : ''}> ${esc(m.remind.option(delay))}</label>`,
   );
   return `<h3>${esc(m.remind.heading)}</h3>
 <form class="remind" method="post" action="${esc(action)}">
@@ -261,7 +267,7 @@ function remindForm(action: string): string {
 </form>`;
 }
 
-function alertsSection(alerts: UsagePageData['alerts']): string {
+function alertsSection(m: UsageMessages, alerts: UsagePageData['alerts']): string {
   const text = alerts.enabled ? m.alerts.on({ email: alerts.email, thresholds: alerts.thresholds }) : m.alerts.off;
   return `<section class="card" aria-labelledby="alerts-heading">
 <h2 id="alerts-heading">${esc(m.alerts.heading)}</h2>

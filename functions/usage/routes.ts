@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requireClientAccount } from '../accounts/auth.ts';
 import { balanceOf } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { linkClaims } from '../http/link-token.ts';
 import { parseQuery } from '../http/request.ts';
@@ -43,7 +44,7 @@ export function usageRoutes(deps: UsageDeps): RouteMap {
       const claims = await linkClaims(event, 'usage', now);
       const account = await getAccount(claims.accountId);
       const data = await usagePageData(account, deps.pricing, now, { parkedQueryId: claims.queryId });
-      return html(200, renderUsagePage(data));
+      return html(200, renderUsagePage({ ...data, copy: await accountCopy(account) }));
     },
   };
 }

@@ -120,12 +120,14 @@ describe('the email', () => {
     expect(mail).toBeDefined();
     if (!mail) return;
     const text = mail.body.text ?? '';
-    expect(text).toContain('Balance: 45 credits as of');
+    expect(text).toMatch(/Balance: 45 credits as of \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC\./);
+    expect(text).toMatch(/since your last top-up \(\d{1,2} [A-Z][a-z]{2} \d{4}\)/);
+    expect(text, 'no raw ISO timestamps where a person reads').not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(text).toMatch(/At your pace of the last 7 days, (that's about \d+ days? left|that lasts less than a day)\./);
     expect(text).toContain('ingest: 45 credits over 1 request');
     expect(text).toContain('report: 10 credits over 1 request');
-    expect(text).toContain('100 credits for 5.00 USD');
-    expect(text).toContain('Starter: 1,000 credits a month for 29.00 USD, unused credits carry over');
+    expect(text).toContain('100 credits for $5.00');
+    expect(text).toContain('Starter: 1,000 credits a month for $29.00, unused credits carry over');
     const html = mail.body.html ?? '';
     expect(html).toMatch(/^<!doctype html>/);
     const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? '').replaceAll('&#38;', '&'));

@@ -68,7 +68,7 @@ describe('MeteredFunction', () => {
       {
         Action: ['dynamodb:GetItem', 'dynamodb:Query'],
         Resource: [{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }],
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*', 'APIKEY#*', 'EXTERNAL#*', 'STATS#DEPLETION#*'] } },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*', 'APIKEY#*', 'EXTERNAL#*', 'STATS#DEPLETION#*', 'COPY#*'] } },
       },
       {
         Action: ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -55,7 +55,7 @@ describe('402 → usage page → Buy → checkout → Pay → the parked query r
     await page.waitForURL(`${app.url}/checkout/done?**`);
     expect(await page.locator('h1').textContent()).toBe('Payment received');
     const text = (await page.locator('main').textContent()) ?? '';
-    expect(text).toContain('100 credits for 5.00 USD added. Your balance is now 78 credits.');
+    expect(text).toContain('100 credits for $5.00 added. Your balance is now 78 credits.');
     expect(text).toContain(`Your export ran (25 credits). Your program can fetch its result with GET /v1/queries/${queryId}`);
     await page.screenshot({ path: `${RESULTS}/checkout-done.png` });
 
@@ -72,7 +72,7 @@ describe('402 → usage page → Buy → checkout → Pay → the parked query r
     }[];
     expect(entries.filter((e) => e.type === 'top_up').map((e) => e.credits)).toEqual([100, 3]);
     expect(entries.filter((e) => e.type === 'debit').map((e) => e.credits)).toEqual([-25]);
-    const receipt = (await mailTo(email)).find((mail) => mail.subject === 'Receipt: 100 credits for 5.00 USD');
+    const receipt = (await mailTo(email)).find((mail) => mail.subject === 'Receipt: 100 credits for $5.00');
     expect(receipt?.body.text).toContain('export: done, 25 credits');
   });
 

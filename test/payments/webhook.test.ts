@@ -38,7 +38,7 @@ describe('POST /v1/webhooks/stripe: a paid checkout', () => {
     expect(topUps).toHaveLength(1);
     expect(topUps[0]).toMatchObject({ credits: 100, reference: `checkout ${session.id}` });
     const receipts = (await mailTo(email)).filter((mail) => mail.subject.startsWith('Receipt'));
-    expect(receipts.map((mail) => mail.subject)).toEqual(['Receipt: 100 credits for 5.00 USD']);
+    expect(receipts.map((mail) => mail.subject)).toEqual(['Receipt: 100 credits for $5.00']);
   });
 
   it('credits nothing while the payment is unpaid, then credits once when it succeeds', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { en } from '../../functions/copy/catalogue/en.ts';
 import { insufficientCreditsProblem, type RecoveryInput } from '../../functions/recovery/insufficient-credits.ts';
-import { messages } from '../../functions/recovery/messages.ts';
 import { pricing } from '../support/prices.ts';
 
 const base: RecoveryInput = {
@@ -32,7 +32,7 @@ describe('insufficientCreditsProblem', () => {
   it('says how short the customer is, in the catalogue copy, for old and new clients', () => {
     const problem = insufficientCreditsProblem(base);
     expect(problem.status).toBe(402);
-    expect(problem.title).toBe(messages.insufficientCredits.title);
+    expect(problem.title).toBe(en['insufficientCredits.title']);
     expect(problem.detail).toBe(
       "This export needs 25 credits and you have 3 credits left, so it's 22 credits short. Credits often go faster than expected — before adding more, you can see exactly where they went. We've kept your query, so nothing is lost: resume it once your balance covers it.",
     );
