@@ -11,6 +11,7 @@ export const httpFunctions = {
   alerts: 'functions/alerts/handler.ts',
   reminders: 'functions/reminders/handler.ts',
   payments: 'functions/payments/handler.ts',
+  reports: 'functions/funnel/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -60,6 +61,7 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/checkout', function: 'payments', auth: 'link' },
   { method: 'GET', path: '/checkout/done', function: 'payments', auth: 'link' },
   { method: 'POST', path: '/v1/webhooks/stripe', function: 'payments', auth: 'webhook' },
+  { method: 'GET', path: '/v1/reports/recovery', function: 'reports', auth: 'admin' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

@@ -44,11 +44,13 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   health: { adminKey: false, links: false, description: 'Health check and the problem+json 404 for unknown routes.' },
   accounts: { table: 'RW', adminKey: true, links: false, description: 'Admin: accounts and API keys.' },
   metering: { table: 'RW', adminKey: true, links: false, description: 'Admin: top-ups, debits and the ledger.' },
-  usage: { table: 'RO', adminKey: false, links: true, description: 'Client: balance, prices and usage.' },
+  // RW: a look at the usage after hitting the wall is recorded on the recovery funnel.
+  usage: { table: 'RW', adminKey: false, links: true, description: 'Client: balance, prices and usage.' },
   queries: { table: 'RW', adminKey: false, links: true, description: 'Client: the metered example service (charged queries).' },
   alerts: { table: 'RW', adminKey: false, links: true, description: 'Client: alert settings and the one-click unsubscribe.' },
   reminders: { table: 'RW', adminKey: false, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
   payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
+  reports: { table: 'RO', adminKey: true, links: false, description: 'Admin: the recovery funnel report.' },
 };
 
 /** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint; off unless `demoService`. */

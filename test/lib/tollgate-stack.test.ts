@@ -214,9 +214,10 @@ describe('least privilege', () => {
     ['health', undefined],
     ['accounts', 'RW'],
     ['metering', 'RW'],
-    ['usage', 'RO'],
+    ['usage', 'RW'],
     ['alerts', 'RW'],
     ['reminders', 'RW'],
+    ['reports', 'RO'],
   ] as const)('the %s function gets exactly %s table access', (name, access) => {
     const tableStatements = statementsOf(stack.httpFunctions[name]!).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     if (!access) {
@@ -243,7 +244,7 @@ describe('least privilege', () => {
     for (const [name, fn] of Object.entries(stack.httpFunctions)) {
       const reads = secretReads(fn, secretRef);
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
-      if (!['accounts', 'metering'].includes(name)) {
+      if (!['accounts', 'metering', 'reports'].includes(name)) {
         expect(reads, name).toEqual([]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV], name).toBeUndefined();
       } else {
