@@ -8,6 +8,7 @@ import { AlertEmail } from './alert-email.ts';
 import { BalanceStream } from './balance-stream.ts';
 import { CONTEXT_PREFIX, configFromContext, type TollgateConfig } from './config.ts';
 import { customerEnvironment } from './customer-environment.ts';
+import { FunnelDailyJob } from './funnel-daily-job.ts';
 import { LedgerTable } from './ledger-table.ts';
 import { LinkSigningSecret } from './link-signing-secret.ts';
 import { MeteredFunction, type TollgateResources } from './metered-function.ts';
@@ -73,6 +74,8 @@ export class TollgateStack extends Stack {
   readonly reminders: ReminderSchedules;
   /** The monthly plan renewal: its function, schedule and dead-letter queue. */
   readonly planRenewal: PlanRenewal;
+  /** The daily recovery funnel job: lapsed episodes and the daily recovery rate. */
+  readonly funnelDaily: FunnelDailyJob;
   /** Refunds charges whose work was abandoned: its function, 5-minute schedule and dead-letter queue. */
   readonly abandonedChargeSweeper: AbandonedChargeSweeper;
   readonly api: TollgateHttpApi;
@@ -150,6 +153,7 @@ export class TollgateStack extends Stack {
     this.reminders.grantScheduling(fns.reminders);
 
     this.planRenewal = new PlanRenewal(this, 'PlanRenewal', { table: this.ledger.table, ...common });
+    this.funnelDaily = new FunnelDailyJob(this, 'FunnelDaily', { table: this.ledger.table, ...common });
     this.abandonedChargeSweeper = new AbandonedChargeSweeper(this, 'AbandonedChargeSweeper', { table: this.ledger.table, ...common });
 
     this.api = new TollgateHttpApi(this, 'Http', {
@@ -170,6 +174,7 @@ export class TollgateStack extends Stack {
         streams: this.balanceStream.function,
         reminderFire: this.reminders.function,
         planRenewal: this.planRenewal.function,
+        funnelDaily: this.funnelDaily.function,
         sweeper: this.abandonedChargeSweeper.function,
       },
       streamConsumer: this.balanceStream.function,
@@ -177,6 +182,7 @@ export class TollgateStack extends Stack {
       deadLetterQueues: {
         Reminders: this.reminders.deadLetterQueue,
         PlanRenewal: this.planRenewal.deadLetterQueue,
+        FunnelDaily: this.funnelDaily.deadLetterQueue,
         Sweeper: this.abandonedChargeSweeper.deadLetterQueue,
       },
       alarmEmails: config.alarmEmails,

@@ -1,4 +1,6 @@
 import type { AlertDeps } from '../functions/alerts/notify.ts';
+import { runFunnelDaily } from '../functions/funnel/daily-handler.ts';
+import { dayOf } from '../functions/funnel/episode.ts';
 import { refundAbandoned } from '../functions/metering/sweeper.ts';
 import { renewAll } from '../functions/plans/renew.ts';
 import { periodOf } from '../functions/plans/renewal.ts';
@@ -6,12 +8,14 @@ import { fireDueReminders } from '../functions/reminders/fire.ts';
 
 /**
  * The local stand-in for EventBridge Scheduler: fires due reminders, refunds abandoned charges,
- * and runs the monthly plan renewal when a new month begins while the stack is running.
+ * runs the monthly plan renewal when a new month begins while the stack is running, and the
+ * daily recovery funnel job when a new day does.
  */
 export class LocalScheduler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private period: string;
+  private day: string;
   private readonly deps: AlertDeps;
   private readonly intervalMs: number;
 
@@ -19,6 +23,7 @@ export class LocalScheduler {
     this.deps = deps;
     this.intervalMs = intervalMs;
     this.period = periodOf(deps.clock.now());
+    this.day = dayOf(deps.clock.now().toISOString());
   }
 
   start(): void {
@@ -42,6 +47,11 @@ export class LocalScheduler {
       if (period !== this.period) {
         await renewAll(this.deps.pricing, this.deps.clock.now());
         this.period = period;
+      }
+      const day = dayOf(this.deps.clock.now().toISOString());
+      if (day !== this.day) {
+        await runFunnelDaily(this.deps.clock.now());
+        this.day = day;
       }
     } catch (error) {
       console.error('[scheduler]', error);

@@ -57,7 +57,7 @@ const ms = (iso: string) => Date.parse(iso);
  * (stream shards, redelivery); the wall may come last. Pure.
  */
 export function applyFact(episode: FunnelEpisode, fact: FunnelFact): FunnelEpisode | undefined {
-  const next = apply(episode, fact);
+  const next = apply(episode, normalized(fact));
   return next && JSON.stringify(withRecovery(next)) !== JSON.stringify(episode) ? withRecovery(next) : undefined;
 }
 
@@ -94,6 +94,15 @@ function apply(episode: FunnelEpisode, fact: FunnelFact): FunnelEpisode | undefi
       return { ...episode, lapsedAt: new Date(deadline).toISOString() };
     }
   }
+}
+
+/** Instants as `toISOString()` writes them, so that stored times compare as strings (and sort in key order). */
+function normalized(fact: FunnelFact): FunnelFact {
+  const iso = (instant: string) => new Date(instant).toISOString();
+  if (fact.kind === 'wall') return { ...fact, at: iso(fact.at), warnedAt: fact.warnedAt && iso(fact.warnedAt) };
+  if (fact.kind === 'lapsed') return { ...fact, now: iso(fact.now) };
+  if (fact.kind === 'amount') return fact;
+  return { ...fact, at: iso(fact.at) };
 }
 
 /** Recovered: paid within 48 h of the wall (recorded with the payment's time). */

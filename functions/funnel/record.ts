@@ -93,7 +93,8 @@ async function record(accountId: string, ref: Parameters<typeof resolveEpisode>[
   countStages(stages);
 }
 
-function countStages(stages: readonly Stage[]): void {
+/** One EMF count per stage an episode newly reached. */
+export function countStages(stages: readonly Stage[]): void {
   for (const stage of stages) metrics.addMetric(FUNNEL_STAGE_METRICS[stage], MetricUnit.Count, 1);
 }
 

@@ -34,3 +34,6 @@ export const FUNNEL_STAGE_METRICS = {
   recovered: 'FunnelRecovered',
   lapsed: 'FunnelLapsed',
 } as const;
+
+/** Per cent of the walls of one day recovered within 48 h, published once that day's outcomes are all known (the daily funnel job). */
+export const RECOVERY_RATE_METRIC = 'RecoveryRate';

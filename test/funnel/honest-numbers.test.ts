@@ -2,6 +2,7 @@ import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishDailyRecoveryRate, recordLapses } from '../../functions/funnel/daily.ts';
 import { recordFunnel, recordVisit } from '../../functions/funnel/record.ts';
 import { recoveryReportFor } from '../../functions/funnel/routes.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
@@ -337,6 +338,17 @@ describe('the recovery report: honest numbers from a known mix of episodes', () 
     const later = new Date(NOW.getTime() + 48 * 60 * MIN);
     const [all] = (await recoveryReportFor(FROM, TO, 'none', later)).groups;
     expect(all).toMatchObject({ episodes: 14, pending: 0, recovered: 6, recoveryRate: Number((6 / 14).toFixed(4)) });
+  });
+
+  it('the daily job: lapses the unpaid walls 30 days old once, and the recovery rate of the latest decided day', async () => {
+    // Walls of 2026-11-05 at 12:00 and 13:00 are unpaid; the one of 2026-11-03 was paid (late), those of 2026-11-02 recovered.
+    expect(await recordLapses(new Date('2026-12-05T12:30:00Z'))).toBe(1);
+    expect(await recordLapses(new Date('2026-12-05T13:00:00Z'))).toBe(1);
+    expect(await recordLapses(new Date('2026-12-05T13:00:00Z'))).toBe(0);
+    expect(await recordLapses(new Date('2026-12-04T13:00:00Z'))).toBe(0);
+    expect(await publishDailyRecoveryRate(new Date('2026-11-05T01:00:00Z'))).toEqual({ day: '2026-11-02', rate: 1 });
+    expect(await publishDailyRecoveryRate(new Date('2026-11-06T00:00:00Z'))).toEqual({ day: '2026-11-03', rate: 0 });
+    expect(await publishDailyRecoveryRate(new Date('2026-11-21T00:00:00Z'))).toEqual({ day: '2026-11-18', rate: 0 });
   });
 
   it('serves the same report over HTTP to the admin, and names a bad parameter', async () => {

@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/routes.ts';
+import { FUNNEL_STAGE_METRICS, RECOVERY_RATE_METRIC } from '../../functions/shared/metrics-names.ts';
 import { tableDefinition } from '../../functions/table/definition.ts';
 import { keys } from '../../functions/table/keys.ts';
 import { ADMIN_KEY_SECRET_ARN_ENV } from '../../lib/admin-key-secret.ts';
@@ -450,6 +451,13 @@ describe('alarms', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
     for (const metric of ['Debits', 'InsufficientCredits', 'Refunds', 'TopUps']) expect(body).toContain(metric);
+  });
+
+  it('has a recovery funnel widget: every stage the funnel counts, per day, and the daily recovery rate', () => {
+    const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    expect(body).toContain('Recovery funnel');
+    for (const metric of [...Object.values(FUNNEL_STAGE_METRICS), RECOVERY_RATE_METRIC]) expect(body).toContain(metric);
   });
 
   it('shows the ledger lag per account bucket and alarms when the stream is 15 s behind', () => {
