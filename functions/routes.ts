@@ -54,6 +54,8 @@ export const routes: readonly Route[] = [
   { method: 'PUT', path: '/v1/alerts', function: 'alerts', auth: 'client' },
   { method: 'GET', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
   { method: 'POST', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
+  { method: 'GET', path: '/v1/alerts/digest/unsubscribe', function: 'alerts', auth: 'link' },
+  { method: 'POST', path: '/v1/alerts/digest/unsubscribe', function: 'alerts', auth: 'link' },
   { method: 'POST', path: '/v1/reminders', function: 'reminders', auth: 'client' },
   { method: 'DELETE', path: '/v1/reminders/{reminderId}', function: 'reminders', auth: 'client' },
   { method: 'GET', path: '/remind', function: 'reminders', auth: 'link' },
@@ -62,6 +64,7 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/checkout/done', function: 'payments', auth: 'link' },
   { method: 'POST', path: '/v1/webhooks/stripe', function: 'payments', auth: 'webhook' },
   { method: 'GET', path: '/v1/reports/recovery', function: 'reports', auth: 'admin' },
+  { method: 'POST', path: '/v1/jobs/digest/run', function: 'reports', auth: 'admin' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

@@ -8,6 +8,7 @@ import { AlertEmail } from './alert-email.ts';
 import { BalanceStream } from './balance-stream.ts';
 import { CONTEXT_PREFIX, configFromContext, type TollgateConfig } from './config.ts';
 import { customerEnvironment } from './customer-environment.ts';
+import { DigestJobs } from './digest-jobs.ts';
 import { FunnelDailyJob } from './funnel-daily-job.ts';
 import { LedgerTable } from './ledger-table.ts';
 import { LinkSigningSecret } from './link-signing-secret.ts';
@@ -51,7 +52,7 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   alerts: { table: 'RW', adminKey: false, links: true, description: 'Client: alert settings and the one-click unsubscribe.' },
   reminders: { table: 'RW', adminKey: false, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
   payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
-  reports: { table: 'RO', adminKey: true, links: false, description: 'Admin: the recovery funnel report.' },
+  reports: { table: 'RW', adminKey: true, links: true, description: 'Admin: the recovery funnel report, and the usage digest job on demand.' },
 };
 
 /** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint; off unless `demoService`. */
@@ -76,6 +77,8 @@ export class TollgateStack extends Stack {
   readonly planRenewal: PlanRenewal;
   /** The daily recovery funnel job: lapsed episodes and the daily recovery rate. */
   readonly funnelDaily: FunnelDailyJob;
+  /** The weekly and monthly usage digests. */
+  readonly digests: DigestJobs;
   /** Refunds charges whose work was abandoned: its function, 5-minute schedule and dead-letter queue. */
   readonly abandonedChargeSweeper: AbandonedChargeSweeper;
   readonly api: TollgateHttpApi;
@@ -145,6 +148,8 @@ export class TollgateStack extends Stack {
     this.alertEmail.grantSendTo(this.balanceStream.function);
     // Receipts for payments are sent like alert emails.
     this.alertEmail.grantSendTo(fns.payments);
+    // The digest job on demand sends digests like the scheduled one.
+    this.alertEmail.grantSendTo(fns.reports);
 
     // Reminder emails are alert emails: the firing function gets what the stream consumer gets to send them.
     this.reminders = new ReminderSchedules(this, 'Reminders', { table: this.ledger.table, environment, ...common });
@@ -154,6 +159,11 @@ export class TollgateStack extends Stack {
 
     this.planRenewal = new PlanRenewal(this, 'PlanRenewal', { table: this.ledger.table, ...common });
     this.funnelDaily = new FunnelDailyJob(this, 'FunnelDaily', { table: this.ledger.table, ...common });
+    this.digests = new DigestJobs(this, 'Digests', { table: this.ledger.table, environment, ...common });
+    for (const fn of this.digests.functions) {
+      this.linkSigningKey.grantReadTo(fn);
+      this.alertEmail.grantSendTo(fn);
+    }
     this.abandonedChargeSweeper = new AbandonedChargeSweeper(this, 'AbandonedChargeSweeper', { table: this.ledger.table, ...common });
 
     this.api = new TollgateHttpApi(this, 'Http', {
@@ -175,6 +185,8 @@ export class TollgateStack extends Stack {
         reminderFire: this.reminders.function,
         planRenewal: this.planRenewal.function,
         funnelDaily: this.funnelDaily.function,
+        weeklyDigest: this.digests.weekly.function,
+        monthlyDigest: this.digests.monthly.function,
         sweeper: this.abandonedChargeSweeper.function,
       },
       streamConsumer: this.balanceStream.function,
@@ -183,6 +195,8 @@ export class TollgateStack extends Stack {
         Reminders: this.reminders.deadLetterQueue,
         PlanRenewal: this.planRenewal.deadLetterQueue,
         FunnelDaily: this.funnelDaily.deadLetterQueue,
+        WeeklyDigest: this.digests.weekly.deadLetterQueue,
+        MonthlyDigest: this.digests.monthly.deadLetterQueue,
         Sweeper: this.abandonedChargeSweeper.deadLetterQueue,
       },
       alarmEmails: config.alarmEmails,

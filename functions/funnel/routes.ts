@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import { requireAdmin } from '../accounts/auth.ts';
+import type { EmailSender } from '../alerts/ses-sender.ts';
+import { runDigests } from '../digests/job.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { parseQuery } from '../http/request.ts';
+import { parseBody, parseQuery } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -12,17 +15,27 @@ import { DEFAULT_REPORT_DAYS, MAX_REPORT_DAYS, recoveryReportQuery } from './sch
 
 export interface ReportDeps {
   clock: Clock;
+  sender: EmailSender;
 }
+
+/** `POST /v1/jobs/digest/run` body. */
+export const digestRunBody = z.strictObject({ period: z.enum(['weekly', 'monthly'], { error: 'must be "weekly" or "monthly"' }) });
 
 const DAY_MS = 86_400_000;
 
-/** Admin routes: the recovery funnel report. */
+/** Admin routes: the recovery funnel report, and the digest job on demand. */
 export function reportRoutes(deps: ReportDeps): RouteMap {
   return {
     'GET /v1/reports/recovery': async (event) => {
       await requireAdmin(event);
       const { from, to, groupBy } = reportWindow(event, deps.clock.now());
       return json(200, await recoveryReportFor(from, to, groupBy, deps.clock.now()));
+    },
+    // The scheduled digest run, on demand: the same claims, so it never sends a period's digest twice.
+    'POST /v1/jobs/digest/run': async (event) => {
+      await requireAdmin(event);
+      const { period } = parseBody(event, digestRunBody).value;
+      return json(200, await runDigests(period, deps));
     },
   };
 }

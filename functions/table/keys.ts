@@ -29,6 +29,10 @@ export const keys = {
   }),
   /** Per-day funnel counters of one group (`dimension` all, plan, locale, variant or action): one item per wall day and value. */
   funnelCounter: (dimension: string, day: string, value: string) => ({ pk: `FUNNEL#COUNT#${dimension}`, sk: `${day}#${value}` }),
+  /** The work list of the accounts that asked for a weekly or monthly usage digest (the job reads it instead of scanning). */
+  digestSubscriber: (kind: string, accountId: string) => ({ pk: `DIGEST#${kind}`, sk: accountId }),
+  /** One account's digest of one period (`2026-W48`, `2026-11`): claimed before sending, so it goes out once. */
+  digestSent: (accountId: string, periodId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `DIGEST#${periodId}` }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,

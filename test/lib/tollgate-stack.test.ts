@@ -22,8 +22,11 @@ beforeAll(() => {
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-/** Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job and the abandoned-charge sweeper. */
-const NON_HTTP_FUNCTIONS = 4;
+/**
+ * Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job, the
+ * abandoned-charge sweeper, the daily funnel job and the weekly and monthly digest jobs.
+ */
+const NON_HTTP_FUNCTIONS = 7;
 
 /** Every IAM statement of the stack, with the policy it belongs to. */
 function statements(): { policy: string; Action: string[]; Resource: unknown[]; Condition?: unknown }[] {
@@ -75,7 +78,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('functions', () => {
-  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job and the sweeper, and nothing else', () => {
+  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job, the sweeper, the funnel job and the digest jobs, and nothing else', () => {
     template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS);
   });
 
@@ -218,7 +221,7 @@ describe('least privilege', () => {
     ['usage', 'RW'],
     ['alerts', 'RW'],
     ['reminders', 'RW'],
-    ['reports', 'RO'],
+    ['reports', 'RW'],
   ] as const)('the %s function gets exactly %s table access', (name, access) => {
     const tableStatements = statementsOf(stack.httpFunctions[name]!).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     if (!access) {
@@ -434,7 +437,7 @@ describe('alarms', () => {
     ['DynamoDB throttles', 'ThrottledRequests', 1],
     ['DynamoDB system errors', 'SystemErrors', 1],
     ['stream iterator age', 'IteratorAge', 1],
-    ['on-failure and dead-letter (reminders, renewal, sweeper) queue depth', 'ApproximateNumberOfMessagesVisible', 4],
+    ['on-failure and dead-letter (reminders, renewal, sweeper, funnel, digests) queue depth', 'ApproximateNumberOfMessagesVisible', 7],
   ])('watches %s', (_what, metricName, count) => {
     expect(byMetric(metricName)).toHaveLength(count);
   });
