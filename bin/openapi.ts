@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { accountsApi } from '../functions/accounts/openapi.ts';
 import { alertsApi } from '../functions/alerts/openapi.ts';
+import { funnelApi } from '../functions/funnel/openapi.ts';
 import { healthApi } from '../functions/health/openapi.ts';
 import { holdsApi } from '../functions/holds/openapi.ts';
 import { type Described, type DocValue, type FeatureApi, httpApi, info, type Operation, type Schema, securitySchemes } from '../functions/http/openapi.ts';
@@ -47,6 +48,7 @@ export const features: FeatureApi[] = [
   remindersApi,
   paymentsApi,
   holdsApi,
+  funnelApi,
 ];
 
 // A link carries a signed token in its query string and a webhook a signature over its body: no bearer key.

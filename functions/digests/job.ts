@@ -4,6 +4,7 @@ import { signedUrl, UNSUBSCRIBE_TTL_HOURS } from '../alerts/links.ts';
 import { RUNWAY_WINDOW_DAYS, runwayDays } from '../alerts/runway.ts';
 import { type EmailSender, isPermanentSendFailure } from '../alerts/ses-sender.ts';
 import { effectiveAlerts } from '../alerts/settings.ts';
+import type { DigestRun as DigestRunView } from '../funnel/openapi.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import { config } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
@@ -17,15 +18,8 @@ export interface DigestDeps {
   clock: { now(): Date };
 }
 
-export interface DigestRun {
-  period: string;
-  sent: number;
-  /** Already sent (or being sent) for this period: a second run, a retry. */
-  already: number;
-  /** On the list but no longer asking for this digest, or gone. */
-  skipped: number;
-  failed: number;
-}
+/** What a run did (`POST /v1/jobs/digest/run` answers it): the document's schema. */
+export type DigestRun = DigestRunView;
 
 /**
  * Sends the digest of the last completed period to every account on the frequency's work list
