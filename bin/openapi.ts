@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { accountsApi } from '../functions/accounts/openapi.ts';
 import { alertsApi } from '../functions/alerts/openapi.ts';
 import { copyApi } from '../functions/copy/openapi.ts';
+import { funnelApi } from '../functions/funnel/openapi.ts';
 import { healthApi } from '../functions/health/openapi.ts';
 import { holdsApi } from '../functions/holds/openapi.ts';
 import { type Described, type DocValue, type FeatureApi, httpApi, info, type Operation, type Schema, securitySchemes } from '../functions/http/openapi.ts';
@@ -49,6 +50,7 @@ export const features: FeatureApi[] = [
   paymentsApi,
   holdsApi,
   copyApi,
+  funnelApi,
 ];
 
 // A link carries a signed token in its query string and a webhook a signature over its body: no bearer key.

@@ -12,6 +12,7 @@ export const httpFunctions = {
   reminders: 'functions/reminders/handler.ts',
   payments: 'functions/payments/handler.ts',
   holds: 'functions/holds/handler.ts',
+  reports: 'functions/funnel/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -63,6 +64,8 @@ export const routes: readonly Route[] = [
   { method: 'PUT', path: '/v1/alerts', function: 'alerts', auth: 'client' },
   { method: 'GET', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
   { method: 'POST', path: '/v1/alerts/unsubscribe', function: 'alerts', auth: 'link' },
+  { method: 'GET', path: '/v1/alerts/digest/unsubscribe', function: 'alerts', auth: 'link' },
+  { method: 'POST', path: '/v1/alerts/digest/unsubscribe', function: 'alerts', auth: 'link' },
   { method: 'POST', path: '/v1/reminders', function: 'reminders', auth: 'client' },
   { method: 'DELETE', path: '/v1/reminders/{reminderId}', function: 'reminders', auth: 'client' },
   { method: 'GET', path: '/remind', function: 'reminders', auth: 'link' },
@@ -74,6 +77,8 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/v1/holds/{holdId}', function: 'holds', auth: 'client' },
   { method: 'POST', path: '/v1/holds/{holdId}/settle', function: 'holds', auth: 'client' },
   { method: 'POST', path: '/v1/holds/{holdId}/release', function: 'holds', auth: 'client' },
+  { method: 'GET', path: '/v1/reports/recovery', function: 'reports', auth: 'admin' },
+  { method: 'POST', path: '/v1/jobs/digest/run', function: 'reports', auth: 'admin' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

@@ -6,6 +6,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  GraphWidgetView,
   type IMetric,
   MathExpression,
   Metric,
@@ -20,7 +21,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUSINESS_METRICS, LEDGER_LAG_BUCKETS, LEDGER_LAG_METRIC } from '../functions/shared/metrics-names.ts';
+import { BUSINESS_METRICS, FUNNEL_STAGE_METRICS, LEDGER_LAG_BUCKETS, LEDGER_LAG_METRIC, RECOVERY_RATE_METRIC } from '../functions/shared/metrics-names.ts';
 import type { RemovalPolicyName } from './config.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './tollgate-function.ts';
 import type { MeteredRoute } from './tollgate-http-api.ts';
@@ -165,6 +166,28 @@ export class Monitoring extends Construct {
           serverErrors.with({ label: '5xx' }),
         ],
         right: [props.stage.metricLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'Latency p99' })],
+      }),
+    );
+    // The recovery funnel: how many depletion episodes reached each stage per day, and the daily recovery rate
+    // (walls of one day recovered within 48 h, published by the daily funnel job once that day is decided).
+    const daily = (metricName: string, label: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: Duration.days(1), label });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Recovery funnel (episodes per day reaching each stage; recovery rate %)',
+        width: 24,
+        view: GraphWidgetView.BAR,
+        left: Object.entries(FUNNEL_STAGE_METRICS).map(([stage, metricName]) => daily(metricName, stage)),
+        right: [
+          new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: RECOVERY_RATE_METRIC,
+            dimensionsMap: { service: SERVICE_NAME },
+            statistic: 'Average',
+            period: Duration.days(1),
+            label: 'Recovery rate (%)',
+          }),
+        ],
       }),
     );
     this.dashboard.addWidgets(

@@ -14,6 +14,8 @@ export interface ScheduledJobOptions extends FunctionSettings {
   readonly table: ITable;
   /** How long one run may take. @default the job's own (see the job's construct) */
   readonly timeout?: Duration;
+  /** Extra environment of the job's function (links' base URL, `BILLING_URL`). @default none */
+  readonly environment?: Record<string, string>;
 }
 
 export interface ScheduledJobProps extends ScheduledJobOptions {
@@ -87,6 +89,7 @@ export class ScheduledJob extends Construct {
       removalPolicy: props.removalPolicy,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
+      environment: props.environment,
     }).bindTable(props.table, props.tableAccess ?? 'RW');
     if (props.scanTable) {
       this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.table.tableArn] }));

@@ -8,6 +8,8 @@ import { AlertEmail } from './alert-email.ts';
 import { BalanceStream } from './balance-stream.ts';
 import { CONTEXT_PREFIX, configFromContext, type TollgateConfig } from './config.ts';
 import { customerEnvironment } from './customer-environment.ts';
+import { DigestJobs } from './digest-jobs.ts';
+import { FunnelDailyJob } from './funnel-daily-job.ts';
 import { LedgerTable } from './ledger-table.ts';
 import { LinkSigningSecret } from './link-signing-secret.ts';
 import { MeteredFunction, type TollgateResources } from './metered-function.ts';
@@ -44,12 +46,14 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   health: { adminKey: false, links: false, description: 'Health check and the problem+json 404 for unknown routes.' },
   accounts: { table: 'RW', adminKey: true, links: false, description: 'Admin: accounts and API keys.' },
   metering: { table: 'RW', adminKey: true, links: false, description: 'Admin: top-ups, debits and the ledger.' },
-  usage: { table: 'RO', adminKey: false, links: true, description: 'Client: balance, prices and usage.' },
+  // RW: a look at the usage after hitting the wall is recorded on the recovery funnel.
+  usage: { table: 'RW', adminKey: false, links: true, description: 'Client: balance, prices and usage.' },
   queries: { table: 'RW', adminKey: false, links: true, description: 'Client: the metered example service (charged queries).' },
   alerts: { table: 'RW', adminKey: false, links: true, description: 'Client: alert settings and the one-click unsubscribe.' },
   reminders: { table: 'RW', adminKey: false, links: true, description: 'Remind me later: create and cancel reminders (API key or signed link).' },
   payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
   holds: { table: 'RW', adminKey: false, links: true, description: 'Client: holds for work priced afterwards (place, settle, release).' },
+  reports: { table: 'RW', adminKey: true, links: true, description: 'Admin: the recovery funnel report, and the usage digest job on demand.' },
 };
 
 /** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint; off unless `demoService`. */
@@ -72,6 +76,10 @@ export class TollgateStack extends Stack {
   readonly reminders: ReminderSchedules;
   /** The monthly plan renewal: its function, schedule and dead-letter queue. */
   readonly planRenewal: PlanRenewal;
+  /** The daily recovery funnel job: lapsed episodes and the daily recovery rate. */
+  readonly funnelDaily: FunnelDailyJob;
+  /** The weekly and monthly usage digests. */
+  readonly digests: DigestJobs;
   /** Refunds charges whose work was abandoned: its function, 5-minute schedule and dead-letter queue. */
   readonly abandonedChargeSweeper: AbandonedChargeSweeper;
   readonly api: TollgateHttpApi;
@@ -141,6 +149,8 @@ export class TollgateStack extends Stack {
     this.alertEmail.grantSendTo(this.balanceStream.function);
     // Receipts for payments are sent like alert emails.
     this.alertEmail.grantSendTo(fns.payments);
+    // The digest job on demand sends digests like the scheduled one.
+    this.alertEmail.grantSendTo(fns.reports);
 
     // Reminder emails are alert emails: the firing function gets what the stream consumer gets to send them.
     this.reminders = new ReminderSchedules(this, 'Reminders', { table: this.ledger.table, environment, ...common });
@@ -149,6 +159,12 @@ export class TollgateStack extends Stack {
     this.reminders.grantScheduling(fns.reminders);
 
     this.planRenewal = new PlanRenewal(this, 'PlanRenewal', { table: this.ledger.table, ...common });
+    this.funnelDaily = new FunnelDailyJob(this, 'FunnelDaily', { table: this.ledger.table, ...common });
+    this.digests = new DigestJobs(this, 'Digests', { table: this.ledger.table, environment, ...common });
+    for (const fn of this.digests.functions) {
+      this.linkSigningKey.grantReadTo(fn);
+      this.alertEmail.grantSendTo(fn);
+    }
     this.abandonedChargeSweeper = new AbandonedChargeSweeper(this, 'AbandonedChargeSweeper', { table: this.ledger.table, ...common });
 
     this.api = new TollgateHttpApi(this, 'Http', {
@@ -169,6 +185,9 @@ export class TollgateStack extends Stack {
         streams: this.balanceStream.function,
         reminderFire: this.reminders.function,
         planRenewal: this.planRenewal.function,
+        funnelDaily: this.funnelDaily.function,
+        weeklyDigest: this.digests.weekly.function,
+        monthlyDigest: this.digests.monthly.function,
         sweeper: this.abandonedChargeSweeper.function,
       },
       streamConsumer: this.balanceStream.function,
@@ -176,6 +195,9 @@ export class TollgateStack extends Stack {
       deadLetterQueues: {
         Reminders: this.reminders.deadLetterQueue,
         PlanRenewal: this.planRenewal.deadLetterQueue,
+        FunnelDaily: this.funnelDaily.deadLetterQueue,
+        WeeklyDigest: this.digests.weekly.deadLetterQueue,
+        MonthlyDigest: this.digests.monthly.deadLetterQueue,
         Sweeper: this.abandonedChargeSweeper.deadLetterQueue,
       },
       alarmEmails: config.alarmEmails,

@@ -9,6 +9,7 @@ import { LOCALES } from '../functions/copy/locales.ts';
 import { previewSurface } from '../functions/copy/preview.ts';
 import { copyFor } from '../functions/copy/render.ts';
 import { copyView, experimentView } from '../functions/copy/routes.ts';
+import { buildReport } from '../functions/funnel/report.ts';
 import { html, json, problemBody } from '../functions/http/response.ts';
 import type { HttpEvent } from '../functions/http/types.ts';
 import { ledgerEntryView } from '../functions/metering/ledger.ts';
@@ -280,8 +281,8 @@ describe('docs/openapi.json', () => {
     },
   );
 
-  it('documents the one-click unsubscribe body of RFC 8058', () => {
-    const op = documented.get('POST /v1/alerts/unsubscribe');
+  it.each(['POST /v1/alerts/unsubscribe', 'POST /v1/alerts/digest/unsubscribe'])('%s: documents the one-click unsubscribe body of RFC 8058', (key) => {
+    const op = documented.get(key);
     const body = op?.operation.requestBody;
     expect(body.required).toBe(false);
     expect(Object.keys(body.content)).toEqual(['application/x-www-form-urlencoded']);
@@ -328,6 +329,7 @@ describe('docs/openapi.json', () => {
       'CopyVariantRequest',
       'CopyExperimentSwitch',
       'CopyPreviewRequest',
+      'DigestRunRequest',
     ]) {
       expect(deref(schema(name)).additionalProperties, name).toBe(false);
     }
@@ -532,7 +534,28 @@ describe('docs/openapi.json matches the bodies the code builds', () => {
       'AlertSettings',
       alertsView({ ...account, baseline: 100, alerts: { thresholds: [30, 10], email: 'ops@test.example', enabled: false } }),
     ],
+    [
+      'AlertSettings (with a digest)',
+      'AlertSettings',
+      alertsView({ ...account, baseline: 100, alerts: { thresholds: [50], enabled: true, digest: 'weekly' } }),
+    ],
     ['AlertSettingsPatch', 'AlertSettingsPatch', alertSettingsPatch.parse({ thresholds: [10, 40], email: 'ops@test.example', enabled: true })],
+    ['AlertSettingsPatch (digest)', 'AlertSettingsPatch', alertSettingsPatch.parse({ digest: 'monthly' })],
+    [
+      'RecoveryReport (by variant, with p-values)',
+      'RecoveryReport',
+      buildReport({
+        from: '2025-05-01',
+        to: '2025-05-31',
+        groupBy: 'variant',
+        now,
+        counters: [
+          { dimension: 'all', day: '2025-05-10', value: 'all', counts: { wall: 30, warned: 20, recovered: 12, paid: 12, rm_90: 12, rev_eur: 12_000 } },
+          { dimension: 'variant', day: '2025-05-10', value: 'b', counts: { wall: 10, warned: 7, recovered: 6, paid: 6, rm_60: 6, rev_eur: 6_000 } },
+        ],
+        walls: [],
+      }),
+    ],
     ['Reminder', 'Reminder', reminderView(reminder)],
     ['Reminder (firing)', 'Reminder', reminderView({ ...reminder, status: 'firing' })],
     [

@@ -34,7 +34,12 @@ export interface AlertSettings {
   /** Recipient; the account's email when absent. */
   email?: string;
   enabled: boolean;
+  /** A usage digest by email every week or month (opt-in); independent of the balance alerts. @default 'off' */
+  digest?: DigestFrequency;
 }
+
+export const DIGEST_FREQUENCIES = ['off', 'weekly', 'monthly'] as const;
+export type DigestFrequency = (typeof DIGEST_FREQUENCIES)[number];
 
 /** The account item: identity, plan, balance and active keys. */
 export interface AccountItem {

@@ -198,7 +198,7 @@ const operations: FeatureApi['operations'] = [
     path: '/v1/accounts/{accountId}/alerts',
     operationId: 'updateAccountAlerts',
     summary: 'Change an account’s alert settings',
-    description: 'Sets any of the account’s balance alert settings (thresholds, recipient, on/off) and answers with the settings now in force.',
+    description: 'Sets any of the account’s balance alert settings (thresholds, recipient, on/off, usage digest) and answers with the settings now in force.',
     parameters: [{ $ref: '#/components/parameters/AccountId' }],
     requestBody: { required: false, content: { 'application/json': { schema: AlertSettingsPatch } } },
     responses: {

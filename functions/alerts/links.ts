@@ -4,12 +4,13 @@ import { type LinkClaims, type LinkPurpose, signLink } from '../shared/signed-li
 import type { EmailLinks } from './email.ts';
 
 /** Unsubscribe links must keep working long after the email arrives. */
-const UNSUBSCRIBE_TTL_HOURS = 24 * 90;
+export const UNSUBSCRIBE_TTL_HOURS = 24 * 90;
 
 export const linkPaths: Record<LinkPurpose, string> = {
   usage: '/usage',
   remind: '/remind',
   unsubscribe: '/v1/alerts/unsubscribe',
+  digestOff: '/v1/alerts/digest/unsubscribe',
   resume: '/resume',
   checkout: '/checkout',
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DIGEST_FREQUENCIES } from '../accounts/model.ts';
 import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
 import { alertSettingsPatch } from './settings.ts';
 
@@ -15,6 +16,10 @@ export const AlertSettings = z
       }),
     email: z.email().max(254).meta({ description: 'The recipient: the one set here, or the account’s email.' }),
     enabled: z.boolean().meta({ description: '`false` after an unsubscribe: no alert emails are sent.' }),
+    digest: z.enum(DIGEST_FREQUENCIES).meta({
+      description:
+        'The usage digest: an email every week (Mondays, for the ISO week that ended) or month (the 1st, for the month that ended) with usage by operation, the change against the period before, balance and runway. Independent of `enabled`. Default `off`.',
+    }),
     baseline: z
       .int()
       .min(0)
@@ -22,7 +27,8 @@ export const AlertSettings = z
     unit: z.literal('credits'),
   })
   .meta({
-    description: 'The balance alert settings in force: the stored ones, or the defaults (on, at 50, 20 and 5 % of the baseline, to the account’s email).',
+    description:
+      'The balance alert settings in force: the stored ones, or the defaults (on, at 50, 20 and 5 % of the baseline, to the account’s email, no usage digest).',
   });
 
 export const AlertSettingsPatch = described(
@@ -36,6 +42,7 @@ export const AlertSettingsPatch = described(
     }),
     email: 'Where alerts go instead of the account’s email.',
     enabled: '`false` stops alert emails; `true` turns them back on (also after an unsubscribe).',
+    digest: 'Opt in to (or out of) the usage digest.',
   },
   { description: 'Any subset of the settings; fields left out keep their current value, and an empty body changes nothing.' },
 );
@@ -118,6 +125,72 @@ const operations: FeatureApi['operations'] = [
     responses: {
       '200': {
         description: 'Unsubscribed: an HTML page confirming that no more balance alerts are sent.',
+        headers: {
+          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
+          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
+        },
+        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
+      },
+      '400': {
+        description:
+          'A malformed `token` query (`application/problem+json`, as BadRequest), or a body other than the one-click request (`text/html`: a page saying this address only accepts the one-click unsubscribe; nothing was changed).',
+        content: {
+          'application/problem+json': { schema: ValidationProblem },
+          'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
+        },
+      },
+      '403': { $ref: '#/components/responses/LinkInvalid' },
+      '404': { $ref: '#/components/responses/NotFound' },
+      '410': { $ref: '#/components/responses/LinkExpired' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/alerts/digest/unsubscribe',
+    operationId: 'showDigestUnsubscribePage',
+    summary: 'Show the page that stops the usage digest',
+    description:
+      'The page behind the “Stop the digest” link of a usage digest. Opening it changes nothing; its button POSTs `List-Unsubscribe=One-Click` to this same address.',
+    parameters: [{ $ref: '#/components/parameters/LinkToken' }],
+    responses: {
+      '200': {
+        description: 'An HTML page asking to confirm, with a form that posts the one-click unsubscribe.',
+        headers: {
+          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
+          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
+        },
+        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
+      },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '403': { $ref: '#/components/responses/LinkInvalid' },
+      '404': { $ref: '#/components/responses/NotFound' },
+      '410': { $ref: '#/components/responses/LinkExpired' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/alerts/digest/unsubscribe',
+    operationId: 'unsubscribeDigestOneClick',
+    summary: 'Stop the usage digest (one click)',
+    description:
+      'The RFC 8058 one-click unsubscribe of the usage digest (its `List-Unsubscribe` header, with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`), also posted by the page’s button. Sets `digest: "off"` and nothing else: balance alerts stay as they are. Answers with an HTML page.',
+    parameters: [{ $ref: '#/components/parameters/LinkToken' }],
+    requestBody: {
+      required: false,
+      description: 'Exactly `List-Unsubscribe=One-Click`, or nothing (surrounding whitespace is ignored).',
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: { type: 'object', additionalProperties: false, properties: { 'List-Unsubscribe': { const: 'One-Click' } } },
+        },
+      },
+    },
+    responses: {
+      '200': {
+        description: 'Stopped: an HTML page confirming that no more digests are sent.',
         headers: {
           'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
           'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },

@@ -3,6 +3,7 @@ import { ACCOUNT_ID, type AccountItem } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
 import { accountCopy } from '../copy/account-copy.ts';
 import type { Copy } from '../copy/render.ts';
+import { syncDigestList } from '../digests/store.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { linkClaims } from '../http/link-token.ts';
 import { BUTTON_STYLE, postBackForm, simplePage } from '../http/page.ts';
@@ -47,6 +48,20 @@ export function alertRoutes(deps: AlertRouteDeps): RouteMap {
       await saveAlertSettings(account.id, { ...effectiveAlerts(account), enabled: false }, deps.clock.now());
       return html(200, simplePage(t('page.unsubscribed.title'), t('page.unsubscribed.text'), '', locale));
     },
+    'GET /v1/alerts/digest/unsubscribe': async (event) => {
+      const claims = await linkClaims(event, 'digestOff', deps.clock.now());
+      await getAccount(claims.accountId);
+      return html(200, digestOffPage(event));
+    },
+    'POST /v1/alerts/digest/unsubscribe': async (event) => {
+      const claims = await linkClaims(event, 'digestOff', deps.clock.now());
+      if (!ONE_CLICK.test(formBody(event).toString()))
+        return html(400, simplePage('That did not work', 'This address only accepts the one-click unsubscribe request.'));
+      const account = await getAccount(claims.accountId);
+      await saveAlertSettings(account.id, { ...effectiveAlerts(account), digest: 'off' }, deps.clock.now());
+      await syncDigestList(account.id, 'off');
+      return html(200, simplePage('Digest stopped', "We won't send you usage digests any more. Balance alerts, your account and your credits are unchanged."));
+    },
   };
 }
 
@@ -54,6 +69,8 @@ async function update(event: HttpEvent, account: AccountItem, deps: AlertRouteDe
   const { value } = parseBody(event, alertSettingsPatch);
   const settings = { ...effectiveAlerts(account), ...value };
   await saveAlertSettings(account.id, settings, deps.clock.now());
+  // After the settings: a digest job that reads the list checks the account's setting before sending.
+  await syncDigestList(account.id, settings.digest);
   return json(200, alertsView({ ...account, alerts: settings }));
 }
 
@@ -66,5 +83,16 @@ function unsubscribePage(event: HttpEvent, { t, locale }: Copy): string {
       `<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="${BUTTON_STYLE}">${escapeHtml(t('page.unsubscribe.button'))}</button>`,
     ),
     locale,
+  );
+}
+
+function digestOffPage(event: HttpEvent): string {
+  return simplePage(
+    'Stop the usage digest?',
+    "You'll no longer get the weekly or monthly summary of your usage. Balance alerts stay as they are.",
+    postBackForm(
+      event,
+      `<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="${BUTTON_STYLE}">Stop the digest</button>`,
+    ),
   );
 }

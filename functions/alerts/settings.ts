@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import type { AccountItem, AlertSettings } from '../accounts/model.ts';
+import { type AccountItem, type AlertSettings, DIGEST_FREQUENCIES } from '../accounts/model.ts';
 import type { AlertSettings as AlertSettingsView } from './openapi.ts';
 
 export const DEFAULT_THRESHOLDS = [50, 20, 5];
 
-/** The settings in force: stored ones, or the defaults (on, 50/20/5 %, to the account's email). */
+/** The settings in force: stored ones, or the defaults (on, 50/20/5 %, to the account's email, no digest). */
 export function effectiveAlerts(account: Pick<AccountItem, 'alerts' | 'email'>): Required<AlertSettings> {
   return {
     thresholds: account.alerts?.thresholds ?? DEFAULT_THRESHOLDS,
     enabled: account.alerts?.enabled ?? true,
     email: account.alerts?.email ?? account.email,
+    digest: account.alerts?.digest ?? 'off',
   };
 }
 
@@ -24,6 +25,7 @@ export const alertSettingsPatch = z.strictObject({
     .optional(),
   email: z.email('must be an email address').max(254).optional(),
   enabled: z.boolean().optional(),
+  digest: z.enum(DIGEST_FREQUENCIES, { error: `must be one of ${DIGEST_FREQUENCIES.join(', ')}` }).optional(),
 });
 
 export type AlertSettingsPatch = z.infer<typeof alertSettingsPatch>;

@@ -135,6 +135,7 @@ export const info = {
     { name: 'reminders', description: 'Remind me later (client and signed link)' },
     { name: 'payments', description: 'Checkout from signed Buy links, the page after paying, and the Stripe webhook' },
     { name: 'holds', description: 'Holds for work priced afterwards: reserve an estimate, settle the actual price, or release (client)' },
+    { name: 'reports', description: 'The recovery funnel report and the usage digest job on demand (admin)' },
   ],
 };
 

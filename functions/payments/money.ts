@@ -17,3 +17,11 @@ export function minorUnits(money: Money): number {
   }
   return Number(match[1]) * 10 ** digits + Number(fraction.slice(0, digits).padEnd(digits, '0') || '0');
 }
+
+/** An amount in the currency's smallest unit (500) as a price-book decimal string ("5.00"); the inverse of `minorUnits`. */
+export function fromMinorUnits(amount: number, currency: string): Money {
+  const digits = ZERO_DECIMAL.has(currency.toUpperCase()) ? 0 : 2;
+  const whole = Math.trunc(amount / 10 ** digits);
+  const fraction = digits > 0 ? `.${String(amount % 10 ** digits).padStart(digits, '0')}` : '';
+  return { amount: `${whole}${fraction}`, currency: currency.toUpperCase() };
+}

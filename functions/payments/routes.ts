@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { getAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
 import { accountCopy } from '../copy/account-copy.ts';
+import { recordVisit } from '../funnel/record.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { baseUrl, header, parseQuery } from '../http/request.ts';
 import { json } from '../http/response.ts';
@@ -53,6 +54,7 @@ async function checkout(event: HttpEvent, deps: PaymentDeps): Promise<HttpResult
   const claims = verifyLink(parseQuery(event, checkoutQuery).token, 'checkout', now, await linkSigningSecret());
   const account = await getAccount(claims.accountId);
   const item = itemOf(claims, deps);
+  await recordVisit(account.id, 'checkoutStarted', now);
   const usageUrl = await signedUrl('usage', account.id, now, { queryId: claims.queryId });
   const provider = await paymentProvider();
   if (!provider) {

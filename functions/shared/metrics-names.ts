@@ -26,3 +26,19 @@ export type BusinessMetric = keyof typeof BUSINESS_METRICS;
 export const LEDGER_LAG_METRIC = 'LedgerLag';
 /** Accounts are hashed into this many buckets for the ledger lag's `accountBucket` dimension. */
 export const LEDGER_LAG_BUCKETS = 8;
+
+/** Recovery funnel stages reached, one count per episode and stage (stream consumer and the usage and checkout pages). */
+export const FUNNEL_STAGE_METRICS = {
+  wall: 'FunnelWall',
+  warned: 'FunnelWarned',
+  usageViewed: 'FunnelUsageViewed',
+  reminderSet: 'FunnelReminderSet',
+  checkoutStarted: 'FunnelCheckoutStarted',
+  paid: 'FunnelPaid',
+  resumed: 'FunnelResumed',
+  recovered: 'FunnelRecovered',
+  lapsed: 'FunnelLapsed',
+} as const;
+
+/** Per cent of the walls of one day recovered within 48 h, published once that day's outcomes are all known (the daily funnel job). */
+export const RECOVERY_RATE_METRIC = 'RecoveryRate';

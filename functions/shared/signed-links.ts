@@ -16,6 +16,8 @@ const claimSchemas = {
   /** With the parked query the customer was looking at, so the page's Buy links can run it once paid. */
   usage: z.strictObject({ purpose: z.literal('usage'), ...common, queryId: z.string().regex(QUERY_ID).optional() }),
   unsubscribe: z.strictObject({ purpose: z.literal('unsubscribe'), ...common }),
+  /** Turns the usage digest off (and nothing else): the digest's List-Unsubscribe. */
+  digestOff: z.strictObject({ purpose: z.literal('digestOff'), ...common }),
   remind: z.strictObject({ purpose: z.literal('remind'), ...common }),
   resume: z.strictObject({ purpose: z.literal('resume'), ...common, queryId: z.string().regex(QUERY_ID) }),
   /** Buy a top-up pack or a plan (exactly one), for the parked query the customer was looking at, if any. */

@@ -5,6 +5,7 @@ import type { AccountItem } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/notify.ts';
 import { sesSender } from '../alerts/ses-sender.ts';
+import { recordFunnel } from '../funnel/record.ts';
 import { type BatchPut, putLedgerEntries, sharedBatchPut } from '../metering/ledger-store.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { priceBook } from '../pricing/configured.ts';
@@ -124,6 +125,7 @@ export function createStreamHandler(deps: AlertDeps, ledgerPut: () => BatchPut =
     const work = planBatch(changes);
     const batchDeps = { ...deps, put: ledgerPut() };
     const failed = (await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps))).filter((record) => record !== undefined);
+    failed.push(...(await recordFunnel(event.Records)));
     const accountOf = new Map(changes.map((change) => [change.record, change.kind === 'account' ? change.account.id : undefined]));
     recordLedgerLag(event.Records, (record) => accountOf.get(record), deps.clock.now());
     const position = new Map(event.Records.map((record, index) => [record, index]));

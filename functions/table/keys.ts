@@ -23,6 +23,24 @@ export const keys = {
   copyVersion: (locale: string, version: number) => ({ pk: `COPY#${locale}`, sk: `${COPY_VERSION_PREFIX}${String(version).padStart(8, '0')}` }),
   /** A locale's A/B experiment of copy variants. */
   copyExperiment: (locale: string) => ({ pk: `COPY#${locale}`, sk: 'EXPERIMENT' }),
+  /** The recovery funnel of one depletion episode (the alert episode `baselineSeq` in which the account hit the wall). */
+  funnelEpisode: (accountId: string, baselineSeq: number) => ({
+    pk: `${ACCOUNT}${accountId}`,
+    sk: `${FUNNEL_EPISODE_PREFIX}${String(baselineSeq).padStart(12, '0')}`,
+  }),
+  /** Where a checkout payment's amount (from its payment record) meets the episode its top-up ended, whichever comes first. */
+  funnelPayment: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `FUNNEL#PAY#${txnId}` }),
+  /** An episode in the list of walls of its day (UTC): the report reads the recent days' lists for the pending count. */
+  funnelWall: (day: string, wallAt: string, accountId: string, baselineSeq: number) => ({
+    pk: `FUNNEL#WALLS#${day}`,
+    sk: `${wallAt}#${accountId}#${baselineSeq}`,
+  }),
+  /** Per-day funnel counters of one group (`dimension` all, plan, locale, variant or action): one item per wall day and value. */
+  funnelCounter: (dimension: string, day: string, value: string) => ({ pk: `FUNNEL#COUNT#${dimension}`, sk: `${day}#${value}` }),
+  /** The work list of the accounts that asked for a weekly or monthly usage digest (the job reads it instead of scanning). */
+  digestSubscriber: (kind: string, accountId: string) => ({ pk: `DIGEST#${kind}`, sk: accountId }),
+  /** One account's digest of one period (`2026-W48`, `2026-11`): claimed before sending, so it goes out once. */
+  digestSent: (accountId: string, periodId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `DIGEST#${periodId}` }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
@@ -31,6 +49,7 @@ export const keys = {
 
 export const LEDGER_PREFIX = 'LEDGER#';
 export const COPY_VERSION_PREFIX = 'VERSION#';
+export const FUNNEL_EPISODE_PREFIX = 'FUNNEL#EP#';
 
 export function accountIdFromPk(pk: string): string {
   return pk.slice(ACCOUNT.length);

@@ -3,6 +3,7 @@ import { requireClientAccount } from '../accounts/auth.ts';
 import { balanceOf } from '../accounts/model.ts';
 import { getAccount } from '../accounts/store.ts';
 import { accountCopy } from '../copy/account-copy.ts';
+import { recordVisit } from '../funnel/record.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { linkClaims } from '../http/link-token.ts';
 import { parseQuery } from '../http/request.ts';
@@ -43,6 +44,7 @@ export function usageRoutes(deps: UsageDeps): RouteMap {
       const now = deps.clock.now();
       const claims = await linkClaims(event, 'usage', now);
       const account = await getAccount(claims.accountId);
+      await recordVisit(account.id, 'usageViewed', now);
       const data = await usagePageData(account, deps.pricing, now, { parkedQueryId: claims.queryId });
       return html(200, renderUsagePage({ ...data, copy: await accountCopy(account) }));
     },
@@ -52,6 +54,7 @@ export function usageRoutes(deps: UsageDeps): RouteMap {
 async function usage(event: HttpEvent, deps: UsageDeps) {
   const { account } = await requireClientAccount(event);
   const query = parseQuery(event, usageQuery);
+  await recordVisit(account.id, 'usageViewed', deps.clock.now());
   const to = query.to ?? deps.clock.now();
   const from = query.from ?? new Date(to.getTime() - 30 * DAY_MS);
   if (from >= to) throw new ValidationError('query.from: must be before "to".');

@@ -212,8 +212,8 @@ describe('plan renewal', () => {
   });
 
   it('is scheduled at 00:05 UTC on the first of every month, with retries and a dead-letter queue', () => {
-    // Two recurring schedules: this one and the abandoned-charge sweeper's (test/lib/sweeper.test.ts).
-    expect(Object.keys(resourcesOf(template, 'AWS::Scheduler::Schedule'))).toHaveLength(2);
+    // Five recurring schedules: this one, the abandoned-charge sweeper's (test/lib/sweeper.test.ts), the daily funnel job's and the two digests'.
+    expect(Object.keys(resourcesOf(template, 'AWS::Scheduler::Schedule'))).toHaveLength(5);
     const schedules = [resource(stack.planRenewal.schedule)];
     expect(schedules[0]!.Properties).toMatchObject({
       ScheduleExpression: 'cron(5 0 1 * ? *)',
@@ -276,13 +276,37 @@ describe('invocation', () => {
           policy: logicalIdOf(stack, stack.abandonedChargeSweeper.schedulerRole.node.tryFindChild('DefaultPolicy') as never),
           Resource: [getAtt(stack.abandonedChargeSweeper.function)],
         },
+        ...[stack.funnelDaily, stack.digests.weekly, stack.digests.monthly].map((job) => ({
+          policy: logicalIdOf(stack, job.schedulerRole.node.tryFindChild('DefaultPolicy') as never),
+          Resource: [getAtt(job.function)],
+        })),
       ]),
     );
-    expect(invokers).toHaveLength(3);
+    expect(invokers).toHaveLength(6);
     const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).map((permission) => JSON.stringify(permission.Properties.FunctionName));
     expect(permissions).not.toContain(JSON.stringify(getAtt(stack.reminders.function)));
     expect(permissions).not.toContain(JSON.stringify(getAtt(stack.planRenewal.function)));
     expect(permissions).not.toContain(JSON.stringify(getAtt(stack.abandonedChargeSweeper.function)));
+    expect(permissions).not.toContain(JSON.stringify(getAtt(stack.funnelDaily.function)));
+  });
+
+  it.each([
+    ['weekly', 'cron(0 6 ? * MON *)'],
+    ['monthly', 'cron(0 6 1 * ? *)'],
+  ] as const)('sends the %s digests on schedule (%s UTC), with retries and a dead-letter queue', (kind, expression) => {
+    expect(resource(stack.digests[kind].schedule).Properties).toMatchObject({
+      ScheduleExpression: expression,
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      Target: { Input: JSON.stringify({ job: `digest-${kind}` }), DeadLetterConfig: { Arn: expect.anything() } },
+    });
+  });
+
+  it('runs the daily funnel job at 00:20 UTC every day, with retries and a dead-letter queue', () => {
+    expect(resource(stack.funnelDaily.schedule).Properties).toMatchObject({
+      ScheduleExpression: 'cron(20 0 * * ? *)',
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      Target: { Input: JSON.stringify({ job: 'funnel-daily' }), DeadLetterConfig: { Arn: expect.anything() } },
+    });
   });
 });
 

@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/routes.ts';
+import { FUNNEL_STAGE_METRICS, RECOVERY_RATE_METRIC } from '../../functions/shared/metrics-names.ts';
 import { tableDefinition } from '../../functions/table/definition.ts';
 import { keys } from '../../functions/table/keys.ts';
 import { ADMIN_KEY_SECRET_ARN_ENV } from '../../lib/admin-key-secret.ts';
@@ -21,8 +22,11 @@ beforeAll(() => {
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-/** Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job and the abandoned-charge sweeper. */
-const NON_HTTP_FUNCTIONS = 4;
+/**
+ * Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job, the
+ * abandoned-charge sweeper, the daily funnel job and the weekly and monthly digest jobs.
+ */
+const NON_HTTP_FUNCTIONS = 7;
 
 /** Every IAM statement of the stack, with the policy it belongs to. */
 function statements(): { policy: string; Action: string[]; Resource: unknown[]; Condition?: unknown }[] {
@@ -74,7 +78,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('functions', () => {
-  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job and the sweeper, and nothing else', () => {
+  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job, the sweeper, the funnel job and the digest jobs, and nothing else', () => {
     template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS);
   });
 
@@ -214,9 +218,10 @@ describe('least privilege', () => {
     ['health', undefined],
     ['accounts', 'RW'],
     ['metering', 'RW'],
-    ['usage', 'RO'],
+    ['usage', 'RW'],
     ['alerts', 'RW'],
     ['reminders', 'RW'],
+    ['reports', 'RW'],
   ] as const)('the %s function gets exactly %s table access', (name, access) => {
     const tableStatements = statementsOf(stack.httpFunctions[name]!).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     if (!access) {
@@ -243,7 +248,7 @@ describe('least privilege', () => {
     for (const [name, fn] of Object.entries(stack.httpFunctions)) {
       const reads = secretReads(fn, secretRef);
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
-      if (!['accounts', 'metering'].includes(name)) {
+      if (!['accounts', 'metering', 'reports'].includes(name)) {
         expect(reads, name).toEqual([]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV], name).toBeUndefined();
       } else {
@@ -432,7 +437,7 @@ describe('alarms', () => {
     ['DynamoDB throttles', 'ThrottledRequests', 1],
     ['DynamoDB system errors', 'SystemErrors', 1],
     ['stream iterator age', 'IteratorAge', 1],
-    ['on-failure and dead-letter (reminders, renewal, sweeper) queue depth', 'ApproximateNumberOfMessagesVisible', 4],
+    ['on-failure and dead-letter (reminders, renewal, sweeper, funnel, digests) queue depth', 'ApproximateNumberOfMessagesVisible', 7],
   ])('watches %s', (_what, metricName, count) => {
     expect(byMetric(metricName)).toHaveLength(count);
   });
@@ -449,6 +454,13 @@ describe('alarms', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties.DashboardBody);
     for (const metric of ['Debits', 'InsufficientCredits', 'Refunds', 'TopUps']) expect(body).toContain(metric);
+  });
+
+  it('has a recovery funnel widget: every stage the funnel counts, per day, and the daily recovery rate', () => {
+    const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    expect(body).toContain('Recovery funnel');
+    for (const metric of [...Object.values(FUNNEL_STAGE_METRICS), RECOVERY_RATE_METRIC]) expect(body).toContain(metric);
   });
 
   it('shows the ledger lag per account bucket and alarms when the stream is 15 s behind', () => {

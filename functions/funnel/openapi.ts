@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { described, type FeatureApi } from '../http/openapi.ts';
+import { GROUP_BY } from './report.ts';
+import { digestRunBody } from './routes.ts';
+import { recoveryReport } from './schemas.ts';
+
+export const RecoveryReport = described(
+  recoveryReport,
+  {
+    from: 'First day (UTC) of the walls counted.',
+    to: 'Last day (UTC) of the walls counted, inclusive.',
+    groups: 'One per group of `groupBy`, by key; `groupBy=none` gives the one group `all`.',
+  },
+  { description: 'How the episodes whose wall (first 402) fell in [from, to] recovered, per group.' },
+);
+
+export const DigestRunRequest = described(digestRunBody, { period: 'Which digest to send: the last ended week’s or month’s.' });
+
+export const DigestRun = z
+  .object({
+    period: z.string().meta({ description: 'The period sent, e.g. 2026-W48 or 2026-11.' }),
+    sent: z.int().min(0),
+    already: z.int().min(0).meta({ description: 'Sent (or being sent) before for this period.' }),
+    skipped: z.int().min(0).meta({ description: 'On the list but no longer asking for this digest, or refused by SES for good.' }),
+    failed: z.int().min(0).meta({ description: 'Not sent this time (their claims were released; run again).' }),
+  })
+  .meta({ description: 'What one run of the digest job did.' });
+
+const operations: FeatureApi['operations'] = [
+  {
+    method: 'GET',
+    path: '/v1/reports/recovery',
+    operationId: 'getRecoveryReport',
+    summary: 'Report how customers recover after hitting the wall',
+    description:
+      'Depletion episodes whose wall (first 402) falls in [from, to] (UTC days, inclusive; default the 30 days ending today, at most 366), grouped. `episodes` counts them; `pending` those unpaid whose wall is less than 48 h old; `recovered` those paid within 48 h of the wall; `recoveryRate` = recovered / (episodes − pending), null when that is 0; `ci95` its Wilson score interval (95 %); `medianHoursToRecover` the median time from wall to payment of the recovered (to the minute); `revenueRecovered` what the recovered paid through checkout, per currency; `stages` how many episodes reached each stage. With groupBy=variant each variant has `pValue`, the two-sided p-value of a pooled two-proportion z-test against the base copy. Read from per-day counters, never a scan of episodes. Unknown query parameters are refused (400).',
+    parameters: [
+      {
+        name: 'from',
+        in: 'query',
+        required: false,
+        description: 'First day (UTC) of walls counted. @default 29 days before `to`',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'to',
+        in: 'query',
+        required: false,
+        description: 'Last day (UTC) of walls counted, inclusive. @default today',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'groupBy',
+        in: 'query',
+        required: false,
+        description:
+          'none: one group "all"; plan; locale ("unset" without one); variant (the copy variant; "base" without one); action (each of usageViewed, reminderSet, checkoutStarted taken after the wall — an episode counts in each it took — and "none"); week (ISO week of the wall, e.g. 2026-W48).',
+        schema: { type: 'string', enum: [...GROUP_BY], default: 'none' },
+      },
+    ],
+    responses: {
+      '200': { description: 'The report.', content: { 'application/json': { schema: RecoveryReport } } },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/jobs/digest/run',
+    operationId: 'runDigestJob',
+    summary: 'Run the usage digest job now',
+    description:
+      'Runs the scheduled digest job on demand: the digest of the last ended week (Monday to Monday, UTC) or calendar month goes to every account on that frequency’s list. Each account’s digest is claimed per period before it is sent, so running it again (or alongside the schedule) sends nothing twice.',
+    requestBody: { required: true, content: { 'application/json': { schema: DigestRunRequest } } },
+    responses: {
+      '200': { description: 'What the run did.', content: { 'application/json': { schema: DigestRun } } },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '413': { $ref: '#/components/responses/PayloadTooLarge' },
+      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+];
+
+/** What the code answers, as the document says; the code that builds each answer is typed with these. */
+export type DigestRun = z.output<typeof DigestRun>;
+
+export const funnelApi: FeatureApi = {
+  requests: { DigestRunRequest },
+  responses: { RecoveryReport, DigestRun },
+  operations,
+};
