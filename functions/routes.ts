@@ -64,6 +64,8 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/checkout/done', function: 'payments', auth: 'link' },
   { method: 'POST', path: '/v1/webhooks/stripe', function: 'payments', auth: 'webhook' },
   { method: 'GET', path: '/v1/reports/recovery', function: 'reports', auth: 'admin' },
+  { method: 'POST', path: '/v1/reports/recovery/link', function: 'reports', auth: 'admin' },
+  { method: 'GET', path: '/reports/recovery', function: 'reports', auth: 'link' },
   { method: 'POST', path: '/v1/jobs/digest/run', function: 'reports', auth: 'admin' },
 ];
 
