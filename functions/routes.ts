@@ -78,6 +78,8 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/holds/{holdId}/settle', function: 'holds', auth: 'client' },
   { method: 'POST', path: '/v1/holds/{holdId}/release', function: 'holds', auth: 'client' },
   { method: 'GET', path: '/v1/reports/recovery', function: 'reports', auth: 'admin' },
+  { method: 'POST', path: '/v1/reports/recovery/link', function: 'reports', auth: 'admin' },
+  { method: 'GET', path: '/reports/recovery', function: 'reports', auth: 'link' },
   { method: 'POST', path: '/v1/jobs/digest/run', function: 'reports', auth: 'admin' },
 ];
 

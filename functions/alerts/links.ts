@@ -11,6 +11,7 @@ export const linkPaths: Record<LinkPurpose, string> = {
   remind: '/remind',
   unsubscribe: '/v1/alerts/unsubscribe',
   digestOff: '/v1/alerts/digest/unsubscribe',
+  report: '/reports/recovery',
   resume: '/resume',
   checkout: '/checkout',
 };

@@ -1,14 +1,19 @@
 import { z } from 'zod';
 import { requireAdmin } from '../accounts/auth.ts';
+import { linkPaths } from '../alerts/links.ts';
 import type { EmailSender } from '../alerts/ses-sender.ts';
 import { runDigests } from '../digests/job.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { parseBody, parseQuery } from '../http/request.ts';
-import { json } from '../http/response.ts';
-import type { HttpEvent } from '../http/types.ts';
+import { html, json } from '../http/response.ts';
+import type { HttpEvent, HttpResult } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
-import { ValidationError } from '../shared/errors.ts';
+import { required } from '../shared/config.ts';
+import { IncompleteLinkError, ValidationError } from '../shared/errors.ts';
+import { linkSigningSecret } from '../shared/secrets.ts';
+import { signLink, verifyLink } from '../shared/signed-links.ts';
 import { dayOf } from './episode.ts';
+import { renderReportPage } from './page.ts';
 import { buildReport, type GroupBy, type RecoveryReport } from './report.ts';
 import { reportRows } from './report-store.ts';
 import { DEFAULT_REPORT_DAYS, MAX_REPORT_DAYS, recoveryReportQuery } from './schemas.ts';
@@ -23,7 +28,7 @@ export const digestRunBody = z.strictObject({ period: z.enum(['weekly', 'monthly
 
 const DAY_MS = 86_400_000;
 
-/** Admin routes: the recovery funnel report, and the digest job on demand. */
+/** Admin routes: the recovery funnel report (API, and a page behind a signed link), and the digest job on demand. */
 export function reportRoutes(deps: ReportDeps): RouteMap {
   return {
     'GET /v1/reports/recovery': async (event) => {
@@ -31,6 +36,11 @@ export function reportRoutes(deps: ReportDeps): RouteMap {
       const { from, to, groupBy } = reportWindow(event, deps.clock.now());
       return json(200, await recoveryReportFor(from, to, groupBy, deps.clock.now()));
     },
+    'POST /v1/reports/recovery/link': async (event) => {
+      await requireAdmin(event);
+      return json(201, await reportLink(deps.clock.now()));
+    },
+    'GET /reports/recovery': (event) => reportPage(event, deps),
     // The scheduled digest run, on demand: the same claims, so it never sends a period's digest twice.
     'POST /v1/jobs/digest/run': async (event) => {
       await requireAdmin(event);
@@ -38,6 +48,30 @@ export function reportRoutes(deps: ReportDeps): RouteMap {
       return json(200, await runDigests(period, deps));
     },
   };
+}
+
+/** How long a report page link works: an operator asks the API for a fresh one. */
+const REPORT_LINK_TTL_SECONDS = 3600;
+
+/** A fresh signed link to the report page. */
+async function reportLink(now: Date): Promise<{ url: string; expiresAt: string }> {
+  const exp = Math.floor(now.getTime() / 1000) + REPORT_LINK_TTL_SECONDS;
+  const token = signLink({ purpose: 'report', exp }, await linkSigningSecret());
+  return { url: `${required('TOLLGATE_PUBLIC_URL').replace(/\/+$/, '')}${linkPaths.report}?token=${token}`, expiresAt: new Date(exp * 1000).toISOString() };
+}
+
+/** The report page (signed admin link): `?token=` and the report's own `from`, `to`, `groupBy`. */
+async function reportPage(event: HttpEvent, deps: ReportDeps): Promise<HttpResult> {
+  const now = deps.clock.now();
+  const { token, ...rest } = event.queryStringParameters ?? {};
+  if (!token) throw new IncompleteLinkError();
+  verifyLink(token, 'report', now, await linkSigningSecret());
+  const { from, to, groupBy } = reportWindow({ ...event, queryStringParameters: rest }, now);
+  const [report, whole] = await Promise.all([recoveryReportFor(from, to, groupBy, now), recoveryReportFor(from, to, 'none', now)]);
+  const total = whole.groups[0];
+  if (!total) throw new Error('an ungrouped report always has one group');
+  const hrefFor = (option: GroupBy) => `${event.rawPath}?${new URLSearchParams({ token, from, to, groupBy: option }).toString()}`;
+  return html(200, renderReportPage({ groupBy, report, total, hrefFor }));
 }
 
 /** The validated window and grouping of a report request; defaults to the 30 days ending today. */

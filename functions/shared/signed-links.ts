@@ -16,6 +16,8 @@ const claimSchemas = {
   /** With the parked query the customer was looking at, so the page's Buy links can run it once paid. */
   usage: z.strictObject({ purpose: z.literal('usage'), ...common, queryId: z.string().regex(QUERY_ID).optional() }),
   unsubscribe: z.strictObject({ purpose: z.literal('unsubscribe'), ...common }),
+  /** The recovery report page, for operators: no account, a short life (an admin endpoint hands out fresh ones). */
+  report: z.strictObject({ purpose: z.literal('report'), exp: z.number().int().positive() }),
   /** Turns the usage digest off (and nothing else): the digest's List-Unsubscribe. */
   digestOff: z.strictObject({ purpose: z.literal('digestOff'), ...common }),
   remind: z.strictObject({ purpose: z.literal('remind'), ...common }),

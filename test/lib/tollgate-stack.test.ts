@@ -345,16 +345,16 @@ describe('alert emails with an SES identity', () => {
     return { ...synth, variables: fn.Properties.Environment.Variables, sesStatements, policyOfStream };
   };
 
-  it('uses an existing identity by name: creates, changes and deletes nothing in SES but its own configuration set; only the stream consumer, the reminder firing function and the payments function (receipts) may send', () => {
+  it('uses an existing identity by name: creates, changes and deletes nothing in SES but its own configuration set; only the stream consumer, the reminder firing function, the payments function (receipts), the reports function (digests on demand) and the digest jobs may send', () => {
     const { stack: s, template: t, variables, sesStatements, policyOfStream } = withIdentity({ 'tollgate:sesIdentity': 'mail.example.com' });
     t.resourceCountIs('AWS::SES::EmailIdentity', 0);
     t.resourceCountIs('AWS::SES::ConfigurationSet', 1);
     expect(s.alertEmail.createdIdentity).toBeUndefined();
     const configurationSet = logicalIdOf(s, s.alertEmail.configurationSet);
-    // One statement each for the stream consumer, the reminder firing function (test/lib/schedules.test.ts) and the payments function, alike.
-    expect(sesStatements).toHaveLength(3);
-    expect(sesStatements[1]).toEqual(sesStatements[0]);
-    expect(sesStatements[2]).toEqual(sesStatements[0]);
+    // One statement each for the stream consumer, the reminder firing function (test/lib/schedules.test.ts), the payments
+    // and reports functions and the two digest jobs, alike.
+    expect(sesStatements).toHaveLength(6);
+    for (const other of sesStatements.slice(1)) expect(other).toEqual(sesStatements[0]);
     const [statement] = sesStatements as { Action: string[]; Resource: unknown[] }[];
     expect([...statement!.Action].sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
     const resources = JSON.stringify(statement!.Resource);
