@@ -11,6 +11,7 @@ export const httpFunctions = {
   alerts: 'functions/alerts/handler.ts',
   reminders: 'functions/reminders/handler.ts',
   payments: 'functions/payments/handler.ts',
+  webhooks: 'functions/webhooks/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -60,6 +61,14 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/checkout', function: 'payments', auth: 'link' },
   { method: 'GET', path: '/checkout/done', function: 'payments', auth: 'link' },
   { method: 'POST', path: '/v1/webhooks/stripe', function: 'payments', auth: 'webhook' },
+  { method: 'POST', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'PATCH', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'DELETE', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/rotate-secret', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}/deliveries', function: 'webhooks', auth: 'admin' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/retry', function: 'webhooks', auth: 'admin' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */
