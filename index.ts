@@ -27,6 +27,8 @@
 export type { HttpEvent, HttpResult } from './functions/http/types.ts';
 export { type AccountRef, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
 export { type PriceBook, PriceBookError, parsePriceBook, priceBookSchema } from './functions/pricing/price-book.ts';
+export { EVENT_TYPES, type EventType, eventDataSchemas, type WebhookEvent, webhookEventSchema } from './functions/webhooks/events.ts';
+export { createWebhookReceiver, RejectedWebhookError, type SeenIds, seenInMemory } from './functions/webhooks/receiver.ts';
 export { ADMIN_KEY_SECRET_ARN_ENV, AdminKeySecret, type AdminKeySecretProps } from './lib/admin-key-secret.ts';
 export { AlertEmail, type AlertEmailProps } from './lib/alert-email.ts';
 export { BalanceStream, type BalanceStreamProps, streamFilters } from './lib/balance-stream.ts';
@@ -40,3 +42,4 @@ export { Monitoring, type MonitoringProps } from './lib/monitoring.ts';
 export { type FunctionSettings, findLockFile, type TableAccess, TollgateFunction, type TollgateFunctionProps } from './lib/tollgate-function.ts';
 export { type MeteredRoute, TollgateHttpApi, type TollgateHttpApiProps } from './lib/tollgate-http-api.ts';
 export { TollgateStack, type TollgateStackProps } from './lib/tollgate-stack.ts';
+export { WebhookDelivery, type WebhookDeliveryProps } from './lib/webhook-delivery.ts';
