@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { addHours, epochSeconds } from '../shared/clock.ts';
+import { config } from '../shared/config.ts';
 import { conditionalWrite, documentClient, queryItems, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import type { PlannedEvent } from './events.ts';
@@ -9,6 +10,8 @@ import type { DeliveryItem, EndpointItem, EndpointSecrets } from './model.ts';
 /** Delivered and failed deliveries, and event records, are kept this long for the deliveries API. */
 const RETENTION_DAYS = 30;
 const expiresIn = (now: Date, days: number) => epochSeconds(addHours(now, days * 24));
+/** A pending delivery (say, of an endpoint deleted or disabled for good) is removed that long after its retry window. */
+const pendingExpiry = (retryFrom: string) => expiresIn(addHours(new Date(retryFrom), config().WEBHOOK_RETRY_HOURS), RETENTION_DAYS);
 
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
 export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -78,8 +81,10 @@ export async function rotateSecret(endpointId: string, secret: string, previousU
     new UpdateCommand({
       TableName: tableName(),
       Key: keys.webhookSecret(endpointId),
-      UpdateExpression: 'SET previous = current, previousUntil = :until, current = :secret',
+      // CURRENT is a reserved word in DynamoDB expressions.
+      UpdateExpression: 'SET #previous = #current, previousUntil = :until, #current = :secret',
       ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#previous': 'previous', '#current': 'current' },
       ExpressionAttributeValues: { ':until': previousUntil.toISOString(), ':secret': secret },
     }),
   );
@@ -123,7 +128,12 @@ export async function putDelivery(delivery: DeliveryItem): Promise<void> {
   await conditionalWrite(
     new PutCommand({
       TableName: tableName(),
-      Item: { ...keys.webhookDelivery(delivery.endpointId, delivery.accountId, delivery.order), entity: 'webhookDelivery', ...delivery },
+      Item: {
+        ...keys.webhookDelivery(delivery.endpointId, delivery.accountId, delivery.order),
+        entity: 'webhookDelivery',
+        ...delivery,
+        expiresAtEpoch: pendingExpiry(delivery.retryFrom),
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
@@ -210,7 +220,7 @@ export async function settleAttempt(
         entity: 'webhookDelivery',
         ...withoutLease(delivery),
         ...outcome,
-        ...(settled ? { expiresAtEpoch: expiresIn(now, RETENTION_DAYS) } : {}),
+        expiresAtEpoch: settled ? expiresIn(now, RETENTION_DAYS) : pendingExpiry(delivery.retryFrom),
       },
     }),
   );
@@ -222,10 +232,10 @@ export async function requeueDelivery(delivery: DeliveryItem, now: Date): Promis
     new UpdateCommand({
       TableName: tableName(),
       Key: keys.webhookDelivery(delivery.endpointId, delivery.accountId, delivery.order),
-      UpdateExpression: 'SET #status = :pending, nextAttemptAt = :now, retryFrom = :now REMOVE leaseUntil, expiresAtEpoch',
+      UpdateExpression: 'SET #status = :pending, nextAttemptAt = :now, retryFrom = :now, expiresAtEpoch = :expires REMOVE leaseUntil',
       ConditionExpression: 'attribute_exists(pk) AND #status <> :pending',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString() },
+      ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString(), ':expires': pendingExpiry(now.toISOString()) },
     }),
   );
 }

@@ -295,4 +295,26 @@ describe('webhook delivery', () => {
     await deliverPending(endpoint.id, accountId, { clock, policy });
     expect((await deliveriesOf(endpoint.id))[0]).toMatchObject({ status: 'delivered', attempts: 3 });
   });
+
+  it('signs with the old and the new secret during a rotation’s overlap, and tells a resumed query', async () => {
+    const endpoint = await register({ events: ['query.resumed'] });
+    const oldSecret = endpoint.secret;
+    const { accountId, apiKey } = await newCustomer(app.url, 10);
+    const parked = await query(apiKey, 'export');
+    expect(parked.status).toBe(402);
+    await topUp(accountId, 100, `wh-rotate-${accountId}`);
+    const rotated = await call(app.url, 'POST', `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, { token: ADMIN_KEY });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(oldSecret);
+    receiver.secret = rotated.body.secret;
+    expect((await call(app.url, 'POST', `/v1/queries/${parked.body.query.id}/resume`, { token: apiKey })).status).toBe(200);
+    await app.settle();
+    await receiver.until(() => receiver.of(accountId).length === 1, 'query.resumed');
+    const delivery = receiver.of(accountId)[0] as Received;
+    expect(delivery.event).toMatchObject({ type: 'query.resumed', data: { queryId: parked.body.query.id, operation: 'export', credits: 25 } });
+    expect(delivery.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect(() => new Webhook(rotated.body.secret).verify(delivery.body, delivery.headers)).not.toThrow();
+    expect(() => new Webhook(oldSecret).verify(delivery.body, delivery.headers)).not.toThrow();
+  });
 });

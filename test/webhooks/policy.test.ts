@@ -38,3 +38,13 @@ describe('breakerAfterFailure', () => {
     expect(breakerAfterFailure(state, later(72 * 3_600_000), policy).disable).toMatch(/since 2026-11-30T00:00:00.000Z failed .*72 h/);
   });
 });
+
+describe('signingSecrets', () => {
+  it('signs with the old secret too until the overlap ends, then with the current one only', async () => {
+    const { signingSecrets } = await import('../../functions/webhooks/deliver.ts');
+    const secrets = { current: 'whsec_new', previous: 'whsec_old', previousUntil: later(1_000).toISOString() };
+    expect(signingSecrets(secrets, t0)).toEqual(['whsec_new', 'whsec_old']);
+    expect(signingSecrets(secrets, later(1_000))).toEqual(['whsec_new']);
+    expect(signingSecrets({ current: 'whsec_new' }, t0)).toEqual(['whsec_new']);
+  });
+});
