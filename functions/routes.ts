@@ -12,6 +12,7 @@ export const httpFunctions = {
   reminders: 'functions/reminders/handler.ts',
   payments: 'functions/payments/handler.ts',
   holds: 'functions/holds/handler.ts',
+  webhooks: 'functions/webhooks/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -65,6 +66,14 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/v1/holds/{holdId}', function: 'holds', auth: 'client' },
   { method: 'POST', path: '/v1/holds/{holdId}/settle', function: 'holds', auth: 'client' },
   { method: 'POST', path: '/v1/holds/{holdId}/release', function: 'holds', auth: 'client' },
+  { method: 'POST', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'PATCH', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'DELETE', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/rotate-secret', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}/deliveries', function: 'webhooks', auth: 'admin' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/retry', function: 'webhooks', auth: 'admin' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

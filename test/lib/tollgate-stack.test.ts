@@ -21,8 +21,8 @@ beforeAll(() => {
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
-/** Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job and the abandoned-charge sweeper. */
-const NON_HTTP_FUNCTIONS = 4;
+/** Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job, the abandoned-charge sweeper and the webhook delivery worker. */
+const NON_HTTP_FUNCTIONS = 5;
 
 /** Every IAM statement of the stack, with the policy it belongs to. */
 function statements(): { policy: string; Action: string[]; Resource: unknown[]; Condition?: unknown }[] {
@@ -74,7 +74,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('functions', () => {
-  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job and the sweeper, and nothing else', () => {
+  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job, the sweeper and the webhook worker, and nothing else', () => {
     template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS);
   });
 
@@ -155,12 +155,13 @@ describe('stream consumer', () => {
     expect(batchWrites).toEqual([expect.objectContaining({ Resource: [{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }] })]);
   });
 
-  it('wakes only for account items and for txns inserted as refused for credits', () => {
+  it('wakes only for account items, for txns inserted as refused for credits, and for parked txns that change (resumes)', () => {
     const mapping = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0];
     const patterns = (mapping!.Properties.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
     expect(patterns).toEqual([
       { dynamodb: { NewImage: { entity: { S: ['account'] } } } },
       { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['txn'] }, status: { S: ['parked', 'refused'] } } } },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { entity: { S: ['txn'] }, status: { S: ['parked'] } } } },
     ]);
   });
 
@@ -243,7 +244,7 @@ describe('least privilege', () => {
     for (const [name, fn] of Object.entries(stack.httpFunctions)) {
       const reads = secretReads(fn, secretRef);
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
-      if (!['accounts', 'metering'].includes(name)) {
+      if (!['accounts', 'metering', 'webhooks'].includes(name)) {
         expect(reads, name).toEqual([]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV], name).toBeUndefined();
       } else {
@@ -432,7 +433,7 @@ describe('alarms', () => {
     ['DynamoDB throttles', 'ThrottledRequests', 1],
     ['DynamoDB system errors', 'SystemErrors', 1],
     ['stream iterator age', 'IteratorAge', 1],
-    ['on-failure and dead-letter (reminders, renewal, sweeper) queue depth', 'ApproximateNumberOfMessagesVisible', 4],
+    ['on-failure and dead-letter (reminders, renewal, sweeper, webhook delivery) queue depth', 'ApproximateNumberOfMessagesVisible', 5],
   ])('watches %s', (_what, metricName, count) => {
     expect(byMetric(metricName)).toHaveLength(count);
   });
