@@ -19,6 +19,7 @@ import {
   updateEndpointRequest,
   urlProblem,
 } from './model.ts';
+import type { WebhookDeliveryList, WebhookEndpointList, WebhookEndpointSecretRotated } from './openapi.ts';
 import { deliveryQueue } from './queue.ts';
 import {
   deleteEndpoint,
@@ -82,7 +83,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteMap {
     },
     'GET /v1/webhook-endpoints': async (event) => {
       await requireAdmin(event);
-      return json(200, { endpoints: (await listEndpoints()).map(toEndpointView) });
+      return json(200, { endpoints: (await listEndpoints()).map(toEndpointView) } satisfies WebhookEndpointList);
     },
     'GET /v1/webhook-endpoints/{endpointId}': async (event) => {
       await requireAdmin(event);
@@ -119,13 +120,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteMap {
       const secret = newSecret();
       const previousUntil = addHours(deps.clock.now(), config().WEBHOOK_SECRET_OVERLAP_HOURS);
       await rotateSecret(endpoint.id, secret, previousUntil);
-      return json(200, { ...toEndpointView(endpoint), secret, previousSecretValidUntil: previousUntil.toISOString() });
+      return json(200, { ...toEndpointView(endpoint), secret, previousSecretValidUntil: previousUntil.toISOString() } satisfies WebhookEndpointSecretRotated);
     },
     'GET /v1/webhook-endpoints/{endpointId}/deliveries': async (event) => {
       await requireAdmin(event);
       const endpoint = await endpointOf(event);
       const { limit } = parseQuery(event, deliveriesQuery);
-      return json(200, { deliveries: (await listDeliveries(endpoint.id, limit)).map(toDeliveryView) });
+      return json(200, { deliveries: (await listDeliveries(endpoint.id, limit)).map(toDeliveryView) } satisfies WebhookDeliveryList);
     },
     'POST /v1/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/retry': async (event) => {
       await requireAdmin(event);
