@@ -31,6 +31,7 @@ import { recoveryApi } from '../functions/recovery/openapi.ts';
 import { remindersApi } from '../functions/reminders/openapi.ts';
 import { type Route, routeKey, routes } from '../functions/routes.ts';
 import { usageApi } from '../functions/usage/openapi.ts';
+import { webhooksApi } from '../functions/webhooks/openapi.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 export const DOCUMENT_FILE = fileURLToPath(new URL('../docs/openapi.json', import.meta.url));
@@ -51,6 +52,7 @@ export const features: FeatureApi[] = [
   holdsApi,
   copyApi,
   funnelApi,
+  webhooksApi,
 ];
 
 // A link carries a signed token in its query string and a webhook a signature over its body: no bearer key.

@@ -13,6 +13,7 @@ export const httpFunctions = {
   payments: 'functions/payments/handler.ts',
   holds: 'functions/holds/handler.ts',
   reports: 'functions/funnel/handler.ts',
+  webhooks: 'functions/webhooks/handler.ts',
 } as const;
 
 export type HttpFunctionName = keyof typeof httpFunctions;
@@ -81,6 +82,14 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/reports/recovery/link', function: 'reports', auth: 'admin' },
   { method: 'GET', path: '/reports/recovery', function: 'reports', auth: 'link' },
   { method: 'POST', path: '/v1/jobs/digest/run', function: 'reports', auth: 'admin' },
+  { method: 'POST', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'PATCH', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'DELETE', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/rotate-secret', function: 'webhooks', auth: 'admin' },
+  { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}/deliveries', function: 'webhooks', auth: 'admin' },
+  { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/retry', function: 'webhooks', auth: 'admin' },
 ];
 
 /** Requests matching no route go to this function's `$default` route (a problem+json 404). */

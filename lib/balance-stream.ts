@@ -26,8 +26,8 @@ export interface BalanceStreamProps extends FunctionSettings {
 
 /**
  * What wakes the consumer: any change whose new image is an account item (ledger entries and
- * threshold alerts), and the insert of a txn refused for credits (a parked query or a refused
- * debit: the depletion alert). Everything else (txn updates, ledger entries, alert episode
+ * threshold alerts), the insert of a txn refused for credits (a parked query or a refused
+ * debit: the depletion alert), and the update of a parked txn (its resume, a webhook event). Everything else (txn updates, ledger entries, alert episode
  * records, deletions by TTL) is filtered out by Lambda and costs no invocation.
  */
 export const streamFilters = [
@@ -35,6 +35,11 @@ export const streamFilters = [
   FilterCriteria.filter({
     eventName: FilterRule.isEqual('INSERT'),
     dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('txn') }, status: { S: FilterRule.or('parked', 'refused') } } },
+  }),
+  // A parked query resumed (the `query.resumed` webhook event).
+  FilterCriteria.filter({
+    eventName: FilterRule.isEqual('MODIFY'),
+    dynamodb: { OldImage: { entity: { S: FilterRule.isEqual('txn') }, status: { S: FilterRule.isEqual('parked') } } },
   }),
 ];
 

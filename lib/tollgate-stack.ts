@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import { type PriceBook, PriceBookError } from '../functions/pricing/price-book.ts';
 import { defaultRouteFunction, type HttpFunctionName, httpFunctions, routes } from '../functions/routes.ts';
@@ -20,6 +21,7 @@ import { ReminderSchedules } from './reminder-schedules.ts';
 import { StripeSecrets } from './stripe-secrets.ts';
 import { type TableAccess, TollgateFunction, tollgateEntry } from './tollgate-function.ts';
 import { TollgateHttpApi } from './tollgate-http-api.ts';
+import { WebhookDelivery } from './webhook-delivery.ts';
 
 export interface TollgateStackProps extends StackProps {
   /** @default read and validated from the `tollgate:*` CDK context keys */
@@ -54,6 +56,7 @@ const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminK
   payments: { table: 'RW', adminKey: false, links: true, description: 'Checkout (signed Buy links), the page after paying, and the Stripe webhook.' },
   holds: { table: 'RW', adminKey: false, links: true, description: 'Client: holds for work priced afterwards (place, settle, release).' },
   reports: { table: 'RW', adminKey: true, links: true, description: 'Admin: the recovery funnel report, and the usage digest job on demand.' },
+  webhooks: { table: 'RW', adminKey: true, links: false, description: 'Admin: outbound webhook endpoints and their deliveries.' },
 };
 
 /** The example metered service, deployed as a `MeteredFunction` like a platform team's endpoint; off unless `demoService`. */
@@ -82,6 +85,8 @@ export class TollgateStack extends Stack {
   readonly digests: DigestJobs;
   /** Refunds charges whose work was abandoned: its function, 5-minute schedule and dead-letter queue. */
   readonly abandonedChargeSweeper: AbandonedChargeSweeper;
+  /** Outbound webhooks: the delivery queue, its dead-letter queue, the delivery function and its alarms. */
+  readonly webhookDelivery: WebhookDelivery;
   readonly api: TollgateHttpApi;
   readonly adminKey: AdminKeySecret;
   readonly linkSigningKey: LinkSigningSecret;
@@ -166,6 +171,9 @@ export class TollgateStack extends Stack {
       this.alertEmail.grantSendTo(fn);
     }
     this.abandonedChargeSweeper = new AbandonedChargeSweeper(this, 'AbandonedChargeSweeper', { table: this.ledger.table, ...common });
+    this.webhookDelivery = new WebhookDelivery(this, 'WebhookDelivery', { table: this.ledger.table, ...common });
+    this.webhookDelivery.grantEnqueue(this.balanceStream.function);
+    this.webhookDelivery.grantEnqueue(fns.webhooks);
 
     this.api = new TollgateHttpApi(this, 'Http', {
       routes: routes.filter((route) => fns[route.function] !== undefined),
@@ -189,6 +197,7 @@ export class TollgateStack extends Stack {
         weeklyDigest: this.digests.weekly.function,
         monthlyDigest: this.digests.monthly.function,
         sweeper: this.abandonedChargeSweeper.function,
+        webhookDelivery: this.webhookDelivery.function,
       },
       streamConsumer: this.balanceStream.function,
       onFailureQueue: this.balanceStream.onFailureQueue,
@@ -199,12 +208,17 @@ export class TollgateStack extends Stack {
         WeeklyDigest: this.digests.weekly.deadLetterQueue,
         MonthlyDigest: this.digests.monthly.deadLetterQueue,
         Sweeper: this.abandonedChargeSweeper.deadLetterQueue,
+        WebhookDelivery: this.webhookDelivery.deadLetterQueue,
       },
       alarmEmails: config.alarmEmails,
       api5xxRateThreshold: config.api5xxRateThreshold,
       streamIteratorAgeSeconds: config.streamIteratorAgeSeconds,
       removalPolicy: config.removalPolicy,
     });
+    for (const alarm of this.webhookDelivery.alarms) {
+      alarm.addAlarmAction(new SnsAction(this.monitoring.topic));
+      alarm.addOkAction(new SnsAction(this.monitoring.topic));
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Tollgate API.' });
     new CfnOutput(this, 'AdminKeySecretArn', {

@@ -8,6 +8,7 @@ import { freePort } from './ports.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { startSesLocal } from './ses-local.ts';
 import { type StreamLambda, StreamPoller } from './stream-poller.ts';
+import { LocalDeliveryQueue } from './webhook-queue.ts';
 
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. */
@@ -81,6 +82,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       // What the stack bakes into each bundle on AWS is an environment variable here (functions/pricing/configured.ts).
       TOLLGATE_PRICE_BOOK: JSON.stringify(options.priceBook),
+      // Receivers on this machine may use plain http (https everywhere else).
+      WEBHOOK_ALLOW_LOOPBACK_HTTP: process.env.WEBHOOK_ALLOW_LOOPBACK_HTTP ?? 'on',
     });
     const streamHandler = (await import('../functions/streams/handler.ts')).handler as StreamLambda;
     const poller = new StreamPoller({
@@ -99,6 +102,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const scheduler = new LocalScheduler({ sender: sesSender(), clock: systemClock, pricing: priceBook() });
     scheduler.start();
     started.push(scheduler);
+    // Webhook deliveries: the in-process stand-in for the SQS queue and its delivery function.
+    const { useLocalDeliveryQueue } = await import('../functions/webhooks/queue.ts');
+    const { workOn } = await import('../functions/webhooks/worker.ts');
+    const webhookQueue = new LocalDeliveryQueue((message, queue) => workOn(message, queue, { clock: systemClock }));
+    useLocalDeliveryQueue(webhookQueue);
+    started.push({ stop: () => webhookQueue.stop().finally(() => useLocalDeliveryQueue(undefined)) });
+    await webhookQueue.requeuePending();
     let gateway: Gateway | undefined;
     if (!options.withoutGateway) {
       gateway = await startGateway({ port, lambdas: { ...(await loadLambdas()), ...options.lambdas } });

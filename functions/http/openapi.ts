@@ -41,7 +41,8 @@ export interface Operation {
 export interface Webhook {
   name: string;
   method: 'POST';
-  operation: Omit<Operation, 'method' | 'path'>;
+  /** `tags` group it with its feature's operations in a reader (an operation of the route table takes its tag from there). */
+  operation: Omit<Operation, 'method' | 'path'> & { tags?: string[] };
 }
 
 /** What one feature contributes to the document. */
@@ -136,6 +137,7 @@ export const info = {
     { name: 'payments', description: 'Checkout from signed Buy links, the page after paying, and the Stripe webhook' },
     { name: 'holds', description: 'Holds for work priced afterwards: reserve an estimate, settle the actual price, or release (client)' },
     { name: 'reports', description: 'The recovery funnel report and the usage digest job on demand (admin)' },
+    { name: 'webhooks', description: 'Outbound webhook endpoints, their secrets and deliveries (admin)' },
   ],
 };
 

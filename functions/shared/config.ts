@@ -77,6 +77,20 @@ const configSchema = z.object({
   REMINDER_DLQ_ARN: z.string().startsWith('arn:').optional(),
   /** Schedule group for reminder schedules. @default default */
   SCHEDULER_GROUP: z.string().min(1).default('default'),
+  /** On AWS: the SQS queue that feeds the webhook delivery function. Unset locally: the local stack's in-process queue delivers. */
+  WEBHOOK_QUEUE_URL: z.url().optional(),
+  /** `on` lets webhook endpoints use plain http on loopback addresses (the local stack sets it); https is required otherwise. @default off */
+  WEBHOOK_ALLOW_LOOPBACK_HTTP: z.enum(['on', 'off']).default('off'),
+  /** First retry delay of a failed webhook delivery; each retry doubles it, up to an hour. @default 5000 */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  /** How long a webhook delivery is retried before it is marked failed (at least 24). @default 26 */
+  WEBHOOK_RETRY_HOURS: z.coerce.number().min(24).default(26),
+  /** An endpoint whose deliveries have failed without a success for this long is disabled. @default 72 */
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(1).default(72),
+  /** After a secret rotation, deliveries are signed with the old secret too for this long. @default 24 */
+  WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce.number().min(0).default(24),
+  /** A webhook receiver must answer within this time. @default 10000 */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

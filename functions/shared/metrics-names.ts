@@ -18,6 +18,14 @@ export const BUSINESS_METRICS = {
   paymentEventsIgnored: 'PaymentEventsIgnored',
   /** Webhook deliveries that failed the signature check. Alarmed. */
   paymentWebhooksRefused: 'PaymentWebhooksRefused',
+  /** Outbound webhook deliveries a receiver accepted. */
+  webhooksDelivered: 'WebhooksDelivered',
+  /** Outbound webhook attempts that failed (they are retried). */
+  webhookAttemptsFailed: 'WebhookAttemptsFailed',
+  /** Outbound webhook deliveries given up after the retry window. Alarmed. */
+  webhooksFailed: 'WebhooksFailed',
+  /** Webhook endpoints disabled for failing too long. Alarmed. */
+  webhookEndpointsDisabled: 'WebhookEndpointsDisabled',
 } as const;
 
 export type BusinessMetric = keyof typeof BUSINESS_METRICS;

@@ -15,6 +15,7 @@ import { recordDepletionStart, recordRecovery } from '../recovery/depletion-stat
 import { systemClock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
+import { enqueueWebhookEvents } from '../webhooks/enqueue.ts';
 import { recordLedgerLag } from './lag.ts';
 import { type AccountRun, type AccountStep, type AccountWork, balanceAtCrossing, planBatch, type StreamChange } from './plan.ts';
 
@@ -126,6 +127,7 @@ export function createStreamHandler(deps: AlertDeps, ledgerPut: () => BatchPut =
     const batchDeps = { ...deps, put: ledgerPut() };
     const failed = (await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps))).filter((record) => record !== undefined);
     failed.push(...(await recordFunnel(event.Records)));
+    failed.push(...(await enqueueWebhookEvents(event.Records, deps.clock)));
     const accountOf = new Map(changes.map((change) => [change.record, change.kind === 'account' ? change.account.id : undefined]));
     recordLedgerLag(event.Records, (record) => accountOf.get(record), deps.clock.now());
     const position = new Map(event.Records.map((record, index) => [record, index]));

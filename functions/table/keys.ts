@@ -1,5 +1,6 @@
 /** Key builders for every item type in the single table. */
 const ACCOUNT = 'ACCOUNT#';
+const WEBHOOKS = 'WEBHOOKS';
 
 export const keys = {
   account: (accountId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: 'ACCOUNT' }),
@@ -41,6 +42,14 @@ export const keys = {
   digestSubscriber: (kind: string, accountId: string) => ({ pk: `DIGEST#${kind}`, sk: accountId }),
   /** One account's digest of one period (`2026-W48`, `2026-11`): claimed before sending, so it goes out once. */
   digestSent: (accountId: string, periodId: string) => ({ pk: `${ACCOUNT}${accountId}`, sk: `DIGEST#${periodId}` }),
+  /** Outbound webhook endpoints, all in one partition: the stream consumer lists them in one query. */
+  webhookEndpoint: (endpointId: string) => ({ pk: WEBHOOKS, sk: `ENDPOINT#${endpointId}` }),
+  /** An endpoint's signing secrets, apart from the endpoint so that listing endpoints never reads them. */
+  webhookSecret: (endpointId: string) => ({ pk: WEBHOOKS, sk: `SECRET#${endpointId}` }),
+  /** One event, written once by the record it came from (dedupes events that several records plan). */
+  webhookEvent: (eventId: string) => ({ pk: `WEBHOOKEVENT#${eventId}`, sk: 'EVENT' }),
+  /** One event for one endpoint; sorted by account, then by the account's stream order. */
+  webhookDelivery: (endpointId: string, accountId: string, order: string) => ({ pk: `WEBHOOK#${endpointId}`, sk: `DELIVERY#${accountId}#${order}` }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,

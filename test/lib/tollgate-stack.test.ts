@@ -24,9 +24,9 @@ const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 
 /**
  * Functions besides the HTTP ones: the stream consumer, the reminder firing function, the plan renewal job, the
- * abandoned-charge sweeper, the daily funnel job and the weekly and monthly digest jobs.
+ * abandoned-charge sweeper, the daily funnel job, the weekly and monthly digest jobs and the webhook delivery worker.
  */
-const NON_HTTP_FUNCTIONS = 7;
+const NON_HTTP_FUNCTIONS = 8;
 
 /** Every IAM statement of the stack, with the policy it belongs to. */
 function statements(): { policy: string; Action: string[]; Resource: unknown[]; Condition?: unknown }[] {
@@ -78,7 +78,7 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('functions', () => {
-  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job, the sweeper, the funnel job and the digest jobs, and nothing else', () => {
+  it('creates one function per HTTP function plus the stream consumer, the reminder firing function, the renewal job, the sweeper, the funnel job, the digest jobs and the webhook worker, and nothing else', () => {
     template.resourceCountIs('AWS::Lambda::Function', Object.keys(httpFunctions).length + NON_HTTP_FUNCTIONS);
   });
 
@@ -159,12 +159,13 @@ describe('stream consumer', () => {
     expect(batchWrites).toEqual([expect.objectContaining({ Resource: [{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }] })]);
   });
 
-  it('wakes only for account items and for txns inserted as refused for credits', () => {
+  it('wakes only for account items, for txns inserted as refused for credits, and for parked txns that change (resumes)', () => {
     const mapping = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0];
     const patterns = (mapping!.Properties.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
     expect(patterns).toEqual([
       { dynamodb: { NewImage: { entity: { S: ['account'] } } } },
       { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['txn'] }, status: { S: ['parked', 'refused'] } } } },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { entity: { S: ['txn'] }, status: { S: ['parked'] } } } },
     ]);
   });
 
@@ -248,7 +249,7 @@ describe('least privilege', () => {
     for (const [name, fn] of Object.entries(stack.httpFunctions)) {
       const reads = secretReads(fn, secretRef);
       const variables = template.toJSON().Resources[logicalIdOf(stack, fn)].Properties.Environment.Variables;
-      if (!['accounts', 'metering', 'reports'].includes(name)) {
+      if (!['accounts', 'metering', 'reports', 'webhooks'].includes(name)) {
         expect(reads, name).toEqual([]);
         expect(variables[ADMIN_KEY_SECRET_ARN_ENV], name).toBeUndefined();
       } else {
@@ -437,7 +438,7 @@ describe('alarms', () => {
     ['DynamoDB throttles', 'ThrottledRequests', 1],
     ['DynamoDB system errors', 'SystemErrors', 1],
     ['stream iterator age', 'IteratorAge', 1],
-    ['on-failure and dead-letter (reminders, renewal, sweeper, funnel, digests) queue depth', 'ApproximateNumberOfMessagesVisible', 7],
+    ['on-failure and dead-letter (reminders, renewal, sweeper, funnel, digests, webhook delivery) queue depth', 'ApproximateNumberOfMessagesVisible', 8],
   ])('watches %s', (_what, metricName, count) => {
     expect(byMetric(metricName)).toHaveLength(count);
   });
