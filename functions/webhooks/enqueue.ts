@@ -38,16 +38,20 @@ const wants = (endpoint: EndpointItem, type: string) => endpoint.enabled && (end
  * pending delivery per interested endpoint, then a message to the delivery queue. Idempotent:
  * a redelivered or bisected batch finds its events and deliveries written and only queues
  * again. Returns the first record of each account whose step failed (the rest went through).
- * With no endpoint enabled it costs one query.
+ * With no endpoint enabled it costs one query (none for a batch without account or txn records).
  */
 export async function enqueueWebhookEvents(records: readonly DynamoDBRecord[], clock: Clock): Promise<DynamoDBRecord[]> {
-  const endpoints = (await listEndpoints()).filter((endpoint) => endpoint.enabled);
-  if (endpoints.length === 0) return [];
   const byAccount = new Map<string, DynamoDBRecord[]>();
   for (const record of records) {
     const accountId = accountOf(record);
-    if (accountId) byAccount.set(accountId, [...(byAccount.get(accountId) ?? []), record]);
+    if (!accountId) continue;
+    const list = byAccount.get(accountId) ?? [];
+    list.push(record);
+    byAccount.set(accountId, list);
   }
+  if (byAccount.size === 0) return [];
+  const endpoints = (await listEndpoints()).filter((endpoint) => endpoint.enabled);
+  if (endpoints.length === 0) return [];
   const failed: DynamoDBRecord[] = [];
   await Promise.all(
     [...byAccount].map(async ([accountId, accountRecords]) => {
