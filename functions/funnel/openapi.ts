@@ -26,6 +26,40 @@ export const DigestRun = z
   })
   .meta({ description: 'What one run of the digest job did.' });
 
+export type RecoveryReportLink = z.output<typeof RecoveryReportLink>;
+export const RecoveryReportLink = z
+  .object({
+    url: z.url().meta({ description: 'The report page, signed; add `from`, `to` and `groupBy` as for the API.' }),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ description: 'A signed link (valid for one hour) to the recovery report page.' });
+
+/** The report's window and grouping: the API and the page take the same. */
+const REPORT_PARAMETERS = [
+  {
+    name: 'from',
+    in: 'query',
+    required: false,
+    description: 'First day (UTC) of walls counted. @default 29 days before `to`',
+    schema: { type: 'string', format: 'date' },
+  },
+  {
+    name: 'to',
+    in: 'query',
+    required: false,
+    description: 'Last day (UTC) of walls counted, inclusive. @default today',
+    schema: { type: 'string', format: 'date' },
+  },
+  {
+    name: 'groupBy',
+    in: 'query',
+    required: false,
+    description:
+      'none: one group "all"; plan; locale ("unset" without one); variant (the copy variant; "base" without one); action (each of usageViewed, reminderSet, checkoutStarted taken after the wall — an episode counts in each it took — and "none"); week (ISO week of the wall, e.g. 2026-W48).',
+    schema: { type: 'string', enum: [...GROUP_BY], default: 'none' },
+  },
+];
+
 const operations: FeatureApi['operations'] = [
   {
     method: 'GET',
@@ -34,35 +68,51 @@ const operations: FeatureApi['operations'] = [
     summary: 'Report how customers recover after hitting the wall',
     description:
       'Depletion episodes whose wall (first 402) falls in [from, to] (UTC days, inclusive; default the 30 days ending today, at most 366), grouped. `episodes` counts them; `pending` those unpaid whose wall is less than 48 h old; `recovered` those paid within 48 h of the wall; `recoveryRate` = recovered / (episodes − pending), null when that is 0; `ci95` its Wilson score interval (95 %); `medianHoursToRecover` the median time from wall to payment of the recovered (to the minute); `revenueRecovered` what the recovered paid through checkout, per currency; `stages` how many episodes reached each stage. With groupBy=variant each variant has `pValue`, the two-sided p-value of a pooled two-proportion z-test against the base copy. Read from per-day counters, never a scan of episodes. Unknown query parameters are refused (400).',
-    parameters: [
-      {
-        name: 'from',
-        in: 'query',
-        required: false,
-        description: 'First day (UTC) of walls counted. @default 29 days before `to`',
-        schema: { type: 'string', format: 'date' },
-      },
-      {
-        name: 'to',
-        in: 'query',
-        required: false,
-        description: 'Last day (UTC) of walls counted, inclusive. @default today',
-        schema: { type: 'string', format: 'date' },
-      },
-      {
-        name: 'groupBy',
-        in: 'query',
-        required: false,
-        description:
-          'none: one group "all"; plan; locale ("unset" without one); variant (the copy variant; "base" without one); action (each of usageViewed, reminderSet, checkoutStarted taken after the wall — an episode counts in each it took — and "none"); week (ISO week of the wall, e.g. 2026-W48).',
-        schema: { type: 'string', enum: [...GROUP_BY], default: 'none' },
-      },
-    ],
+    parameters: REPORT_PARAMETERS,
     responses: {
       '200': { description: 'The report.', content: { 'application/json': { schema: RecoveryReport } } },
       '400': { $ref: '#/components/responses/BadRequest' },
       '401': { $ref: '#/components/responses/Unauthorized' },
       '403': { $ref: '#/components/responses/Forbidden' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/reports/recovery/link',
+    operationId: 'createRecoveryReportLink',
+    summary: 'Get a fresh link to the recovery report page',
+    description:
+      'A signed link (valid for one hour) to the report page for people: the SVG funnel of the window and the table by group, with the numbers of GET /v1/reports/recovery. Add `from`, `to` and `groupBy` to it as for the API.',
+    responses: {
+      '201': { description: 'The link.', content: { 'application/json': { schema: RecoveryReportLink } } },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/reports/recovery',
+    operationId: 'showRecoveryReportPage',
+    summary: 'Show the recovery report page',
+    description:
+      'The recovery report for people (signed link from POST /v1/reports/recovery/link): an SVG funnel of the whole window and the table by group, the same numbers as GET /v1/reports/recovery. Takes the same `from`, `to` and `groupBy`.',
+    parameters: [{ $ref: '#/components/parameters/LinkToken' }, ...REPORT_PARAMETERS],
+    responses: {
+      '200': {
+        description: 'The report page (HTML, no script).',
+        headers: {
+          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
+          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
+        },
+        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
+      },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '403': { $ref: '#/components/responses/LinkInvalid' },
+      '410': { $ref: '#/components/responses/LinkExpired' },
       '500': { $ref: '#/components/responses/InternalError' },
       '503': { $ref: '#/components/responses/ServiceUnavailable' },
     },
@@ -93,6 +143,6 @@ export type DigestRun = z.output<typeof DigestRun>;
 
 export const funnelApi: FeatureApi = {
   requests: { DigestRunRequest },
-  responses: { RecoveryReport, DigestRun },
+  responses: { RecoveryReport, RecoveryReportLink, DigestRun },
   operations,
 };

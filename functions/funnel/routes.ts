@@ -13,6 +13,7 @@ import { IncompleteLinkError, ValidationError } from '../shared/errors.ts';
 import { linkSigningSecret } from '../shared/secrets.ts';
 import { signLink, verifyLink } from '../shared/signed-links.ts';
 import { dayOf } from './episode.ts';
+import type { RecoveryReportLink } from './openapi.ts';
 import { renderReportPage } from './page.ts';
 import { buildReport, type GroupBy, type RecoveryReport } from './report.ts';
 import { reportRows } from './report-store.ts';
@@ -54,7 +55,7 @@ export function reportRoutes(deps: ReportDeps): RouteMap {
 const REPORT_LINK_TTL_SECONDS = 3600;
 
 /** A fresh signed link to the report page. */
-async function reportLink(now: Date): Promise<{ url: string; expiresAt: string }> {
+async function reportLink(now: Date): Promise<RecoveryReportLink> {
   const exp = Math.floor(now.getTime() / 1000) + REPORT_LINK_TTL_SECONDS;
   const token = signLink({ purpose: 'report', exp }, await linkSigningSecret());
   return { url: `${required('TOLLGATE_PUBLIC_URL').replace(/\/+$/, '')}${linkPaths.report}?token=${token}`, expiresAt: new Date(exp * 1000).toISOString() };
