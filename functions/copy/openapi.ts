@@ -76,7 +76,7 @@ export const CopyExperimentSwitch = described(experimentSwitchSchema, {
 });
 
 export const CopyPreviewRequest = described(previewSchema, {
-  surface: '`digest-email` answers 404 until a digest email exists.',
+  surface: 'Which surface to render: the 402, an email (HTML and text) or the pages of a flow.',
   locale: localeSchema,
   variant: 'A variant of the locale’s experiment; `control` or absent for the base copy.',
   messages: 'Unsaved templates on top of the saved overrides, validated like `PUT /v1/copy/{locale}`.',

@@ -1,5 +1,7 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { type AlertEmailInput, renderAlertEmail } from '../alerts/email.ts';
+import { renderDigestEmail } from '../digests/email.ts';
+import { lastCompletedPeriod } from '../digests/period.ts';
 import { simplePage } from '../http/page.ts';
 import { problemBody } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
@@ -15,15 +17,14 @@ import { renderUsagePage } from '../usage/page.ts';
 import { REMINDER_DELAYS } from '../usage/page-messages.ts';
 import type { Copy } from './render.ts';
 
-/** Every surface the preview renders; the digest email does not exist yet (see `previewSurface`). */
+/** Every surface the preview renders. */
 export const SURFACES = ['402', 'threshold-email', 'depletion-email', 'receipt-email', 'reminder-email', 'digest-email', 'usage-page', 'link-pages'] as const;
 export type Surface = (typeof SURFACES)[number];
 
 export type Preview =
   | { kind: 'problem'; body: Record<string, unknown> }
   | { kind: 'email'; subject: string; text: string; html: string }
-  | { kind: 'pages'; pages: { id: string; status: number; html: string }[] }
-  | { kind: 'missing'; detail: string };
+  | { kind: 'pages'; pages: { id: string; status: number; html: string }[] };
 
 const BASE = 'https://api.example.com';
 const link = (path: string) => `${BASE}${path}?token=sample`;
@@ -77,14 +78,24 @@ export function previewSurface(surface: Surface, copy: Copy, pricing: PriceBook,
       );
     case 'reminder-email':
       return email({ ...sample.email, kind: 'reminder', runwayDays: 0.5 }, copy);
-    case 'digest-email':
-      return {
-        kind: 'missing',
-        detail:
-          'There is no digest email yet, so there is nothing to preview. The other surfaces are: ' +
-          SURFACES.filter((s) => s !== 'digest-email').join(', ') +
-          '.',
-      };
+    case 'digest-email': {
+      const period = lastCompletedPeriod('weekly', now);
+      const usage = sample.usage.byOperation;
+      const rendered = renderDigestEmail(
+        {
+          name: sample.account.name,
+          period,
+          balance: sample.account.balance,
+          asOf: now.toISOString(),
+          usage,
+          previous: usage.slice(1).map((u) => ({ ...u, credits: Math.max(1, Math.round(u.credits * 0.6)) })),
+          runwayDays: 2.5,
+          links: { usage: link('/usage'), topUp: link('/checkout'), remind: link('/remind'), digestOff: link('/v1/alerts/digest/unsubscribe') },
+        },
+        copy,
+      );
+      return { kind: 'email', subject: rendered.subject, text: rendered.text, html: rendered.html };
+    }
     case 'usage-page':
       return {
         kind: 'pages',

@@ -62,7 +62,6 @@ export function copyRoutes(deps: CopyDeps): RouteMap {
       const overrides = { ...current?.messages, ...variant?.messages, ...(value.messages as Overrides | undefined) };
       const copy = copyFor(value.locale, overrides, logFallback);
       const preview = previewSurface(value.surface, copy, deps.pricing, deps.clock.now());
-      if (preview.kind === 'missing') throw new NotFoundError(preview.detail);
       return json(200, { surface: value.surface, locale: value.locale, variant: value.variant ?? CONTROL, ...preview });
     },
     'GET /v1/copy/{locale}/variants': async (event) => {

@@ -4,6 +4,7 @@ import { signedUrl, UNSUBSCRIBE_TTL_HOURS } from '../alerts/links.ts';
 import { RUNWAY_WINDOW_DAYS, runwayDays } from '../alerts/runway.ts';
 import { type EmailSender, isPermanentSendFailure } from '../alerts/ses-sender.ts';
 import { effectiveAlerts } from '../alerts/settings.ts';
+import { accountCopy } from '../copy/account-copy.ts';
 import type { DigestRun as DigestRunView } from '../funnel/openapi.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import { config } from '../shared/config.ts';
@@ -64,20 +65,23 @@ async function sendDigest(account: AccountItem, period: DigestPeriod, deps: Dige
   const runwayFrom = new Date(now.getTime() - RUNWAY_WINDOW_DAYS * 86_400_000);
   const entries = await ledgerSince(account.id, new Date(Math.min(period.previous.from.getTime(), runwayFrom.getTime())));
   const usageUrl = await signedUrl('usage', account.id, now);
-  const email = renderDigestEmail({
-    name: account.name,
-    period,
-    balance: account.balance,
-    asOf: now.toISOString(),
-    usage: summarizeUsage(entries, period.from, period.to).byOperation,
-    previous: summarizeUsage(entries, period.previous.from, period.previous.to).byOperation,
-    runwayDays: runwayDays(account.balance, entries, now),
-    links: {
-      usage: usageUrl,
-      topUp: config().BILLING_URL ?? usageUrl,
-      remind: await signedUrl('remind', account.id, now),
-      digestOff: await signedUrl('digestOff', account.id, now, { ttlHours: UNSUBSCRIBE_TTL_HOURS }),
+  const email = renderDigestEmail(
+    {
+      name: account.name,
+      period,
+      balance: account.balance,
+      asOf: now.toISOString(),
+      usage: summarizeUsage(entries, period.from, period.to).byOperation,
+      previous: summarizeUsage(entries, period.previous.from, period.previous.to).byOperation,
+      runwayDays: runwayDays(account.balance, entries, now),
+      links: {
+        usage: usageUrl,
+        topUp: config().BILLING_URL ?? usageUrl,
+        remind: await signedUrl('remind', account.id, now),
+        digestOff: await signedUrl('digestOff', account.id, now, { ttlHours: UNSUBSCRIBE_TTL_HOURS }),
+      },
     },
-  });
+    await accountCopy(account),
+  );
   return deps.sender.send(effectiveAlerts(account).email, email, { kind: 'digest', period: period.kind });
 }

@@ -15,7 +15,7 @@ afterAll(() => app.stop());
 const preview = (body: unknown) => call(app.url, 'POST', '/v1/copy/preview', { token: ADMIN_KEY, body });
 
 describe('POST /v1/copy/preview', () => {
-  it.each(SURFACES.filter((s) => s !== 'digest-email'))('renders %s in every locale, with no raw timestamps', async (surface) => {
+  it.each(SURFACES)('renders %s in every locale, with no raw timestamps', async (surface) => {
     for (const locale of ['en', 'de', 'fr']) {
       const reply = await preview({ surface, locale });
       expect(reply.status, `${surface} ${locale}`).toBe(200);
@@ -56,7 +56,6 @@ describe('POST /v1/copy/preview', () => {
     [{ surface: '402', locale: 'es' }, 400, 'locale'],
     [{ surface: '402', locale: 'en', messages: { 'insufficientCredits.title': 'Hi {name}' } }, 400, 'unknown placeholder {name}'],
     [{ surface: '402', locale: 'en', variant: 'nope' }, 404, 'experiment has no variant'],
-    [{ surface: 'digest-email', locale: 'en' }, 404, 'no digest email yet'],
   ])('%j → %i naming the problem', async (body, status, named) => {
     const reply = await preview(body);
     expect(reply.status).toBe(status);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sesSender } from '../../functions/alerts/ses-sender.ts';
-import { changeText } from '../../functions/digests/email.ts';
+import { copyFor } from '../../functions/copy/render.ts';
+import { changeText, renderDigestEmail } from '../../functions/digests/email.ts';
 import { lastCompletedPeriod } from '../../functions/digests/period.ts';
 import { reportRoutes } from '../../functions/funnel/routes.ts';
 import { httpHandler } from '../../functions/http/handler.ts';
@@ -23,11 +24,37 @@ describe('digest periods', () => {
     expect(period.previous).toEqual({ from: new Date(`${previousFrom}T00:00:00Z`), to: period.from });
   });
 
-  it('words the change against the period before', () => {
-    expect(changeText(13, 0)).toBe('new');
-    expect(changeText(10, 10)).toBe('no change');
-    expect(changeText(15, 10)).toBe('+5 credits (+50 %)');
-    expect(changeText(5, 10)).toBe('−5 credits (−50 %)');
+  it('words the change against the period before, in the customer’s language', () => {
+    const en = copyFor('en', {});
+    expect(changeText(13, 0, en)).toBe('new');
+    expect(changeText(10, 10, en)).toBe('no change');
+    expect(changeText(15, 10, en)).toBe('+5 credits (+50%)');
+    expect(changeText(5, 10, en)).toBe('−5 credits (−50%)');
+    expect(changeText(15, 10, copyFor('de', {}))).toMatch(/^5 Credits mehr \(50\s%\smehr\)$/);
+  });
+
+  it('speaks the account’s language, with dates and numbers as people read them', () => {
+    const period = lastCompletedPeriod('weekly', new Date('2026-11-30T06:00:00Z'));
+    const input = {
+      name: 'Ada',
+      period,
+      balance: 1234,
+      asOf: '2026-11-30T06:00:00.000Z',
+      usage: [{ operation: 'search', count: 3, credits: 1200 }],
+      previous: [],
+      runwayDays: 9.6,
+      links: { usage: 'https://u', topUp: 'https://t', remind: 'https://r', digestOff: 'https://o' },
+    };
+    const de = renderDigestEmail(input, copyFor('de', {}));
+    expect(de.subject).toBe('Ihr Verbrauch diese Woche: 1.200 Credits (neu)');
+    expect(de.text).toContain('search: 3 Anfragen – 1.200 Credits (neu)');
+    expect(de.html).toContain('<html lang="de">');
+    const fr = renderDigestEmail(input, copyFor('fr', {}));
+    expect(fr.subject).toContain('Votre consommation de la semaine');
+    for (const email of [de, fr, renderDigestEmail(input, copyFor('en', {}))]) {
+      // No raw ISO timestamp anywhere a person reads.
+      expect(`${email.subject}\n${email.text}`).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
+    }
   });
 });
 
@@ -77,10 +104,10 @@ describe('usage digests', () => {
     expect(mail).toHaveLength(1);
     const [digest] = mail;
     expect(digest?.subject).toBe('Your weekly usage: 13 credits (new)');
-    expect(digest?.body.text).toContain('search: 3 calls, 3 credits (new)');
-    expect(digest?.body.text).toContain('report: 1 calls, 10 credits (new)');
+    expect(digest?.body.text).toContain('search: 3 requests, 3 credits (new)');
+    expect(digest?.body.text).toContain('report: 1 request, 10 credits (new)');
     expect(digest?.body.text).toContain('Balance: 87 credits');
-    expect(digest?.body.text).toContain('At the pace of the last 7 days');
+    expect(digest?.body.text).toContain('At your pace of the last 7 days');
     expect(digest?.body.html).toContain('<table');
     expect(digest?.body.text).toMatch(/Add credits: http/);
     expect(digest?.body.text).toMatch(/Remind me later: http.*\/remind\?token=/);
