@@ -111,7 +111,7 @@ interface LedgerEntry {
 }
 
 describe('kill -9 during a burst', () => {
-  it('loses no acknowledged top-up, and the ledger still sums to the balance', { timeout: 60_000 }, async () => {
+  it('loses no acknowledged top-up, and the ledger still sums to the balance', { timeout: 120_000 }, async () => {
     const ports = { PORT: await freePort(), DYNAMODB_LOCAL_PORT: await freePort(), SES_LOCAL_PORT: await freePort() };
     const adminKey = `tgadmin_${randomBytes(24).toString('base64url')}`;
     const env = {
