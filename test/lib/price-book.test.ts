@@ -112,10 +112,10 @@ describe('bundling', () => {
       .filter((name) => name.startsWith('asset.') && readdirSync(path.join(assembly.directory, name)).includes('index.mjs'))
       .map((name) => readFileSync(path.join(assembly.directory, name, 'index.mjs'), 'utf8'));
     const readers = bundles.filter((code) => code.includes('Missing price book'));
-    // All but four read prices (the 402, emails, renewal, account creation, checkout, holds' overage
-    // policy); the health check, the alert settings, the sweeper and the webhooks bundle (the endpoints
-    // API and the delivery function share functions/webhooks/handler.ts) never do.
-    expect(bundles).toHaveLength(13);
+    // Nine read prices (the 402, emails, renewal, account creation, checkout, holds' overage policy); the health check,
+    // the alert settings, the sweeper, the webhooks bundle (endpoints API and delivery share it), the daily funnel job and
+    // the two digest jobs never do.
+    expect(bundles).toHaveLength(16);
     expect(readers).toHaveLength(9);
     for (const code of readers) {
       expect(code).not.toContain('process.env.TOLLGATE_PRICE_BOOK');
