@@ -26,8 +26,8 @@ export interface CopyDeps {
   pricing: PriceBook;
 }
 
-const LOCALE = new RegExp(`^(${LOCALES.join('|')})$`);
-const VERSION = /^[1-9][0-9]{0,7}$/;
+export const LOCALE = new RegExp(`^(${LOCALES.join('|')})$`);
+export const VERSION = /^[1-9][0-9]{0,7}$/;
 const VERSIONS_SHOWN = 50;
 const VARIANT_ID = /^(?!control$)[a-z0-9][a-z0-9_-]{0,31}$/;
 
@@ -108,12 +108,7 @@ export function copyRoutes(deps: CopyDeps): RouteMap {
       const locale = localeOf(event);
       const number = Number(pathParam(event, 'version', VERSION));
       const { value } = parseBody(event, restoreCopySchema);
-      const old = await copyVersion(locale, number);
-      if (!old) throw new NotFoundError(`The ${locale} copy has no version ${number}.`);
-      // Keys removed from the catalogue since that version are left out rather than refused.
-      const messages = Object.fromEntries(Object.entries(old.messages).filter(([key, template]) => templateProblems(key, template ?? '').length === 0));
-      const saved = await save(locale, messages, value.author, deps, { action: 'restore', restoredFrom: number });
-      return json(200, copyView(locale, saved));
+      return json(200, copyView(locale, await restoreVersion(locale, number, value.author, deps)));
     },
   };
 }
@@ -169,7 +164,17 @@ function localeOf(event: HttpEvent): Locale {
   return pathParam(event, 'locale', LOCALE) as Locale;
 }
 
-async function save(
+/** Brings an old version back as a new one (the console's restore button uses it too). */
+export async function restoreVersion(locale: Locale, number: number, author: string | undefined, deps: CopyDeps): Promise<CopyVersion> {
+  const old = await copyVersion(locale, number);
+  if (!old) throw new NotFoundError(`The ${locale} copy has no version ${number}.`);
+  // Keys removed from the catalogue since that version are left out rather than refused.
+  const messages = Object.fromEntries(Object.entries(old.messages).filter(([key, template]) => templateProblems(key, template ?? '').length === 0));
+  return save(locale, messages, author, deps, { action: 'restore', restoredFrom: number });
+}
+
+/** Saves a locale's whole set of overrides as its next version (templates already validated): the API and the console share it. */
+export async function save(
   locale: Locale,
   messages: Overrides,
   author: string | undefined,
