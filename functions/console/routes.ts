@@ -44,8 +44,8 @@ export function consoleRoutes(deps: CopyDeps): RouteMap {
       for (const key of Object.keys(CATALOGUES[locale]) as MessageKey[]) {
         const field = form.get(`m:${key}`);
         if (field === null) continue;
-        // Browsers send textarea line breaks as CRLF; an emptied field or the default itself means "no override".
-        const value = field.replace(/\r\n/g, '\n');
+        // An emptied field, or the default itself, means "no override" (templates are one line: line breaks are refused).
+        const value = field;
         submitted.set(key, value);
         if (value.trim() === '' || value === CATALOGUES[locale][key]) delete messages[key];
         else messages[key] = value;
