@@ -77,7 +77,6 @@ describe('console sign-in', () => {
       isBase64Encoded: false,
       requestContext: { domainName: 'api.example.com', http: { method: 'POST', path: '/console/sign-in' }, requestId: 'r1' },
     };
-    // biome-ignore lint/suspicious/noExplicitAny: a hand-built API Gateway event and a stand-in context
     const result = (await handler(event as any, {} as any)) as { statusCode: number; headers: Record<string, string> };
     expect(result.statusCode).toBe(303);
     expect(result.headers['Set-Cookie']).toContain('; Secure');
