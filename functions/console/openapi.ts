@@ -138,6 +138,56 @@ const operations: FeatureApi['operations'] = [
       ...errors,
     },
   },
+  {
+    method: 'GET',
+    path: '/console/copy/{locale}/variants',
+    operationId: 'showConsoleCopyVariants',
+    summary: 'Show the A/B variants of a locale',
+    description:
+      'Each variant with its weight and templates, the share that gets the base copy, the experiment’s on/off switch, and a form to add or change a variant.',
+    parameters: [locale],
+    responses: { '200': page('The variants.'), '303': toSignIn, '400': page('Not a locale of the catalogue.'), ...errors },
+  },
+  {
+    method: 'POST',
+    path: '/console/copy/{locale}/variants',
+    operationId: 'saveConsoleCopyVariant',
+    summary: 'Add or change a variant from the console',
+    description:
+      'As PUT /v1/copy/{locale}/variants/{variantId}, with author `console`: `variantId`, `weight` (a whole percent) and `messages`, one `key = template` per line. Starts an experiment when none runs.',
+    parameters: [locale],
+    requestBody: form(
+      {
+        ...csrf,
+        variantId: { type: 'string', pattern: '^(?!control$)[a-z0-9][a-z0-9_-]{0,31}$' },
+        weight: { type: 'integer', minimum: 0, maximum: 100 },
+        messages: { type: 'string', description: 'One `key = template` per line.' },
+      },
+      ['csrf', 'variantId', 'weight', 'messages'],
+    ),
+    responses: {
+      '303': seeOther('Saved (or no session): to the variants page (or to sign in).'),
+      '400': page('A bad id, weight or template, or weights over 100 together: the form again, saying which; nothing saved.'),
+      '403': stale,
+      ...errors,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/console/copy/{locale}/experiment',
+    operationId: 'switchConsoleCopyExperiment',
+    summary: 'Turn a locale’s experiment on or off from the console',
+    description: 'As PUT /v1/copy/{locale}/experiment, with author `console`: off returns everyone to the base copy; on again starts a new experiment.',
+    parameters: [locale],
+    requestBody: form({ ...csrf, enabled: { type: 'string', enum: ['true', 'false'] } }, ['csrf', 'enabled']),
+    responses: {
+      '303': seeOther('Switched (or no session): to the variants page (or to sign in).'),
+      '400': page('`enabled` is not true or false, or not a locale.'),
+      '403': stale,
+      '404': page('The locale has no experiment yet.'),
+      ...errors,
+    },
+  },
 ];
 
 export const consoleApi: FeatureApi = { operations };

@@ -1,5 +1,6 @@
 import type { MessageKey } from '../copy/catalogue/en.ts';
 import { LOCALES, type Locale } from '../copy/locales.ts';
+import type { CopyExperiment } from '../copy/openapi.ts';
 import type { Preview } from '../copy/preview.ts';
 import { SURFACES } from '../copy/preview.ts';
 import { CATALOGUES } from '../copy/render.ts';
@@ -32,7 +33,7 @@ export function signInPage(problem?: string): string {
 export function homePage(csrf: string): string {
   return consolePage(
     'Operator console',
-    `<p>Change the words customers read at the wall, per locale, without a deploy: functions pick up a change within a minute.</p><ul>${LOCALES.map((l) => `<li><a href="/console/copy/${l}">Copy editor (${l})</a></li>`).join('')}</ul>`,
+    `<p>Change the words customers read at the wall, per locale, without a deploy: functions pick up a change within a minute.</p><ul>${LOCALES.map((l) => `<li><a href="/console/copy/${l}">Copy editor (${l})</a> · <a href="/console/copy/${l}/variants">Variants (${l})</a></li>`).join('')}</ul>`,
     csrf,
   );
 }
@@ -72,7 +73,7 @@ export function editorPage(state: EditorState, csrf: string): string {
     .join('');
   return consolePage(
     `Copy (${locale})`,
-    `${alert}<p>Version ${current?.version ?? 0}${current ? `, by ${e(current.by)} at ${e(current.at)}` : ' (the defaults)'}. Preview: ${previews}</p>
+    `${alert}<p><a href="/console/copy/${locale}/variants">A/B variants of this locale</a></p><p>Version ${current?.version ?? 0}${current ? `, by ${e(current.by)} at ${e(current.at)}` : ' (the defaults)'}. Preview: ${previews}</p>
 <form method="post" action="/console/copy/${locale}">${csrfField(csrf)}${rows}<button type="submit" style="${BUTTON_STYLE}">Save</button></form>
 <h2 style="font-size:18px">History</h2>${history ? `<table><thead><tr><th scope="col">Version</th><th scope="col">By</th><th scope="col">At</th><th scope="col">Change</th><th scope="col">Overrides</th><th scope="col">Action</th></tr></thead><tbody>${history}</tbody></table>` : '<p>No changes yet.</p>'}`,
     csrf,
@@ -94,4 +95,46 @@ export function previewPage(locale: Locale, surface: string, preview: Preview, c
     body = `<p>${e(preview.detail)}</p>`;
   }
   return consolePage(`Preview: ${surface} (${locale})`, `<p><a href="/console/copy/${locale}">Back to the editor</a></p>${body}`, csrf);
+}
+
+export interface VariantsState {
+  locale: Locale;
+  experiment: CopyExperiment;
+  problems?: string[];
+  /** The variant form as it was sent, when it was refused. */
+  submitted?: { variantId: string; weight: string; messages: string };
+}
+
+/** The locale's A/B experiment: each variant with its weight and templates, a form to add or change one, and the on/off switch. */
+export function variantsPage(state: VariantsState, csrf: string): string {
+  const { locale, experiment } = state;
+  const alert = state.problems?.length
+    ? `<div role="alert" style="color:#b91c1c"><p>Nothing was saved:</p><ul>${state.problems.map((p) => `<li>${e(p)}</li>`).join('')}</ul></div>`
+    : '';
+  const rows = Object.entries(experiment.variants)
+    .map(
+      ([id, v]) =>
+        `<tr data-variant="${e(id)}"><td>${e(id)}</td><td>${v.weight} %</td><td><ul>${Object.entries(v.messages)
+          .map(([key, template]) => `<li><code>${e(key)}</code>: ${e(template)}</li>`)
+          .join('')}</ul></td></tr>`,
+    )
+    .join('');
+  const status = experiment.enabled
+    ? `<p role="status">The experiment is on: ${experiment.controlWeight} % of accounts get the base copy.</p>`
+    : '<p role="status">The experiment is off: everyone gets the base copy.</p>';
+  const toggle = experiment.id
+    ? `<form method="post" action="/console/copy/${locale}/experiment">${csrfField(csrf)}<input type="hidden" name="enabled" value="${experiment.enabled ? 'false' : 'true'}"><button type="submit">${experiment.enabled ? 'Turn the experiment off' : 'Turn the experiment on'}</button></form>`
+    : '';
+  const sent = state.submitted;
+  return consolePage(
+    `Variants (${locale})`,
+    `${alert}${status}${toggle}${rows ? `<table><thead><tr><th scope="col">Variant</th><th scope="col">Weight</th><th scope="col">Templates</th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No variants yet.</p>'}
+<h2 style="font-size:18px">Add or change a variant</h2>
+<form method="post" action="/console/copy/${locale}/variants">${csrfField(csrf)}
+<p><label for="variantId">Variant id</label><br><input id="variantId" name="variantId" required value="${e(sent?.variantId ?? '')}" style="${FIELD}"></p>
+<p><label for="weight">Weight (percent of accounts)</label><br><input id="weight" name="weight" type="number" min="0" max="100" required value="${e(sent?.weight ?? '50')}" style="${FIELD}"></p>
+<p><label for="messages">Templates, one per line: <code>key = template</code></label><br><textarea id="messages" name="messages" rows="4" required style="${FIELD}">${e(sent?.messages ?? '')}</textarea></p>
+<button type="submit" style="${BUTTON_STYLE}">Save variant</button></form>`,
+    csrf,
+  );
 }

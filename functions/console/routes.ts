@@ -3,9 +3,10 @@ import type { MessageKey } from '../copy/catalogue/en.ts';
 import type { Locale } from '../copy/locales.ts';
 import { previewSurface, SURFACES, type Surface } from '../copy/preview.ts';
 import { CATALOGUES, copyFor, type Overrides } from '../copy/render.ts';
-import { type CopyDeps, LOCALE, restoreVersion, save, VERSION } from '../copy/routes.ts';
-import { copyVersions, currentOverrides } from '../copy/store.ts';
+import { type CopyDeps, experimentView, LOCALE, putVariant, restoreVersion, save, switchExperiment, VARIANT_ID, VERSION } from '../copy/routes.ts';
+import { copyVersions, currentExperiment, currentOverrides } from '../copy/store.ts';
 import { templateProblems } from '../copy/template.ts';
+import { experimentProblems } from '../copy/variants.ts';
 import { errorPage } from '../http/error-page.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { formBody, pathParam } from '../http/request.ts';
@@ -14,7 +15,7 @@ import type { HttpEvent, HttpResult, RouteHandler } from '../http/types.ts';
 import { ForbiddenError, TollgateError, ValidationError } from '../shared/errors.ts';
 import { secretsEqual } from '../shared/ids.ts';
 import { adminKey } from '../shared/secrets.ts';
-import { editorPage, homePage, previewPage, signInPage } from './pages.ts';
+import { editorPage, homePage, previewPage, signInPage, variantsPage } from './pages.ts';
 import { csrfValid, newSessionToken, type Session, sessionCookie, sessionOf } from './session.ts';
 
 const AUTHOR = 'console';
@@ -68,7 +69,57 @@ export function consoleRoutes(deps: CopyDeps): RouteMap {
       await restoreVersion(locale, Number(pathParam(event, 'version', VERSION)), AUTHOR, deps);
       return redirect(`/console/copy/${locale}`);
     }),
+    'GET /console/copy/{locale}/variants': signedIn(deps, false, async (event, session) => {
+      const locale = localeOf(event);
+      return html(200, variantsPage({ locale, experiment: experimentView(locale, await currentExperiment(locale)) }, session.csrf));
+    }),
+    'POST /console/copy/{locale}/variants': signedIn(deps, true, async (event, session) => {
+      const locale = localeOf(event);
+      const form = formBody(event);
+      const submitted = { variantId: form.get('variantId') ?? '', weight: form.get('weight') ?? '', messages: form.get('messages') ?? '' };
+      const { messages, problems } = parseVariantForm(submitted);
+      if (problems.length === 0) {
+        // The weights are checked against the experiment they would join, before anything is written.
+        const running = await currentExperiment(locale);
+        const variants = { ...(running?.enabled ? running.variants : {}), [submitted.variantId]: { messages, weight: Number(submitted.weight) } };
+        problems.push(...experimentProblems(variants));
+      }
+      if (problems.length > 0) {
+        const experiment = experimentView(locale, await currentExperiment(locale));
+        return html(400, variantsPage({ locale, experiment, problems, submitted }, session.csrf));
+      }
+      await putVariant(locale, submitted.variantId, messages, Number(submitted.weight), AUTHOR, deps);
+      return redirect(`/console/copy/${locale}/variants`);
+    }),
+    'POST /console/copy/{locale}/experiment': signedIn(deps, true, async (event) => {
+      const locale = localeOf(event);
+      const enabled = formBody(event).get('enabled');
+      if (enabled !== 'true' && enabled !== 'false') throw new ValidationError('enabled must be true or false.');
+      await switchExperiment(locale, enabled === 'true', AUTHOR, deps);
+      return redirect(`/console/copy/${locale}/variants`);
+    }),
   });
+}
+
+/** The variant form: an id, a whole percent, and `key = template` lines, each template valid for its key. */
+function parseVariantForm(form: { variantId: string; weight: string; messages: string }): { messages: Overrides; problems: string[] } {
+  const problems: string[] = [];
+  if (!VARIANT_ID.test(form.variantId)) problems.push('The variant id must be 1–32 lowercase letters, digits, - or _ (and not "control").');
+  if (!/^(100|[1-9]?[0-9])$/.test(form.weight)) problems.push('The weight must be a whole percent from 0 to 100.');
+  const messages: Overrides = {};
+  for (const line of form.messages.split(/\r?\n/).filter((l) => l.trim() !== '')) {
+    const at = line.indexOf('=');
+    const key = line.slice(0, Math.max(at, 0)).trim();
+    const template = line.slice(at + 1).trim();
+    if (at < 1) {
+      problems.push(`"${line.trim()}" is not a line of the form key = template.`);
+      continue;
+    }
+    problems.push(...templateProblems(key, template));
+    messages[key as MessageKey] = template;
+  }
+  if (Object.keys(messages).length === 0 && problems.length === 0) problems.push('A variant needs at least one template.');
+  return { messages, problems };
 }
 
 type SessionHandler = (event: HttpEvent, session: Session) => Promise<HttpResult>;

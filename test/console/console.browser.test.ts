@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { de } from '../../functions/copy/catalogue/de.ts';
+import { assignVariant } from '../../functions/copy/variants.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { launchChromium, RESULTS } from '../support/browser.ts';
 import { call, newCustomer } from '../support/http.ts';
@@ -108,6 +109,34 @@ describe('the operator console', () => {
     await page.waitForURL(`${app.url}/console/sign-in`);
     await page.goto(`${app.url}/console`);
     expect(page.url()).toBe(`${app.url}/console/sign-in`);
+  });
+
+  it('shows a variant of the German 402 title to half of the customers, and the base copy to all once switched off', async () => {
+    const page = await context.newPage();
+    await signIn(page);
+    await page.goto(`${app.url}/console/copy/de/variants`);
+    await page.getByLabel('Variant id').fill('frage');
+    await page.getByLabel('Weight (percent of accounts)').fill('50');
+    await page.getByLabel('Templates, one per line').fill('insufficientCredits.title = Noch Fragen? Es geht gleich weiter.');
+    await page.getByRole('button', { name: 'Save variant' }).click();
+    await page.waitForURL(`${app.url}/console/copy/de/variants`);
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('The experiment is on: 50 % of accounts get the base copy.');
+    expect(await page.locator('tr[data-variant="frage"]').textContent()).toContain('50 %');
+
+    const experiment = (await call(app.url, 'GET', '/v1/copy/de/variants', { token: ADMIN_KEY })).body;
+    expect(experiment).toMatchObject({ enabled: true, updatedBy: 'console', variants: { frage: { weight: 50 } } });
+    const customers = await Promise.all(Array.from({ length: 8 }, () => newCustomer(app.url, 3)));
+    const expected = customers.map((c) =>
+      assignVariant(c.accountId, experiment) === 'frage' ? 'Noch Fragen? Es geht gleich weiter.' : de['insufficientCredits.title'],
+    );
+    const titles = [];
+    for (const c of customers) titles.push((await refuse(c.apiKey)).body.title);
+    expect(titles).toEqual(expected);
+
+    await page.getByRole('button', { name: 'Turn the experiment off' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('The experiment is off: everyone gets the base copy.');
+    const fresh = await newCustomer(app.url, 3);
+    expect((await refuse(fresh.apiKey)).body.title).toBe(de['insufficientCredits.title']);
   });
 
   it('has no axe-core violations on the sign-in form, the editor and a preview', async () => {

@@ -149,6 +149,36 @@ describe('console forms', () => {
     expect(copy.body.messages['insufficientCredits.detail'].override).toBeUndefined();
   });
 
+  it('the variant form names each problem on the page and saves nothing', async () => {
+    const { cookie } = await signIn();
+    const csrf = await csrfOf(cookie);
+    const before = await tableSnapshot(app);
+    const reply = await send('POST', '/console/copy/fr/variants', {
+      cookie,
+      form: { csrf, variantId: 'control', weight: '101', messages: 'insufficientCredits.titre = Bonjour\nno equals sign' },
+    });
+    expect(reply.status).toBe(400);
+    const page = await reply.text();
+    expect(page).toContain('The variant id must be');
+    expect(page).toContain('The weight must be a whole percent from 0 to 100.');
+    expect(page).toContain('&#34;insufficientCredits.titre&#34; is not a message key');
+    expect(page).toContain('&#34;no equals sign&#34; is not a line of the form key = template.');
+    const first = await send('POST', '/console/copy/fr/variants', {
+      cookie,
+      form: { csrf, variantId: 'a', weight: '60', messages: 'insufficientCredits.title = Alors ?' },
+    });
+    expect(first.status).toBe(303);
+    const over = await send('POST', '/console/copy/fr/variants', {
+      cookie,
+      form: { csrf, variantId: 'b', weight: '50', messages: 'insufficientCredits.title = Encore ?' },
+    });
+    expect(over.status).toBe(400);
+    expect(await over.text()).toContain('add up to 110');
+    const after = await call(app.url, 'GET', '/v1/copy/fr/variants', { token: ADMIN_KEY });
+    expect(Object.keys(after.body.variants)).toEqual(['a']);
+    expect(before).not.toBe(await tableSnapshot(app));
+  });
+
   it('refuses an unknown locale and an unknown surface with a 400 page', async () => {
     const { cookie } = await signIn();
     expect((await send('GET', '/console/copy/es', { cookie })).status).toBe(400);
