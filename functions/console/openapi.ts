@@ -140,6 +140,24 @@ const operations: FeatureApi['operations'] = [
   },
   {
     method: 'GET',
+    path: '/console/accounts',
+    operationId: 'showConsoleAccounts',
+    summary: 'Find an account in the console',
+    description:
+      'Without `q`, the search form; with it, the account whose id or externalId is exactly `q`: name, email, plan, locale, balance and the 20 newest ledger entries.',
+    parameters: [
+      { name: 'q', in: 'query', required: false, description: 'An account id or an externalId (exact).', schema: { type: 'string', maxLength: 128 } },
+    ],
+    responses: {
+      '200': page('The search form, and the account when found.'),
+      '303': toSignIn,
+      '400': page('`q` is not 1–128 printable characters without spaces.'),
+      '404': page('No account has that id or externalId: the form again, saying so.'),
+      ...errors,
+    },
+  },
+  {
+    method: 'GET',
     path: '/console/copy/{locale}/variants',
     operationId: 'showConsoleCopyVariants',
     summary: 'Show the A/B variants of a locale',

@@ -1,3 +1,4 @@
+import type { Account } from '../accounts/openapi.ts';
 import type { MessageKey } from '../copy/catalogue/en.ts';
 import { LOCALES, type Locale } from '../copy/locales.ts';
 import type { CopyExperiment } from '../copy/openapi.ts';
@@ -7,6 +8,7 @@ import { CATALOGUES } from '../copy/render.ts';
 import type { CopyVersion } from '../copy/store.ts';
 import { BUTTON_STYLE } from '../http/page.ts';
 import { escapeHtml } from '../http/response.ts';
+import type { LedgerEntry as LedgerEntryView } from '../metering/openapi.ts';
 
 const e = escapeHtml;
 const FIELD = 'width:100%;box-sizing:border-box;font:inherit;padding:6px;border:1px solid #6b7280;border-radius:4px';
@@ -14,7 +16,7 @@ const FIELD = 'width:100%;box-sizing:border-box;font:inherit;padding:6px;border:
 /** A console page: the layout of the usage page, wider, with the session's navigation. */
 export function consolePage(title: string, body: string, csrf?: string): string {
   const nav = csrf
-    ? `<nav aria-label="Console"><a href="/console">Home</a> · ${LOCALES.map((l) => `<a href="/console/copy/${l}">Copy (${l})</a>`).join(' · ')} · <form method="post" action="/console/sign-out" style="display:inline">${csrfField(csrf)}<button type="submit" style="font:inherit;background:none;border:0;color:#1d4ed8;text-decoration:underline;cursor:pointer;padding:0">Sign out</button></form></nav>`
+    ? `<nav aria-label="Console"><a href="/console">Home</a> · <a href="/console/accounts">Accounts</a> · ${LOCALES.map((l) => `<a href="/console/copy/${l}">Copy (${l})</a>`).join(' · ')} · <form method="post" action="/console/sign-out" style="display:inline">${csrfField(csrf)}<button type="submit" style="font:inherit;background:none;border:0;color:#1d4ed8;text-decoration:underline;cursor:pointer;padding:0">Sign out</button></form></nav>`
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${e(title)} · Tollgate console</title></head>
 <body style="font-family:system-ui,sans-serif;color:#111827;max-width:960px;margin:24px auto;padding:0 16px;line-height:1.5">${nav}<main><h1 style="font-size:22px">${e(title)}</h1>${body}</main></body></html>`;
@@ -33,7 +35,7 @@ export function signInPage(problem?: string): string {
 export function homePage(csrf: string): string {
   return consolePage(
     'Operator console',
-    `<p>Change the words customers read at the wall, per locale, without a deploy: functions pick up a change within a minute.</p><ul>${LOCALES.map((l) => `<li><a href="/console/copy/${l}">Copy editor (${l})</a> · <a href="/console/copy/${l}/variants">Variants (${l})</a></li>`).join('')}</ul>`,
+    `<p>Change the words customers read at the wall, per locale, without a deploy: functions pick up a change within a minute. Or <a href="/console/accounts">find an account</a>.</p><ul>${LOCALES.map((l) => `<li><a href="/console/copy/${l}">Copy editor (${l})</a> · <a href="/console/copy/${l}/variants">Variants (${l})</a></li>`).join('')}</ul>`,
     csrf,
   );
 }
@@ -135,6 +137,35 @@ export function variantsPage(state: VariantsState, csrf: string): string {
 <p><label for="weight">Weight (percent of accounts)</label><br><input id="weight" name="weight" type="number" min="0" max="100" required value="${e(sent?.weight ?? '50')}" style="${FIELD}"></p>
 <p><label for="messages">Templates, one per line: <code>key = template</code></label><br><textarea id="messages" name="messages" rows="4" required style="${FIELD}">${e(sent?.messages ?? '')}</textarea></p>
 <button type="submit" style="${BUTTON_STYLE}">Save variant</button></form>`,
+    csrf,
+  );
+}
+
+/** Search by account id or externalId; with a result, the account and its newest ledger entries. */
+export function accountsPage(csrf: string, query: string, found?: { account: Account; ledger: LedgerEntryView[] }, problem?: string): string {
+  const search = `<form method="get" action="/console/accounts" role="search"><p><label for="q">Account id or externalId</label><br><input id="q" name="q" value="${e(query)}" required style="${FIELD}"></p><button type="submit" style="${BUTTON_STYLE}">Find</button></form>`;
+  const alert = problem ? `<p role="alert" style="color:#b91c1c">${e(problem)}</p>` : '';
+  if (!found) return consolePage('Accounts', `${alert}${search}`, csrf);
+  const { account, ledger } = found;
+  const facts: [string, string][] = [
+    ['Id', account.id],
+    ['Name', account.name],
+    ['Email', account.email],
+    ['externalId', account.externalId ?? '—'],
+    ['Plan', account.plan],
+    ['Locale', account.locale ?? '—'],
+    ['Balance', `${account.balance.available} credits (${account.balance.held} held)`],
+  ];
+  const rows = ledger
+    .map(
+      (entry) =>
+        `<tr><td>${e(entry.at)}</td><td>${e(entry.type)}</td><td>${entry.credits}</td><td>${entry.balanceAfter}</td><td>${e(entry.operation ?? '')}</td></tr>`,
+    )
+    .join('');
+  return consolePage(
+    'Accounts',
+    `${search}<h2 style="font-size:18px">${e(account.name)}</h2><dl>${facts.map(([k, v]) => `<dt>${e(k)}</dt><dd data-field="${e(k)}">${e(v)}</dd>`).join('')}</dl>
+<h2 style="font-size:18px">Recent ledger</h2>${rows ? `<table><thead><tr><th scope="col">At</th><th scope="col">Type</th><th scope="col">Credits</th><th scope="col">Balance after</th><th scope="col">Operation</th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No entries yet.</p>'}`,
     csrf,
   );
 }

@@ -1,3 +1,5 @@
+import { ACCOUNT_ID, accountView, EXTERNAL_ID } from '../accounts/model.ts';
+import { findAccount, findAccountIdByExternalId } from '../accounts/store.ts';
 import { logFallback } from '../copy/account-copy.ts';
 import type { MessageKey } from '../copy/catalogue/en.ts';
 import type { Locale } from '../copy/locales.ts';
@@ -12,14 +14,17 @@ import type { RouteMap } from '../http/handler.ts';
 import { formBody, pathParam } from '../http/request.ts';
 import { html } from '../http/response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from '../http/types.ts';
+import { ledgerEntryView } from '../metering/ledger.ts';
+import { ledgerPage } from '../metering/ledger-store.ts';
 import { ForbiddenError, TollgateError, ValidationError } from '../shared/errors.ts';
 import { secretsEqual } from '../shared/ids.ts';
 import { adminKey } from '../shared/secrets.ts';
-import { editorPage, homePage, previewPage, signInPage, variantsPage } from './pages.ts';
+import { accountsPage, editorPage, homePage, previewPage, signInPage, variantsPage } from './pages.ts';
 import { csrfValid, newSessionToken, type Session, sessionCookie, sessionOf } from './session.ts';
 
 const AUTHOR = 'console';
 const VERSIONS_SHOWN = 20;
+const LEDGER_SHOWN = 20;
 
 /** The operator console: pages for people, behind a session cookie got by signing in with the admin key. */
 export function consoleRoutes(deps: CopyDeps): RouteMap {
@@ -68,6 +73,17 @@ export function consoleRoutes(deps: CopyDeps): RouteMap {
       const locale = localeOf(event);
       await restoreVersion(locale, Number(pathParam(event, 'version', VERSION)), AUTHOR, deps);
       return redirect(`/console/copy/${locale}`);
+    }),
+    'GET /console/accounts': signedIn(deps, false, async (event, session) => {
+      const query = (event.queryStringParameters?.q ?? '').trim();
+      if (query === '') return html(200, accountsPage(session.csrf, ''));
+      if (!EXTERNAL_ID.test(query))
+        return html(400, accountsPage(session.csrf, query, undefined, 'An account id or externalId is 1–128 printable characters without spaces.'));
+      const id = ACCOUNT_ID.test(query) ? query : await findAccountIdByExternalId(query);
+      const account = id ? await findAccount(id) : undefined;
+      if (!account) return html(404, accountsPage(session.csrf, query, undefined, `No account has the id or externalId "${query}".`));
+      const { entries } = await ledgerPage(account.id, LEDGER_SHOWN);
+      return html(200, accountsPage(session.csrf, query, { account: accountView(account, deps.clock.now()), ledger: entries.map(ledgerEntryView) }));
     }),
     'GET /console/copy/{locale}/variants': signedIn(deps, false, async (event, session) => {
       const locale = localeOf(event);

@@ -187,3 +187,40 @@ describe('console forms', () => {
     expect(await reply.text()).toContain('There is no surface');
   });
 });
+
+describe('console accounts', () => {
+  it('finds an account by externalId or id, with its balance, plan and newest ledger entries', async () => {
+    const externalId = `tenant-${Math.random().toString(36).slice(2)}`;
+    const created = await call(app.url, 'POST', '/v1/accounts', {
+      token: ADMIN_KEY,
+      body: { name: 'Müller & Co <GmbH>', email: 'm@test.example', externalId },
+    });
+    expect(created.status).toBe(201);
+    const topUp = await call(app.url, 'POST', `/v1/accounts/${created.body.id}/top-ups`, {
+      token: ADMIN_KEY,
+      body: { credits: 42 },
+      idempotencyKey: `t-${externalId}`,
+    });
+    expect(topUp.status).toBe(201);
+    const { cookie } = await signIn();
+    for (const q of [externalId, created.body.id]) {
+      const reply = await send('GET', `/console/accounts?q=${encodeURIComponent(q)}`, { cookie });
+      expect(reply.status).toBe(200);
+      const page = await reply.text();
+      expect(page).toContain('Müller &#38; Co &#60;GmbH&#62;');
+      expect(page).toContain(`<dd data-field="Plan">${created.body.plan}</dd>`);
+      expect(page).toContain('<dd data-field="Balance">42 credits (0 held)</dd>');
+      expect(page).toMatch(/<td>top_up<\/td><td>42<\/td><td>42<\/td>/);
+    }
+  });
+
+  it('says when no account matches (404) or the query is malformed (400)', async () => {
+    const { cookie } = await signIn();
+    const missing = await send('GET', '/console/accounts?q=nobody-here', { cookie });
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('No account has the id or externalId &#34;nobody-here&#34;.');
+    expect((await send('GET', '/console/accounts?q=two%20words', { cookie })).status).toBe(400);
+    expect((await send('GET', '/console/accounts', { cookie })).status).toBe(200);
+    expect((await send('GET', '/console/accounts?q=x')).status).toBe(303);
+  });
+});
