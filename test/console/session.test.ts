@@ -202,6 +202,8 @@ describe('console accounts', () => {
       idempotencyKey: `t-${externalId}`,
     });
     expect(topUp.status).toBe(201);
+    // The stream consumer writes the ledger entry.
+    await app.settle();
     const { cookie } = await signIn();
     for (const q of [externalId, created.body.id]) {
       const reply = await send('GET', `/console/accounts?q=${encodeURIComponent(q)}`, { cookie });
