@@ -92,6 +92,7 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/console/copy/{locale}/preview', function: 'accounts', auth: 'console' },
   { method: 'POST', path: '/console/copy/{locale}/versions/{version}/restore', function: 'accounts', auth: 'console' },
   { method: 'GET', path: '/console/accounts', function: 'accounts', auth: 'console' },
+  { method: 'GET', path: '/console/recovery', function: 'accounts', auth: 'console' },
   { method: 'GET', path: '/console/copy/{locale}/variants', function: 'accounts', auth: 'console' },
   { method: 'POST', path: '/console/copy/{locale}/variants', function: 'accounts', auth: 'console' },
   { method: 'POST', path: '/console/copy/{locale}/experiment', function: 'accounts', auth: 'console' },

@@ -16,7 +16,7 @@ const FIELD = 'width:100%;box-sizing:border-box;font:inherit;padding:6px;border:
 /** A console page: the layout of the usage page, wider, with the session's navigation. */
 export function consolePage(title: string, body: string, csrf?: string): string {
   const nav = csrf
-    ? `<nav aria-label="Console"><a href="/console">Home</a> · <a href="/console/accounts">Accounts</a> · ${LOCALES.map((l) => `<a href="/console/copy/${l}">Copy (${l})</a>`).join(' · ')} · <form method="post" action="/console/sign-out" style="display:inline">${csrfField(csrf)}<button type="submit" style="font:inherit;background:none;border:0;color:#1d4ed8;text-decoration:underline;cursor:pointer;padding:0">Sign out</button></form></nav>`
+    ? `<nav aria-label="Console"><a href="/console">Home</a> · <a href="/console/accounts">Accounts</a> · <a href="/console/recovery">Recovery report</a> · ${LOCALES.map((l) => `<a href="/console/copy/${l}">Copy (${l})</a>`).join(' · ')} · <form method="post" action="/console/sign-out" style="display:inline">${csrfField(csrf)}<button type="submit" style="font:inherit;background:none;border:0;color:#1d4ed8;text-decoration:underline;cursor:pointer;padding:0">Sign out</button></form></nav>`
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${e(title)} · Tollgate console</title></head>
 <body style="font-family:system-ui,sans-serif;color:#111827;max-width:960px;margin:24px auto;padding:0 16px;line-height:1.5">${nav}<main><h1 style="font-size:22px">${e(title)}</h1>${body}</main></body></html>`;
@@ -35,7 +35,7 @@ export function signInPage(problem?: string): string {
 export function homePage(csrf: string): string {
   return consolePage(
     'Operator console',
-    `<p>Change the words customers read at the wall, per locale, without a deploy: functions pick up a change within a minute. Or <a href="/console/accounts">find an account</a>.</p><ul>${LOCALES.map((l) => `<li><a href="/console/copy/${l}">Copy editor (${l})</a> · <a href="/console/copy/${l}/variants">Variants (${l})</a></li>`).join('')}</ul>`,
+    `<p>Change the words customers read at the wall, per locale, without a deploy: functions pick up a change within a minute. Or <a href="/console/accounts">find an account</a>, or see how customers recover after the wall in the <a href="/console/recovery">recovery report</a>.</p><ul>${LOCALES.map((l) => `<li><a href="/console/copy/${l}">Copy editor (${l})</a> · <a href="/console/copy/${l}/variants">Variants (${l})</a></li>`).join('')}</ul>`,
     csrf,
   );
 }

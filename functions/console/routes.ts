@@ -9,6 +9,9 @@ import { type CopyDeps, experimentView, LOCALE, putVariant, restoreVersion, save
 import { copyVersions, currentExperiment, currentOverrides } from '../copy/store.ts';
 import { templateProblems } from '../copy/template.ts';
 import { experimentProblems } from '../copy/variants.ts';
+import { renderReportPage } from '../funnel/page.ts';
+import type { GroupBy } from '../funnel/report.ts';
+import { recoveryReportFor, reportWindow } from '../funnel/routes.ts';
 import { errorPage } from '../http/error-page.ts';
 import type { RouteMap } from '../http/handler.ts';
 import { formBody, pathParam } from '../http/request.ts';
@@ -84,6 +87,16 @@ export function consoleRoutes(deps: CopyDeps): RouteMap {
       if (!account) return html(404, accountsPage(session.csrf, query, undefined, `No account has the id or externalId "${query}".`));
       const { entries } = await ledgerPage(account.id, LEDGER_SHOWN);
       return html(200, accountsPage(session.csrf, query, { account: accountView(account, deps.clock.now()), ledger: entries.map(ledgerEntryView) }));
+    }),
+    // The funnel's report page, behind the console's session instead of a signed link.
+    'GET /console/recovery': signedIn(deps, false, async (event) => {
+      const now = deps.clock.now();
+      const { from, to, groupBy } = reportWindow(event, now);
+      const [report, whole] = await Promise.all([recoveryReportFor(from, to, groupBy, now), recoveryReportFor(from, to, 'none', now)]);
+      const total = whole.groups[0];
+      if (!total) throw new Error('an ungrouped report always has one group');
+      const hrefFor = (option: GroupBy) => `/console/recovery?${new URLSearchParams({ from, to, groupBy: option }).toString()}`;
+      return html(200, renderReportPage({ groupBy, report, total, hrefFor }));
     }),
     'GET /console/copy/{locale}/variants': signedIn(deps, false, async (event, session) => {
       const locale = localeOf(event);

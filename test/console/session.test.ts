@@ -226,3 +226,18 @@ describe('console accounts', () => {
     expect((await send('GET', '/console/accounts?q=x')).status).toBe(303);
   });
 });
+
+describe('console recovery report', () => {
+  it('shows the funnel report page behind the session, with grouping links that stay in the console', async () => {
+    expect((await send('GET', '/console/recovery')).status).toBe(303);
+    const { cookie } = await signIn();
+    const reply = await send('GET', '/console/recovery?groupBy=plan', { cookie });
+    expect(reply.status).toBe(200);
+    const page = await reply.text();
+    expect(page).toContain('<h1 style="font-size:22px">Recovery report');
+    expect(page).toMatch(/href="\/console\/recovery\?from=\d{4}-\d{2}-\d{2}&#38;to=\d{4}-\d{2}-\d{2}&#38;groupBy=locale"/);
+    const bad = await send('GET', '/console/recovery?groupBy=colour', { cookie });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('text/html');
+  });
+});
