@@ -152,7 +152,6 @@ describe('the operator console', () => {
       await page.goto(`${app.url}${path}`);
       await page.addScriptTag({ path: require.resolve('axe-core') });
       const violations = await page.evaluate(async () => {
-        // biome-ignore lint/suspicious/noExplicitAny: axe is the global the injected script defines
         const result = await (globalThis as any).axe.run();
         return result.violations.map((v: { id: string; nodes: unknown[] }) => `${v.id} (${v.nodes.length})`);
       });
