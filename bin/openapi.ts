@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { accountsApi } from '../functions/accounts/openapi.ts';
 import { alertsApi } from '../functions/alerts/openapi.ts';
+import { consoleApi } from '../functions/console/openapi.ts';
 import { copyApi } from '../functions/copy/openapi.ts';
 import { funnelApi } from '../functions/funnel/openapi.ts';
 import { healthApi } from '../functions/health/openapi.ts';
@@ -53,10 +54,18 @@ export const features: FeatureApi[] = [
   copyApi,
   funnelApi,
   webhooksApi,
+  consoleApi,
 ];
 
 // A link carries a signed token in its query string and a webhook a signature over its body: no bearer key.
-const SECURITY: Record<Route['auth'], DocValue[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [], webhook: [] };
+const SECURITY: Record<Route['auth'], DocValue[]> = {
+  none: [],
+  admin: [{ adminKey: [] }],
+  client: [{ apiKey: [] }],
+  link: [],
+  webhook: [],
+  console: [{ consoleSession: [] }],
+};
 
 type Json = Record<string, unknown>;
 

@@ -26,8 +26,9 @@ export interface Route {
   /**
    * `link`: a signed, expiring token in the query string (links in emails and 402 answers).
    * `webhook`: no key; the payment provider's signature over the raw body is the authentication.
+   * `console`: pages for operators; a signed session cookie (from signing in with the admin key) and a CSRF token on every form.
    */
-  auth: 'none' | 'admin' | 'client' | 'link' | 'webhook';
+  auth: 'none' | 'admin' | 'client' | 'link' | 'webhook' | 'console';
 }
 
 export const routes: readonly Route[] = [
@@ -82,6 +83,19 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/v1/reports/recovery/link', function: 'reports', auth: 'admin' },
   { method: 'GET', path: '/reports/recovery', function: 'reports', auth: 'link' },
   { method: 'POST', path: '/v1/jobs/digest/run', function: 'reports', auth: 'admin' },
+  { method: 'GET', path: '/console', function: 'accounts', auth: 'console' },
+  { method: 'GET', path: '/console/sign-in', function: 'accounts', auth: 'console' },
+  { method: 'POST', path: '/console/sign-in', function: 'accounts', auth: 'console' },
+  { method: 'POST', path: '/console/sign-out', function: 'accounts', auth: 'console' },
+  { method: 'GET', path: '/console/copy/{locale}', function: 'accounts', auth: 'console' },
+  { method: 'POST', path: '/console/copy/{locale}', function: 'accounts', auth: 'console' },
+  { method: 'GET', path: '/console/copy/{locale}/preview', function: 'accounts', auth: 'console' },
+  { method: 'POST', path: '/console/copy/{locale}/versions/{version}/restore', function: 'accounts', auth: 'console' },
+  { method: 'GET', path: '/console/accounts', function: 'accounts', auth: 'console' },
+  { method: 'GET', path: '/console/recovery', function: 'accounts', auth: 'console' },
+  { method: 'GET', path: '/console/copy/{locale}/variants', function: 'accounts', auth: 'console' },
+  { method: 'POST', path: '/console/copy/{locale}/variants', function: 'accounts', auth: 'console' },
+  { method: 'POST', path: '/console/copy/{locale}/experiment', function: 'accounts', auth: 'console' },
   { method: 'POST', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
   { method: 'GET', path: '/v1/webhook-endpoints', function: 'webhooks', auth: 'admin' },
   { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}', function: 'webhooks', auth: 'admin' },

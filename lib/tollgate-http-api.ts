@@ -135,9 +135,11 @@ export class TollgateHttpApi extends Construct {
             ? 'Public by design (health check).'
             : route.auth === 'webhook'
               ? "Called by the payment provider, which sends no key: the handler verifies the provider's HMAC signature over the raw body (with a timestamp tolerance) before reading anything."
-              : route.auth === 'link'
-                ? 'Opened from links in emails and 402 answers: the handler verifies the signed, expiring token (HMAC key from Secrets Manager) before reading anything.'
-                : `Authenticated in the handler (${route.auth === 'admin' ? 'admin key from Secrets Manager, constant-time compare' : 'hashed client API key checked in the same DynamoDB read or write as the work'}), which keeps the metered path to one DynamoDB round trip.`,
+              : route.auth === 'console'
+                ? "The operator console's pages: the handler checks the signed, expiring session cookie (got by signing in with the admin key, compared in constant time) and the CSRF token of every form before reading anything."
+                : route.auth === 'link'
+                  ? 'Opened from links in emails and 402 answers: the handler verifies the signed, expiring token (HMAC key from Secrets Manager) before reading anything.'
+                  : `Authenticated in the handler (${route.auth === 'admin' ? 'admin key from Secrets Manager, constant-time compare' : 'hashed client API key checked in the same DynamoDB read or write as the work'}), which keeps the metered path to one DynamoDB round trip.`,
       });
       routes.set(key, httpRoute);
     }

@@ -46,7 +46,12 @@ export interface TollgateStackProps extends StackProps {
  */
 const httpFunctionAccess: Record<HttpFunctionName, { table?: TableAccess; adminKey: boolean; links: boolean; description: string }> = {
   health: { adminKey: false, links: false, description: 'Health check and the problem+json 404 for unknown routes.' },
-  accounts: { table: 'RW', adminKey: true, links: false, description: 'Admin: accounts and API keys.' },
+  accounts: {
+    table: 'RW',
+    adminKey: true,
+    links: true,
+    description: 'Admin: accounts and API keys, copy overrides, and the operator console (its session cookie is signed like links).',
+  },
   metering: { table: 'RW', adminKey: true, links: false, description: 'Admin: top-ups, debits and the ledger.' },
   // RW: a look at the usage after hitting the wall is recorded on the recovery funnel.
   usage: { table: 'RW', adminKey: false, links: true, description: 'Client: balance, prices and usage.' },

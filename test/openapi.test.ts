@@ -167,7 +167,14 @@ function builtOnProblem(schemaOrRef: Json): boolean {
 
 const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 // 'link' routes carry a signed token in the query string instead of a bearer key.
-const SECURITY: Record<Route['auth'], Json[]> = { none: [], admin: [{ adminKey: [] }], client: [{ apiKey: [] }], link: [], webhook: [] };
+const SECURITY: Record<Route['auth'], Json[]> = {
+  none: [],
+  admin: [{ adminKey: [] }],
+  client: [{ apiKey: [] }],
+  link: [],
+  webhook: [],
+  console: [{ consoleSession: [] }],
+};
 /** Routes that refuse a request without an Idempotency-Key (`idempotencyKey(event, true)`). */
 const IDEMPOTENCY_REQUIRED = ['POST /v1/accounts/{accountId}/top-ups', 'POST /v1/accounts/{accountId}/debits', 'POST /v1/debits'];
 const IDEMPOTENCY_OPTIONAL = ['POST /v1/queries', 'POST /v1/holds'];
@@ -233,7 +240,8 @@ describe('docs/openapi.json', () => {
 
   it.each(routes.map((route) => [routeKey(route), route] as const))('%s: documents a 2xx answer and its problem+json errors', (_key, route) => {
     const responses = Object.entries<Json>(operationOf(route).operation.responses ?? {}).map(([status, response]) => [status, deref(response)] as const);
-    expect(responses.some(([status]) => /^2\d\d$/.test(status))).toBe(true);
+    // A console form answers with a redirect (303, Post/Redirect/Get) rather than a page.
+    expect(responses.some(([status]) => (route.auth === 'console' ? /^(2\d\d|303)$/ : /^2\d\d$/).test(status))).toBe(true);
     const isProblem = (response: Json) => Object.keys(response.content ?? {}).join() === 'application/problem+json';
     // Pages opened from a link may also answer an error as HTML for the browser, but always offer problem+json too.
     const isProblemOrPage = (response: Json) => {
@@ -242,6 +250,11 @@ describe('docs/openapi.json', () => {
     };
     // Every error answer is problem+json (RFC 9457) with a schema built on Problem.
     for (const [status, response] of responses.filter(([s]) => /^[45]\d\d$/.test(s))) {
+      // The console's answers are all pages for people (its 5xx come from the shared handler, as problem+json).
+      if (route.auth === 'console' && /^4/.test(status)) {
+        expect(Object.keys(response.content ?? {}), `${status} is an HTML page`).toEqual(['text/html']);
+        continue;
+      }
       if (HTML_ONLY_ERRORS[routeKey(route)]?.includes(status)) {
         expect(route.auth, `${status} is a page of a link route`).toBe('link');
         expect(Object.keys(response.content ?? {}), `${status} is an HTML page`).toEqual(['text/html']);
@@ -252,7 +265,18 @@ describe('docs/openapi.json', () => {
       expect(builtOnProblem(response.content['application/problem+json'].schema), `${status} schema`).toBe(true);
     }
     // Routes that take a key, a signed link or a signature can always be refused with a 4xx; the keyless health check cannot.
-    if (route.auth !== 'none') {
+    if (route.auth === 'console') {
+      // A console page without a session redirects to the sign-in form; the sign-in refuses a wrong key (401); forms refuse a wrong CSRF token (403).
+      const refusal =
+        route.path === '/console/sign-in' && route.method === 'GET'
+          ? undefined
+          : route.path === '/console/sign-in'
+            ? '401'
+            : route.method === 'POST'
+              ? '403'
+              : '303';
+      if (refusal) expect(responses.map(([status]) => status)).toContain(refusal);
+    } else if (route.auth !== 'none') {
       expect(responses.some(([status, response]) => /^4\d\d$/.test(status) && isProblem(response))).toBe(true);
       // A link is never asked for a bearer, so never 401: a bad signature is 403, an expired link 410.
       // A webhook is refused for its signature, with a 400.

@@ -1,4 +1,5 @@
 import { adminAlertRoutes } from '../alerts/routes.ts';
+import { consoleRoutes } from '../console/routes.ts';
 import { copyRoutes } from '../copy/routes.ts';
 import { httpHandler } from '../http/handler.ts';
 import { priceBook } from '../pricing/configured.ts';
@@ -9,4 +10,5 @@ export const handler = httpHandler({
   ...accountRoutes({ pricing: priceBook(), clock: systemClock }),
   ...adminAlertRoutes({ clock: systemClock }),
   ...copyRoutes({ clock: systemClock, pricing: priceBook() }),
+  ...consoleRoutes({ clock: systemClock, pricing: priceBook() }),
 });

@@ -14,6 +14,8 @@ export const linkPaths: Record<LinkPurpose, string> = {
   report: '/reports/recovery',
   resume: '/resume',
   checkout: '/checkout',
+  /** Not a link: the console's session cookie is signed the same way, for its pages under this path. */
+  console: '/console',
 };
 
 /** A signed, expiring link for one account and purpose. */

@@ -26,10 +26,10 @@ export interface CopyDeps {
   pricing: PriceBook;
 }
 
-const LOCALE = new RegExp(`^(${LOCALES.join('|')})$`);
-const VERSION = /^[1-9][0-9]{0,7}$/;
+export const LOCALE = new RegExp(`^(${LOCALES.join('|')})$`);
+export const VERSION = /^[1-9][0-9]{0,7}$/;
 const VERSIONS_SHOWN = 50;
-const VARIANT_ID = /^(?!control$)[a-z0-9][a-z0-9_-]{0,31}$/;
+export const VARIANT_ID = /^(?!control$)[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /** Operators change the customer-facing copy as data: overrides per locale, versioned and restorable. */
 export function copyRoutes(deps: CopyDeps): RouteMap {
@@ -75,13 +75,7 @@ export function copyRoutes(deps: CopyDeps): RouteMap {
       const variantId = pathParam(event, 'variantId', VARIANT_ID);
       const { value } = parseBody(event, putVariantSchema);
       assertTemplates(value.messages);
-      const current = await currentExperiment(locale);
-      const running = current?.enabled ? current : undefined;
-      const variants = { ...running?.variants, [variantId]: { messages: value.messages as Overrides, weight: value.weight } };
-      return json(
-        200,
-        experimentView(locale, await changeExperiment(locale, current, { id: running?.id ?? randomId('exp'), enabled: true, variants }, value.author, deps)),
-      );
+      return json(200, experimentView(locale, await putVariant(locale, variantId, value.messages as Overrides, value.weight, value.author, deps)));
     },
     'DELETE /v1/copy/{locale}/variants/{variantId}': async (event) => {
       await requireAdmin(event);
@@ -96,25 +90,33 @@ export function copyRoutes(deps: CopyDeps): RouteMap {
       await requireAdmin(event);
       const locale = localeOf(event);
       const { value } = parseBody(event, experimentSwitchSchema);
-      const current = await currentExperiment(locale);
-      if (!current) throw new NotFoundError(`The ${locale} copy has no experiment yet: add a variant first.`);
-      // Switching on again is a new experiment: accounts are assigned afresh and episodes record the new id.
-      const id = value.enabled && !current.enabled ? randomId('exp') : current.id;
-      return json(200, experimentView(locale, await changeExperiment(locale, current, { ...current, id, enabled: value.enabled }, value.author, deps)));
+      return json(200, experimentView(locale, await switchExperiment(locale, value.enabled, value.author, deps)));
     },
     'POST /v1/copy/{locale}/versions/{version}/restore': async (event) => {
       await requireAdmin(event);
       const locale = localeOf(event);
       const number = Number(pathParam(event, 'version', VERSION));
       const { value } = parseBody(event, restoreCopySchema);
-      const old = await copyVersion(locale, number);
-      if (!old) throw new NotFoundError(`The ${locale} copy has no version ${number}.`);
-      // Keys removed from the catalogue since that version are left out rather than refused.
-      const messages = Object.fromEntries(Object.entries(old.messages).filter(([key, template]) => templateProblems(key, template ?? '').length === 0));
-      const saved = await save(locale, messages, value.author, deps, { action: 'restore', restoredFrom: number });
-      return json(200, copyView(locale, saved));
+      return json(200, copyView(locale, await restoreVersion(locale, number, value.author, deps)));
     },
   };
+}
+
+/** Adds or changes a variant (templates already validated), starting an experiment when none runs: the API and the console share it. */
+export async function putVariant(locale: Locale, variantId: string, messages: Overrides, weight: number, author: string | undefined, deps: CopyDeps) {
+  const current = await currentExperiment(locale);
+  const running = current?.enabled ? current : undefined;
+  const variants = { ...running?.variants, [variantId]: { messages, weight } };
+  return changeExperiment(locale, current, { id: running?.id ?? randomId('exp'), enabled: true, variants }, author, deps);
+}
+
+/** Turns a locale's experiment on or off: the API and the console share it. */
+export async function switchExperiment(locale: Locale, enabled: boolean, author: string | undefined, deps: CopyDeps) {
+  const current = await currentExperiment(locale);
+  if (!current) throw new NotFoundError(`The ${locale} copy has no experiment yet: add a variant first.`);
+  // Switching on again is a new experiment: accounts are assigned afresh and episodes record the new id.
+  const id = enabled && !current.enabled ? randomId('exp') : current.id;
+  return changeExperiment(locale, current, { ...current, id, enabled }, author, deps);
 }
 
 /** Every template valid for its key, or a 400 naming each problem. */
@@ -168,7 +170,17 @@ function localeOf(event: HttpEvent): Locale {
   return pathParam(event, 'locale', LOCALE) as Locale;
 }
 
-async function save(
+/** Brings an old version back as a new one (the console's restore button uses it too). */
+export async function restoreVersion(locale: Locale, number: number, author: string | undefined, deps: CopyDeps): Promise<CopyVersion> {
+  const old = await copyVersion(locale, number);
+  if (!old) throw new NotFoundError(`The ${locale} copy has no version ${number}.`);
+  // Keys removed from the catalogue since that version are left out rather than refused.
+  const messages = Object.fromEntries(Object.entries(old.messages).filter(([key, template]) => templateProblems(key, template ?? '').length === 0));
+  return save(locale, messages, author, deps, { action: 'restore', restoredFrom: number });
+}
+
+/** Saves a locale's whole set of overrides as its next version (templates already validated): the API and the console share it. */
+export async function save(
   locale: Locale,
   messages: Overrides,
   author: string | undefined,

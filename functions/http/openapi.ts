@@ -144,6 +144,12 @@ export const info = {
 export const securitySchemes = {
   adminKey: { type: 'http', scheme: 'bearer', description: 'The admin key (`TOLLGATE_ADMIN_KEY`).' },
   apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'tg_ + 43 base64url characters', description: 'An account’s API key.' },
+  consoleSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'tollgate_console',
+    description: 'The operator console’s session: signed, expires after an hour; got from POST /console/sign-in with the admin key.',
+  },
 };
 
 export const httpApi: FeatureApi = {

@@ -18,6 +18,8 @@ const claimSchemas = {
   unsubscribe: z.strictObject({ purpose: z.literal('unsubscribe'), ...common }),
   /** The recovery report page, for operators: no account, a short life (an admin endpoint hands out fresh ones). */
   report: z.strictObject({ purpose: z.literal('report'), exp: z.number().int().positive() }),
+  /** The operator console's session cookie (admin key exchanged at sign-in): no account, an hour at most. */
+  console: z.strictObject({ purpose: z.literal('console'), exp: z.number().int().positive() }),
   /** Turns the usage digest off (and nothing else): the digest's List-Unsubscribe. */
   digestOff: z.strictObject({ purpose: z.literal('digestOff'), ...common }),
   remind: z.strictObject({ purpose: z.literal('remind'), ...common }),
