@@ -91,10 +91,8 @@ export function previewPage(locale: Locale, surface: string, preview: Preview, c
     body = `<dl><dt>Title</dt><dd data-testid="title">${e(String(title))}</dd><dt>Detail</dt><dd>${e(String(detail))}</dd></dl><h2 style="font-size:18px">Body</h2>${pre(JSON.stringify(preview.body, null, 2))}`;
   } else if (preview.kind === 'email') {
     body = `<dl><dt>Subject</dt><dd>${e(preview.subject)}</dd></dl><h2 style="font-size:18px">Text</h2>${pre(preview.text)}<h2 style="font-size:18px">HTML</h2>${pre(preview.html)}`;
-  } else if (preview.kind === 'pages') {
-    body = preview.pages.map((p) => `<h2 style="font-size:18px">${e(p.id)} (${p.status})</h2>${pre(p.html)}`).join('');
   } else {
-    body = `<p>${e(preview.detail)}</p>`;
+    body = preview.pages.map((p) => `<h2 style="font-size:18px">${e(p.id)} (${p.status})</h2>${pre(p.html)}`).join('');
   }
   return consolePage(`Preview: ${surface} (${locale})`, `<p><a href="/console/copy/${locale}">Back to the editor</a></p>${body}`, csrf);
 }
