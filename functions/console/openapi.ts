@@ -1,4 +1,4 @@
-import { GROUP_BY } from '../funnel/report.ts';
+import { REPORT_PARAMETERS } from '../funnel/openapi.ts';
 import type { DocValue, FeatureApi } from '../http/openapi.ts';
 
 /** Every console answer is a page for people (errors too), or a redirect. */
@@ -164,29 +164,7 @@ const operations: FeatureApi['operations'] = [
     summary: 'Show the recovery report in the console',
     description:
       'The page of GET /reports/recovery (SVG funnel and table by group, the numbers of GET /v1/reports/recovery), behind the console session instead of a signed link. Takes the same `from`, `to` and `groupBy`.',
-    parameters: [
-      {
-        name: 'from',
-        in: 'query',
-        required: false,
-        description: 'First day (UTC) of walls counted. @default 29 days before `to`',
-        schema: { type: 'string', format: 'date' },
-      },
-      {
-        name: 'to',
-        in: 'query',
-        required: false,
-        description: 'Last day (UTC) of walls counted, inclusive. @default today',
-        schema: { type: 'string', format: 'date' },
-      },
-      {
-        name: 'groupBy',
-        in: 'query',
-        required: false,
-        description: 'As for GET /v1/reports/recovery.',
-        schema: { type: 'string', enum: [...GROUP_BY], default: 'none' },
-      },
-    ],
+    parameters: REPORT_PARAMETERS,
     responses: { '200': page('The report page.'), '303': toSignIn, '400': page('A bad window or grouping.'), ...errors },
   },
   {

@@ -35,7 +35,7 @@ export const RecoveryReportLink = z
   .meta({ description: 'A signed link (valid for one hour) to the recovery report page.' });
 
 /** The report's window and grouping: the API and the page take the same. */
-const REPORT_PARAMETERS = [
+export const REPORT_PARAMETERS = [
   {
     name: 'from',
     in: 'query',
