@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AlertSettings, AlertSettingsPatch } from '../alerts/openapi.ts';
 import { localeSchema } from '../copy/locales-schema.ts';
-import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
 import { documentedPriceBook, PlanId } from '../pricing/openapi.ts';
 import { accountSettingsBody, createAccountBody, createKeyBody } from './routes.ts';
 
@@ -85,12 +85,7 @@ const operations: FeatureApi['operations'] = [
     ],
     responses: {
       '200': { description: 'The account.', content: { 'application/json': { schema: Account } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -106,14 +101,7 @@ const operations: FeatureApi['operations'] = [
         headers: { Location: { $ref: '#/components/headers/Location' } },
         content: { 'application/json': { schema: Account } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '409': { $ref: '#/components/responses/Conflict' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -124,12 +112,7 @@ const operations: FeatureApi['operations'] = [
     parameters: [{ $ref: '#/components/parameters/AccountId' }],
     responses: {
       '200': { description: 'The account.', content: { 'application/json': { schema: Account } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -146,13 +129,7 @@ const operations: FeatureApi['operations'] = [
         description: 'Invalid input (see BadRequest), including a plan that is not one of `GET /v1/prices`.',
         content: { 'application/problem+json': { schema: ValidationProblem } },
       },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('Unauthorized', 'Forbidden', 'NotFound', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -165,15 +142,17 @@ const operations: FeatureApi['operations'] = [
     requestBody: { required: false, content: { 'application/json': { schema: CreateKeyRequest } } },
     responses: {
       '201': { description: 'Created; `key` is shown only now.', content: { 'application/json': { schema: ApiKeyCreated } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '409': { $ref: '#/components/responses/Conflict' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers(
+        'BadRequest',
+        'Unauthorized',
+        'Forbidden',
+        'NotFound',
+        'Conflict',
+        'PayloadTooLarge',
+        'UnsupportedMediaType',
+        'InternalError',
+        'ServiceUnavailable',
+      ),
     },
   },
   {
@@ -185,12 +164,7 @@ const operations: FeatureApi['operations'] = [
     parameters: [{ $ref: '#/components/parameters/AccountId' }, { $ref: '#/components/parameters/KeyId' }],
     responses: {
       '204': { description: 'Revoked.' },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -203,14 +177,7 @@ const operations: FeatureApi['operations'] = [
     requestBody: { required: false, content: { 'application/json': { schema: AlertSettingsPatch } } },
     responses: {
       '200': { description: 'The settings now in force.', content: { 'application/json': { schema: AlertSettings } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
     },
   },
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DIGEST_FREQUENCIES } from '../accounts/model.ts';
-import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
 import { alertSettingsPatch } from './settings.ts';
 
 export const AlertSettings = z
@@ -56,10 +56,7 @@ const operations: FeatureApi['operations'] = [
     description: 'The balance alert settings of the API key’s account, with the baseline the thresholds apply to.',
     responses: {
       '200': { description: 'The settings in force.', content: { 'application/json': { schema: AlertSettings } } },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('Unauthorized', 'Forbidden', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -71,13 +68,7 @@ const operations: FeatureApi['operations'] = [
     requestBody: { required: false, content: { 'application/json': { schema: AlertSettingsPatch } } },
     responses: {
       '200': { description: 'The settings now in force.', content: { 'application/json': { schema: AlertSettings } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -97,12 +88,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -139,11 +125,7 @@ const operations: FeatureApi['operations'] = [
           'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
         },
       },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -163,12 +145,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -205,11 +182,7 @@ const operations: FeatureApi['operations'] = [
           'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
         },
       },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
 import { InsufficientCredits } from '../recovery/openapi.ts';
 import { localeSchema } from './locales-schema.ts';
 import { SURFACES } from './preview.ts';
@@ -120,16 +120,8 @@ const answer = (description: string, schema: z.ZodType) => ({ description, conte
 const body = (schema: z.ZodType, required = true) => ({ required, content: { 'application/json': { schema } } });
 
 /** The admin answers every copy operation shares. */
-const adminErrors = {
-  '401': { $ref: '#/components/responses/Unauthorized' },
-  '403': { $ref: '#/components/responses/Forbidden' },
-  '500': { $ref: '#/components/responses/InternalError' },
-  '503': { $ref: '#/components/responses/ServiceUnavailable' },
-};
-const withBody = {
-  '413': { $ref: '#/components/responses/PayloadTooLarge' },
-  '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-};
+const adminErrors = answers('Unauthorized', 'Forbidden', 'InternalError', 'ServiceUnavailable');
+const withBody = answers('PayloadTooLarge', 'UnsupportedMediaType');
 const notFound = { '404': { $ref: '#/components/responses/NotFound' } };
 const conflict = { '409': { $ref: '#/components/responses/Conflict' } };
 

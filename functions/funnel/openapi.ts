@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, type FeatureApi } from '../http/openapi.ts';
+import { answers, described, type FeatureApi } from '../http/openapi.ts';
 import { GROUP_BY } from './report.ts';
 import { digestRunBody } from './routes.ts';
 import { recoveryReport } from './schemas.ts';
@@ -71,11 +71,7 @@ const operations: FeatureApi['operations'] = [
     parameters: REPORT_PARAMETERS,
     responses: {
       '200': { description: 'The report.', content: { 'application/json': { schema: RecoveryReport } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -87,10 +83,7 @@ const operations: FeatureApi['operations'] = [
       'A signed link (valid for one hour) to the report page for people: the SVG funnel of the window and the table by group, with the numbers of GET /v1/reports/recovery. Add `from`, `to` and `groupBy` to it as for the API.',
     responses: {
       '201': { description: 'The link.', content: { 'application/json': { schema: RecoveryReportLink } } },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('Unauthorized', 'Forbidden', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -110,11 +103,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'LinkInvalid', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -127,13 +116,7 @@ const operations: FeatureApi['operations'] = [
     requestBody: { required: true, content: { 'application/json': { schema: DigestRunRequest } } },
     responses: {
       '200': { description: 'What the run did.', content: { 'application/json': { schema: DigestRun } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
     },
   },
 ];

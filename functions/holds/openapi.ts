@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
-import { described, type FeatureApi, Problem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, Problem } from '../http/openapi.ts';
 import { HOLD_ID, placeHoldSchema, settleHoldSchema } from './model.ts';
 
 export const HoldRequest = described(placeHoldSchema, {
@@ -38,19 +38,9 @@ const hold = (description: string) => ({
   headers: { 'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' } },
   content: { 'application/json': { schema: Hold } },
 });
-const clientErrors = {
-  '400': { $ref: '#/components/responses/BadRequest' },
-  '401': { $ref: '#/components/responses/Unauthorized' },
-  '403': { $ref: '#/components/responses/Forbidden' },
-};
-const serverErrors = {
-  '500': { $ref: '#/components/responses/InternalError' },
-  '503': { $ref: '#/components/responses/ServiceUnavailable' },
-};
-const bodyErrors = {
-  '413': { $ref: '#/components/responses/PayloadTooLarge' },
-  '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-};
+const clientErrors = answers('BadRequest', 'Unauthorized', 'Forbidden');
+const serverErrors = answers('InternalError', 'ServiceUnavailable');
+const bodyErrors = answers('PayloadTooLarge', 'UnsupportedMediaType');
 
 const operations: FeatureApi['operations'] = [
   {
@@ -68,8 +58,7 @@ const operations: FeatureApi['operations'] = [
         headers: { ...hold('').headers, Location: { description: 'The hold’s path, `/v1/holds/{holdId}`.', schema: { type: 'string' } } },
       },
       ...clientErrors,
-      '402': { $ref: '#/components/responses/InsufficientCredits' },
-      '409': { $ref: '#/components/responses/Conflict' },
+      ...answers('InsufficientCredits', 'Conflict'),
       ...bodyErrors,
       '422': { $ref: '#/components/responses/IdempotencyKeyReused' },
       ...serverErrors,

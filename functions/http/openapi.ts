@@ -82,6 +82,28 @@ export function jsonSchema(schema: Schema): DocValue {
 
 export const PROBLEM_TYPE = (slug: string) => `${PROBLEM_BASE}${slug}`;
 
+/** The status each shared answer of `components.responses` stands under. */
+const ANSWER_STATUS = {
+  BadRequest: '400',
+  Unauthorized: '401',
+  InsufficientCredits: '402',
+  Forbidden: '403',
+  LinkInvalid: '403',
+  NotFound: '404',
+  Conflict: '409',
+  LinkExpired: '410',
+  PayloadTooLarge: '413',
+  UnsupportedMediaType: '415',
+  IdempotencyKeyReused: '422',
+  InternalError: '500',
+  ServiceUnavailable: '503',
+} as const;
+
+/** Shared answers of an operation, each under its status: `...answers('BadRequest', 'InternalError')`. */
+export function answers(...names: (keyof typeof ANSWER_STATUS)[]): Record<string, DocValue> {
+  return Object.fromEntries(names.map((name) => [ANSWER_STATUS[name], { $ref: `#/components/responses/${name}` }]));
+}
+
 export const Problem = z
   .object({
     type: z.url().meta({

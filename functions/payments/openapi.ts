@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type FeatureApi, Problem } from '../http/openapi.ts';
+import { answers, type FeatureApi, Problem } from '../http/openapi.ts';
 import { chargeSchema, checkoutSessionSchema, invoiceSchema, subscriptionSchema } from './stripe-events.ts';
 
 export const WebhookReceipt = z.object({
@@ -47,15 +47,12 @@ const operations: FeatureApi['operations'] = [
         description: "To the provider's hosted checkout page (or to `BILLING_URL` when no provider is configured).",
         headers: { Location: { schema: { type: 'string', format: 'uri' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
+      ...answers('BadRequest', 'LinkInvalid'),
       '404': {
         description: "The link's account does not exist, or what it offered is no longer for sale.",
         content: { 'application/problem+json': { schema: Problem } },
       },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -84,15 +81,12 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
+      ...answers('BadRequest', 'LinkInvalid'),
       '404': {
         description: "The link's account does not exist, or what it offered is no longer for sale.",
         content: { 'application/problem+json': { schema: Problem } },
       },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -126,8 +120,7 @@ const operations: FeatureApi['operations'] = [
           'No `Stripe-Signature`, or it does not match the body under the endpoint secret (forged, changed or older than 5 minutes); nothing changed.',
         content: { 'application/problem+json': { schema: Problem } },
       },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '500': { $ref: '#/components/responses/InternalError' },
+      ...answers('PayloadTooLarge', 'InternalError'),
       '503': {
         description: 'The webhook secret is not configured yet, or the database is unavailable: Stripe retries the event later.',
         content: { 'application/problem+json': { schema: Problem } },

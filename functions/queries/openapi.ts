@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
-import { described, type FeatureApi, Problem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, Problem } from '../http/openapi.ts';
 import { OperationName } from '../pricing/openapi.ts';
 import { submitQueryBody } from './routes.ts';
 import { queryInputs } from './service.ts';
@@ -110,14 +110,16 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'application/json': { schema: QueryResult } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '402': { $ref: '#/components/responses/InsufficientCredits' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '409': { $ref: '#/components/responses/Conflict' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '422': { $ref: '#/components/responses/IdempotencyKeyReused' },
+      ...answers(
+        'BadRequest',
+        'Unauthorized',
+        'InsufficientCredits',
+        'Forbidden',
+        'Conflict',
+        'PayloadTooLarge',
+        'UnsupportedMediaType',
+        'IdempotencyKeyReused',
+      ),
       '500': {
         description: 'The work failed and its credits were refunded (`type` …/work-failed), or an unexpected failure.',
         content: { 'application/problem+json': { schema: { anyOf: [WorkFailedProblem, Problem] } } },
@@ -133,12 +135,7 @@ const operations: FeatureApi['operations'] = [
     parameters: [{ $ref: '#/components/parameters/QueryId' }],
     responses: {
       '200': { description: 'The query.', content: { 'application/json': { schema: Query } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -160,11 +157,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'application/json': { schema: QueryResult } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '402': { $ref: '#/components/responses/InsufficientCredits' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
+      ...answers('BadRequest', 'Unauthorized', 'InsufficientCredits', 'Forbidden', 'NotFound'),
       '409': {
         description: 'Already completed, running, being resumed, or failed (and refunded).',
         content: { 'application/problem+json': { schema: Problem } },
@@ -194,8 +187,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
+      ...answers('BadRequest', 'LinkInvalid'),
       '404': {
         description: 'The link names no query of the account, or the account does not exist.',
         content: { 'application/problem+json': { schema: Problem } },
@@ -216,8 +208,7 @@ const operations: FeatureApi['operations'] = [
           'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
         },
       },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -238,8 +229,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
+      ...answers('BadRequest', 'LinkInvalid'),
       '404': {
         description: 'The link names no query of the account, or the account does not exist.',
         content: { 'application/problem+json': { schema: Problem } },

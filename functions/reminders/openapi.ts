@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, type FeatureApi, Problem, ValidationProblem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, Problem, ValidationProblem } from '../http/openapi.ts';
 import { createReminderBody } from './routes.ts';
 
 export const ReminderDelay = z
@@ -44,12 +44,7 @@ const operations: FeatureApi['operations'] = [
           'Invalid input (see BadRequest), including an `after` that is not a duration in weeks, days, hours and minutes, or is shorter than 1 hour or longer than 30 days.',
         content: { 'application/problem+json': { schema: ValidationProblem } },
       },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '413': { $ref: '#/components/responses/PayloadTooLarge' },
-      '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('Unauthorized', 'Forbidden', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -61,16 +56,13 @@ const operations: FeatureApi['operations'] = [
     parameters: [{ $ref: '#/components/parameters/ReminderId' }],
     responses: {
       '204': { description: 'Cancelled.' },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden'),
       '404': { description: 'No such reminder on the API key’s account.', content: { 'application/problem+json': { schema: Problem } } },
       '409': {
         description: 'The reminder was already sent, skipped, cancelled, or is being sent now.',
         content: { 'application/problem+json': { schema: Problem } },
       },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -90,12 +82,9 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
+      ...answers('BadRequest', 'LinkInvalid'),
       '404': { description: 'The link’s account does not exist.', content: { 'application/problem+json': { schema: Problem } } },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -126,9 +115,7 @@ const operations: FeatureApi['operations'] = [
       },
       '403': { $ref: '#/components/responses/LinkInvalid' },
       '404': { description: 'The link’s account does not exist.', content: { 'application/problem+json': { schema: Problem } } },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
 ];

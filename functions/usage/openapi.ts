@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
-import { type FeatureApi, Problem } from '../http/openapi.ts';
+import { answers, type FeatureApi, Problem } from '../http/openapi.ts';
 import { Prices } from '../pricing/openapi.ts';
 
 export const OperationUsage = z.object({
@@ -26,10 +26,7 @@ const operations: FeatureApi['operations'] = [
     description: 'The balance of the API key’s account.',
     responses: {
       '200': { description: 'The balance.', content: { 'application/json': { schema: Balance } } },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('Unauthorized', 'Forbidden', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -40,10 +37,7 @@ const operations: FeatureApi['operations'] = [
     description: 'What each operation costs, the top-up packs and the plans: one pricing definition shared by the API, the 402 answer and the deployment.',
     responses: {
       '200': { description: 'The price list.', content: { 'application/json': { schema: Prices } } },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('Unauthorized', 'Forbidden', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -55,11 +49,7 @@ const operations: FeatureApi['operations'] = [
     parameters: [{ $ref: '#/components/parameters/From' }, { $ref: '#/components/parameters/To' }],
     responses: {
       '200': { description: 'The usage summary.', content: { 'application/json': { schema: Usage } } },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('BadRequest', 'Unauthorized', 'Forbidden', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {
@@ -79,12 +69,9 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'text/html': { schema: { type: 'string', description: 'A self-contained HTML page (`text/html; charset=utf-8`), no script.' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '403': { $ref: '#/components/responses/LinkInvalid' },
+      ...answers('BadRequest', 'LinkInvalid'),
       '404': { description: 'The link’s account does not exist.', content: { 'application/problem+json': { schema: Problem } } },
-      '410': { $ref: '#/components/responses/LinkExpired' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/ServiceUnavailable' },
+      ...answers('LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
 ];

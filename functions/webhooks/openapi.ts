@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { described, type FeatureApi, type Webhook } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, type Webhook } from '../http/openapi.ts';
 import { EVENT_TYPES, type EventType, webhookEventSchema } from './events.ts';
 import {
   createEndpointRequest,
@@ -89,20 +89,10 @@ const webhooks: Webhook[] = EVENT_TYPES.map((type) => ({
 
 const ENDPOINT_ID_PARAMETER = { $ref: '#/components/parameters/EndpointId' };
 const ok = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
-const clientErrors = {
-  '400': { $ref: '#/components/responses/BadRequest' },
-  '401': { $ref: '#/components/responses/Unauthorized' },
-  '403': { $ref: '#/components/responses/Forbidden' },
-};
+const clientErrors = answers('BadRequest', 'Unauthorized', 'Forbidden');
 const notFound = { '404': { $ref: '#/components/responses/NotFound' } };
-const bodyErrors = {
-  '413': { $ref: '#/components/responses/PayloadTooLarge' },
-  '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-};
-const serverErrors = {
-  '500': { $ref: '#/components/responses/InternalError' },
-  '503': { $ref: '#/components/responses/ServiceUnavailable' },
-};
+const bodyErrors = answers('PayloadTooLarge', 'UnsupportedMediaType');
+const serverErrors = answers('InternalError', 'ServiceUnavailable');
 
 const operations: FeatureApi['operations'] = [
   {
