@@ -82,6 +82,15 @@ export function jsonSchema(schema: Schema): DocValue {
 
 export const PROBLEM_TYPE = (slug: string) => `${PROBLEM_BASE}${slug}`;
 
+/** What every metered success carries: its price, the balance left, and the in-band low-balance signals. */
+export const meteredHeaders = {
+  'Credits-Charged': { $ref: '#/components/headers/CreditsCharged' },
+  'Credits-Remaining': { $ref: '#/components/headers/CreditsRemaining' },
+  'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
+  RateLimit: { $ref: '#/components/headers/RateLimit' },
+  'Credits-Low': { $ref: '#/components/headers/CreditsLow' },
+};
+
 /** The status each shared answer of `components.responses` stands under. */
 const ANSWER_STATUS = {
   BadRequest: '400',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
-import { answers, described, type FeatureApi } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, meteredHeaders } from '../http/openapi.ts';
 import { OperationName } from '../pricing/openapi.ts';
 import { debitBody, externalDebitBody, topUpBody } from './routes.ts';
 
@@ -85,11 +85,7 @@ const operations: FeatureApi['operations'] = [
       '201': {
         description: 'Debited (or, with `Idempotent-Replayed: true`, the first answer again).',
         headers: {
-          'Credits-Charged': { $ref: '#/components/headers/CreditsCharged' },
-          'Credits-Remaining': { $ref: '#/components/headers/CreditsRemaining' },
-          'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
-          RateLimit: { $ref: '#/components/headers/RateLimit' },
-          'Credits-Low': { $ref: '#/components/headers/CreditsLow' },
+          ...meteredHeaders,
           'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' },
         },
         content: { 'application/json': { schema: Debit } },

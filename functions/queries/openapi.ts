@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
-import { answers, described, type FeatureApi, Problem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, meteredHeaders, Problem } from '../http/openapi.ts';
 import { OperationName } from '../pricing/openapi.ts';
 import { submitQueryBody } from './routes.ts';
 import { queryInputs } from './service.ts';
@@ -101,11 +101,7 @@ const operations: FeatureApi['operations'] = [
       '200': {
         description: 'Completed and charged.',
         headers: {
-          'Credits-Charged': { $ref: '#/components/headers/CreditsCharged' },
-          'Credits-Remaining': { $ref: '#/components/headers/CreditsRemaining' },
-          'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
-          RateLimit: { $ref: '#/components/headers/RateLimit' },
-          'Credits-Low': { $ref: '#/components/headers/CreditsLow' },
+          ...meteredHeaders,
           'Idempotent-Replayed': { $ref: '#/components/headers/IdempotentReplayed' },
         },
         content: { 'application/json': { schema: QueryResult } },
@@ -149,11 +145,7 @@ const operations: FeatureApi['operations'] = [
       '200': {
         description: 'Completed and charged.',
         headers: {
-          'Credits-Charged': { $ref: '#/components/headers/CreditsCharged' },
-          'Credits-Remaining': { $ref: '#/components/headers/CreditsRemaining' },
-          'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
-          RateLimit: { $ref: '#/components/headers/RateLimit' },
-          'Credits-Low': { $ref: '#/components/headers/CreditsLow' },
+          ...meteredHeaders,
         },
         content: { 'application/json': { schema: QueryResult } },
       },
