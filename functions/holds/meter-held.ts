@@ -6,7 +6,7 @@ import { findAccount } from '../accounts/store.ts';
 import { fields, idempotencyKey } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
-import { replayed, stored } from '../metering/metered-call.ts';
+import { answerRefusal, replayed, stored } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { saveResponse } from '../metering/txn-store.ts';
 import { priceBook } from '../pricing/configured.ts';
@@ -118,9 +118,7 @@ export function heldMeter<TEvent extends HttpEvent>(
         request.response = await releaseAfterFailure(held.hold, undefined, settings.clock);
         return;
       }
-      if (request.error instanceof TollgateError) {
-        request.response = problemResponse(request.error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
-      }
+      answerRefusal(request);
     },
   };
 }

@@ -5,7 +5,6 @@ import type { AccountItem } from '../accounts/model.ts';
 import { type AccountRef, accountIdOf } from '../accounts/resolve.ts';
 import { type DeferredPricing, heldMeter } from '../holds/meter-held.ts';
 import { fields, header, idempotencyKey } from '../http/request.ts';
-import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { priceBook } from '../pricing/configured.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
@@ -14,9 +13,8 @@ import { refusalAnswer } from '../recovery/refusal.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId, sha256 } from '../shared/ids.ts';
-import { logger } from '../shared/logger.ts';
 import { startCharge } from './charges.ts';
-import { replayed, settleFailure, settleSuccess } from './metered-call.ts';
+import { answerRefusal, replayed, settleFailure, settleSuccess } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
 
 /** What one call costs: the operation it is recorded under (usage, ledger, 402) and its price in credits. */
@@ -151,12 +149,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
       request.response = await settleFailure(txn, { error: request.error }, options.clock);
       return;
     }
-    // Refused before anything was charged (key, Idempotency-Key, price): answer the problem here,
-    // so the handler needs no error middleware of its own. Other errors pass on untouched.
-    if (request.error instanceof TollgateError) {
-      if (request.error.problem.status >= 500) logger.error('metered request refused', { error: request.error });
-      request.response = problemResponse(request.error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
-    }
+    answerRefusal(request);
   };
 
   return { before: meterMiddlewareBefore, after: meterMiddlewareAfter, onError: meterMiddlewareOnError };
