@@ -191,16 +191,25 @@ export async function pendingPairs(endpointId: string): Promise<string[]> {
   return [...accounts];
 }
 
-/** Takes the delivery for one attempt: false when another worker holds it or it is no longer pending. */
+/**
+ * Takes the delivery for one attempt: false when another worker holds it, it is no longer pending,
+ * or another attempt was recorded since it was read (the attempt count and backoff it was read with
+ * would be stale: a second worker would send early and its record would overwrite the first's count).
+ */
 export async function leaseDelivery(delivery: DeliveryItem, now: Date, leaseMs: number): Promise<boolean> {
   return conditionalWrite(
     new UpdateCommand({
       TableName: tableName(),
       Key: keys.webhookDelivery(delivery.endpointId, delivery.accountId, delivery.order),
       UpdateExpression: 'SET leaseUntil = :until',
-      ConditionExpression: '#status = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)',
+      ConditionExpression: '#status = :pending AND attempts = :seen AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':now': now.toISOString(), ':until': new Date(now.getTime() + leaseMs).toISOString() },
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':seen': delivery.attempts,
+        ':now': now.toISOString(),
+        ':until': new Date(now.getTime() + leaseMs).toISOString(),
+      },
     }),
   );
 }
