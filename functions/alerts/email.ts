@@ -18,6 +18,8 @@ export interface AlertEmailInput {
   kind: 'threshold' | 'depletion' | 'refused' | 'reminder' | 'resumed' | 'receipt';
   name: string;
   balance: number;
+  /** Credits reserved by open holds, outside `balance`; shown when above zero. @default 0 */
+  held?: number;
   asOf: string;
   percent?: number;
   usage: { since: string; total: number; top: OperationUsage[] };
@@ -95,6 +97,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     input.refused?.expiresAt && links.resume ? { label: t('email.depletion.resume', { expiresAt: input.refused.expiresAt }), href: links.resume } : undefined;
   const sections = {
     balance: t('email.balance', { balance: input.balance, asOf: input.asOf }),
+    held: input.held ? t('email.held', { held: input.held }) : undefined,
     runway: input.runwayDays === undefined ? undefined : runway(c, input.runwayDays),
     usageHeading: t('email.usage.heading', { since: input.usage.since, total: input.usage.total }),
   };
@@ -111,6 +114,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
     intro,
     '',
     sections.balance,
+    sections.held,
     sections.runway,
     '',
     sections.usageHeading,
@@ -140,7 +144,7 @@ export function renderAlertEmail(input: AlertEmailInput): RenderedEmail {
 <html lang="${c.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(subject)}</title></head>
 <body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#111827;line-height:1.5;max-width:600px;margin:0 auto;padding:16px">
 <p style="white-space:pre-line">${esc(intro)}</p>
-<p><strong>${esc(sections.balance)}</strong>${sections.runway ? `<br>${esc(sections.runway)}` : ''}</p>
+<p><strong>${esc(sections.balance)}</strong>${sections.held ? `<br>${esc(sections.held)}` : ''}${sections.runway ? `<br>${esc(sections.runway)}` : ''}</p>
 <h2 style="font-size:16px">${esc(sections.usageHeading)}</h2>
 ${list(usageLines)}
 ${resume ? `<p>${button(resume.label, resume.href)}</p>` : ''}

@@ -130,6 +130,7 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
     copy,
     name: account.name,
     balance: account.balance,
+    held: account.held ?? 0,
     asOf: now.toISOString(),
     percent: what.kind === 'threshold' ? what.percent : undefined,
     usage: { since: since.toISOString().slice(0, 10), total: usage.total, top: usage.byOperation.slice(0, TOP_OPERATIONS) },

@@ -106,7 +106,7 @@ export function previewSurface(surface: Surface, copy: Copy, pricing: PriceBook,
             html: renderUsagePage({
               accountName: sample.account.name,
               planName: pricing.plans.find((plan) => plan.id === sample.account.plan)?.name ?? sample.account.plan,
-              balance: { available: sample.account.balance, asOf: now.toISOString() },
+              balance: { available: sample.account.balance, held: 0, asOf: now.toISOString() },
               period: { from: sample.usage.from, to: sample.usage.to },
               usage: sample.usage,
               biggestQueries: [{ operation: 'report', credits: 10, at: sample.usage.to, queryId: sample.query.id }],

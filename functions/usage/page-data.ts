@@ -34,7 +34,7 @@ export async function usagePageData(
   return {
     accountName: account.name,
     planName: pricing.plans.find((plan) => plan.id === account.plan)?.name ?? account.plan,
-    balance: { available: account.balance, asOf: now.toISOString() },
+    balance: { available: account.balance, held: account.held ?? 0, asOf: now.toISOString() },
     period: { from: from.toISOString(), to: now.toISOString() },
     usage: summarizeUsage(entries, from, new Date(now.getTime() + 1)),
     biggestQueries,

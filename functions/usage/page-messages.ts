@@ -18,6 +18,7 @@ export function usageMessages({ t, format }: Copy) {
       heading: t('usage.balance.heading'),
       unit: (value: number) => format.unitWord('credit', value),
       asOf: (p: { asOf: string }) => t('usage.balance.asOf', p),
+      held: (p: { held: number }) => t('usage.balance.held', p),
       runway: (days: number) => (days < 1 ? t('usage.balance.underADay') : t('usage.balance.runway', { days: Math.round(days) })),
     },
     chart: {

@@ -20,8 +20,8 @@ export type Linked<T> = T & { href: string };
 export interface UsagePageData {
   accountName: string;
   planName: string;
-  /** `asOf` is an ISO-8601 time. */
-  balance: { available: number; asOf: string };
+  /** `asOf` is an ISO-8601 time; `held`: credits reserved by open holds, outside `available`. */
+  balance: { available: number; held: number; asOf: string };
   /** ISO-8601 times, `to` exclusive (as in `summarizeUsage`). */
   period: { from: string; to: string };
   usage: UsageSummary;
@@ -92,6 +92,7 @@ function balanceSection(m: UsageMessages, { balance, runwayDays }: UsagePageData
 <h2 id="balance-heading">${esc(m.balance.heading)}</h2>
 <p class="amount">${esc(m.format.number(balance.available))} <span class="unit">${esc(m.balance.unit(balance.available))}</span></p>
 <p class="as-of">${esc(m.balance.asOf({ asOf }))}</p>
+${balance.held > 0 ? `<p class="held">${esc(m.balance.held({ held: balance.held }))}</p>` : ''}
 ${runwayDays === undefined ? '' : `<p class="runway">${esc(m.balance.runway(runwayDays))}</p>`}
 </section>`;
 }
@@ -297,6 +298,7 @@ h3{font-size:1rem;margin:24px 0 12px}
 .balance .amount{font-size:2.75rem;font-weight:700;line-height:1.1;letter-spacing:-.02em;font-variant-numeric:tabular-nums;margin:0}
 .balance .unit{font-size:1.125rem;font-weight:500;letter-spacing:0}
 .balance .as-of{color:#dbeafe;font-size:.875rem;margin-top:4px}
+.balance .held{color:#dbeafe;font-size:.875rem;margin-top:4px}
 .balance .runway{margin-top:16px;padding-top:12px;border-top:1px solid #3b5bb5;font-weight:500}
 .total{font-weight:600;margin-bottom:16px}
 .chart{margin:0;display:grid;grid-template-columns:auto minmax(0,1fr);column-gap:8px}

@@ -3,6 +3,7 @@ import { sweep } from '../../functions/metering/sweeper.ts';
 import type { Clock } from '../../functions/shared/clock.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
+import { mailTo, newAddress } from '../support/inbox.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -113,6 +114,23 @@ describe('holds: work priced afterwards', () => {
       ['hold', -40, 60],
       ['release', 40, 100],
     ]);
+  });
+
+  it('the warning email and the usage page show what is held apart from the available balance', async () => {
+    const email = newAddress();
+    const { apiKey } = await newCustomer(app.url, 100, undefined, email);
+    await hold(apiKey, { operation: 'export', credits: 60 }); // available 40: crosses the 50 % threshold
+    await app.settle();
+    const [warning] = await mailTo(email);
+    expect(warning?.subject).toBe('Heads up: 40 credits left (50% of your last top-up)');
+    expect(warning?.body.text).toContain('Balance: 40 credits as of');
+    expect(warning?.body.text).toContain('Reserved for work still running: 60 credits (charged when it finishes, returned if it fails).');
+    expect(warning?.body.html).toContain('Reserved for work still running: 60 credits');
+
+    const usageLink = warning?.body.text?.match(/See my usage: (\S+)/)?.[1] ?? '';
+    const page = await (await fetch(usageLink)).text();
+    expect(page).toMatch(/<p class="amount">40 <span class="unit">credits<\/span><\/p>/);
+    expect(page).toContain('<p class="held">Not included: 60 credits reserved for work still running');
   });
 
   it('validates what it is given, and a revoked key can do nothing with a hold', async () => {

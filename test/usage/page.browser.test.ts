@@ -16,7 +16,7 @@ function pageData(): UsagePageData {
   return {
     accountName: 'Ada Labs',
     planName: 'Free',
-    balance: { available: 57, asOf: '2026-11-25T09:41:00.000Z' },
+    balance: { available: 57, held: 0, asOf: '2026-11-25T09:41:00.000Z' },
     period,
     usage: {
       ...period,

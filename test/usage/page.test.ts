@@ -5,7 +5,7 @@ import { pricing } from '../support/prices.ts';
 const page = (overrides: Partial<UsagePageData> = {}): UsagePageData => ({
   accountName: 'Ada Labs',
   planName: 'Free',
-  balance: { available: 42, asOf: '2026-11-24T09:30:00.000Z' },
+  balance: { available: 42, held: 0, asOf: '2026-11-24T09:30:00.000Z' },
   period: { from: '2026-11-20T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z' },
   usage: {
     from: '2026-11-20T00:00:00.000Z',
@@ -108,6 +108,12 @@ describe('renderUsagePage', () => {
     const html = renderUsagePage(page());
     expect(html).toMatch(/<p class="amount">42 <span class="unit">credits<\/span><\/p>\n<p class="as-of">as of 24 Nov 2026, 09:30 UTC<\/p>/);
     expect(html.indexOf('balance-heading')).toBeLessThan(html.indexOf('chart-heading'));
+  });
+
+  it('states what open holds reserve, outside the balance, only when something is held', () => {
+    expect(renderUsagePage(page())).not.toContain('class="held"');
+    const html = renderUsagePage(page({ balance: { available: 42, held: 1, asOf: '2026-11-24T09:30:00.000Z' } }));
+    expect(html).toContain('<p class="held">Not included: 1 credit reserved for work still running (charged when it finishes, returned if it fails).</p>');
   });
 
   it('links each top-up pack and each other rollover plan; the current plan is marked instead', () => {
