@@ -121,7 +121,7 @@ describe('rendering', () => {
     const page = renderUsagePage({
       accountName: 'A',
       planName: 'free',
-      balance: { available: 1, asOf: '2026-11-25T10:00:00.000Z' },
+      balance: { available: 1, held: 0, asOf: '2026-11-25T10:00:00.000Z' },
       period: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z' },
       usage: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z', total: 0, byOperation: [], byDay: [] },
       biggestQueries: [],
@@ -139,7 +139,7 @@ describe('rendering', () => {
     const page = renderUsagePage({
       accountName: 'A',
       planName: 'free',
-      balance: { available: 1200, asOf: '2026-11-25T10:00:00.000Z' },
+      balance: { available: 1200, held: 0, asOf: '2026-11-25T10:00:00.000Z' },
       period: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z' },
       usage: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z', total: 0, byOperation: [], byDay: [] },
       biggestQueries: [],
