@@ -26,7 +26,7 @@
 
 export type { DeferredPricing } from './functions/holds/meter-held.ts';
 export type { HttpEvent, HttpResult } from './functions/http/types.ts';
-export { type AccountRef, type DeferredMeterOptions, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
+export { type AccountRef, type DeferredMeterOptions, type MeteredResult, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
 export { type PriceBook, PriceBookError, parsePriceBook, priceBookSchema } from './functions/pricing/price-book.ts';
 export { EVENT_TYPES, type EventType, eventDataSchemas, type WebhookEvent, webhookEventSchema } from './functions/webhooks/events.ts';
 export { createWebhookReceiver, RejectedWebhookError, type SeenIds, seenInMemory } from './functions/webhooks/receiver.ts';

@@ -19,9 +19,13 @@ import { derivedId, randomId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
 import { placeHold, releaseHold, settleHold } from './holds.ts';
 import { DEFAULT_HOLD_EXPIRES_IN } from './model.ts';
+import { isStreamBody, type StreamBody, whenBodyEnds } from './stream-end.ts';
+
+/** An answer `meter()` with deferred pricing accepts: a string body, or a stream (middy's `streamifyResponse`). */
+export type MeteredResult = Omit<HttpResult, 'body'> & { body?: string | StreamBody };
 
 /** `meter()` for work priced only when it is done: an estimate is held before, the actual price settled after. */
-export interface DeferredPricing<TEvent extends HttpEvent = HttpEvent> {
+export interface DeferredPricing<TEvent extends HttpEvent = HttpEvent, TResult extends MeteredResult = HttpResult> {
   /** The operation the ledger, usage and the 402 record the call under. */
   operation: string;
   /** Credits to hold before the handler runs (whole, ≥ 1); more than the caller has is a 402 and the handler does not run. */
@@ -29,9 +33,10 @@ export interface DeferredPricing<TEvent extends HttpEvent = HttpEvent> {
   /**
    * Credits the call cost, from your handler's answer (e.g. the token count it reports), whole and ≥ 0.
    * Above the estimate, the price book's `holdOverage` decides (`cap` by default). If it throws, the
-   * estimate is charged and the error logged: the work was delivered.
+   * estimate is charged and the error logged: the work was delivered. For a streamed answer it is
+   * called when the stream has ended, so it can read what your handler counted while streaming.
    */
-  settle: (response: HttpResult, event: TEvent) => number | Promise<number>;
+  settle: (response: TResult, event: TEvent) => number | Promise<number>;
   /** How long the hold lasts if the function dies before settling (then it is released, not charged). @default 'PT15M' */
   expiresIn?: string;
 }
@@ -52,15 +57,48 @@ export interface HeldMeterSettings<TEvent extends HttpEvent> {
  * one that arrives while the work runs gets a 409 to retry later. A hold left by a dead invocation
  * expires and is released by the sweep: the caller never pays for work that did not finish.
  */
-export function heldMeter<TEvent extends HttpEvent>(
-  pricing: DeferredPricing<TEvent>,
+export function heldMeter<TEvent extends HttpEvent, TResult extends MeteredResult>(
+  pricing: DeferredPricing<TEvent, TResult>,
   settings: HeldMeterSettings<TEvent>,
-): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
+): middy.MiddlewareObj<TEvent, TResult, Error, Context> {
   if (!fields.operation.safeParse(pricing.operation).success)
     throw new PriceMisconfiguredError(`meter(): "${pricing.operation}" is not a valid operation name (lower case, e.g. "complete").`);
   const expiresInMs = durationMs(pricing.expiresIn ?? DEFAULT_HOLD_EXPIRES_IN);
   if (expiresInMs === undefined) throw new PriceMisconfiguredError(`meter(): expiresIn "${pricing.expiresIn}" is not an ISO-8601 duration such as "PT15M".`);
   const holds = new WeakMap<object, { hold: TxnItem; keyId?: string }>();
+
+  /** Settles the hold from the answer; the hold as it ended and the balance after. */
+  const settleFrom = async (response: TResult, event: TEvent, hold: TxnItem) => {
+    const actual = await wholeCredits(() => pricing.settle(response, event), 0, 'settle').catch((error: unknown) => {
+      logger.error('meter(): the settle function failed; charging the estimate', { error, holdId: hold.id });
+      return hold.credits;
+    });
+    const policy = (settings.pricing ?? priceBook()).holdOverage ?? 'cap';
+    const settled = await settleHold({ accountId: hold.accountId, holdId: hold.id, actual, policy, now: settings.clock.now() }).catch(expiredMeanwhile);
+    // The hold outlived its expiry while the work ran and was released: the work is delivered, uncharged.
+    const final = settled?.hold ?? { ...hold, settledCredits: 0 };
+    const account = await findAccount(hold.accountId);
+    return { hold: final, charged: final.settledCredits ?? 0, remaining: account?.balance ?? 0 };
+  };
+
+  /**
+   * A streamed answer: its headers are sent before the work is done, so they name the hold, and the
+   * hold is settled when the body ends (released when it breaks). A retry gets what it cost, not the stream.
+   */
+  const streamed = (response: TResult & { body: StreamBody }, event: TEvent, hold: TxnItem): TResult => ({
+    ...response,
+    headers: { ...response.headers, 'Credits-Hold-Id': hold.id, 'Credits-Held': String(hold.credits) },
+    body: whenBodyEnds(response.body, {
+      ended: async () => {
+        const settled = await settleFrom(response, event, hold);
+        await saveResponse(settled.hold, stored(streamedSummary(response.statusCode, settled)));
+      },
+      failed: async (error) => {
+        logger.error('metered work failed while streaming; releasing its hold', { error, holdId: hold.id });
+        await releaseAfterFailure(hold, undefined, settings.clock);
+      },
+    }),
+  });
 
   return {
     before: async (request) => {
@@ -89,37 +127,46 @@ export function heldMeter<TEvent extends HttpEvent>(
       holds.delete(request);
       const response = request.response;
       if (typeof response?.statusCode !== 'number' || response.statusCode >= 500) {
-        request.response = await releaseAfterFailure(held.hold, response?.statusCode === undefined ? undefined : response, settings.clock);
+        const failed = response?.statusCode === undefined || isStreamBody(response.body) ? undefined : (response as HttpResult);
+        request.response = (await releaseAfterFailure(held.hold, failed, settings.clock)) as TResult;
         return;
       }
-      const actual = await wholeCredits(() => pricing.settle(response, request.event), 0, 'settle').catch((error: unknown) => {
-        logger.error('meter(): the settle function failed; charging the estimate', { error, holdId: held.hold.id });
-        return held.hold.credits;
-      });
-      const policy = (settings.pricing ?? priceBook()).holdOverage ?? 'cap';
-      const settled = await settleHold({ accountId: held.hold.accountId, holdId: held.hold.id, actual, policy, now: settings.clock.now() }).catch(
-        expiredMeanwhile,
-      );
-      // The hold outlived its expiry while the work ran and was released: the work is delivered, uncharged.
-      const hold = settled?.hold ?? { ...held.hold, settledCredits: 0 };
-      const account = await findAccount(hold.accountId);
+      if (isStreamBody(response.body)) {
+        request.response = streamed(response as TResult & { body: StreamBody }, request.event, held.hold);
+        return;
+      }
+      const settled = await settleFrom(response, request.event, held.hold);
       const answer = {
-        ...response,
-        headers: { ...response.headers, 'Credits-Charged': String(hold.settledCredits ?? 0), 'Credits-Remaining': String(account?.balance ?? 0) },
+        ...(response as HttpResult),
+        headers: { ...response.headers, 'Credits-Charged': String(settled.charged), 'Credits-Remaining': String(settled.remaining) },
       };
-      await saveResponse(hold, stored(answer));
-      request.response = answer;
+      await saveResponse(settled.hold, stored(answer));
+      request.response = answer as unknown as TResult;
     },
     onError: async (request) => {
       const held = holds.get(request);
       holds.delete(request);
       if (held) {
         logger.error('metered work failed; releasing its hold', { error: request.error, holdId: held.hold.id });
-        request.response = await releaseAfterFailure(held.hold, undefined, settings.clock);
+        request.response = (await releaseAfterFailure(held.hold, undefined, settings.clock)) as TResult;
         return;
       }
-      answerRefusal(request);
+      answerRefusal(request as unknown as middy.Request<TEvent, HttpResult, Error, Context>);
     },
+  };
+}
+
+/** What a retry of a streamed call gets: the stream is not kept, what it cost is. */
+function streamedSummary(statusCode: number, settled: { hold: TxnItem; charged: number; remaining: number }): HttpResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Credits-Charged': String(settled.charged), 'Credits-Remaining': String(settled.remaining) },
+    body: JSON.stringify({
+      holdId: settled.hold.id,
+      operation: settled.hold.operation,
+      charged: settled.charged,
+      detail: 'This call was answered with a stream, which is not kept for replays; it was completed and charged once.',
+    }),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { identifyClient } from '../accounts/auth.ts';
 import type { AccountItem } from '../accounts/model.ts';
 import { type AccountRef, accountIdOf } from '../accounts/resolve.ts';
-import { type DeferredPricing, heldMeter } from '../holds/meter-held.ts';
+import { type DeferredPricing, heldMeter, type MeteredResult } from '../holds/meter-held.ts';
 import { fields, header, idempotencyKey } from '../http/request.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { priceBook } from '../pricing/configured.ts';
@@ -51,7 +51,10 @@ export interface MeterOptions<TEvent extends HttpEvent = HttpEvent> {
 }
 
 /** `meter()` for work priced afterwards: `operation`, `estimate` and `settle` instead of `price`. */
-export type DeferredMeterOptions<TEvent extends HttpEvent = HttpEvent> = Omit<MeterOptions<TEvent>, 'price'> & DeferredPricing<TEvent>;
+export type DeferredMeterOptions<TEvent extends HttpEvent = HttpEvent, TResult extends MeteredResult = HttpResult> = Omit<MeterOptions<TEvent>, 'price'> &
+  DeferredPricing<TEvent, TResult>;
+
+export type { MeteredResult };
 
 const defaults = {
   requireIdempotencyKey: false,
@@ -91,9 +94,13 @@ const defaults = {
  *   .use(meter({ operation: 'complete', estimate: (event) => maxTokens(event), settle: (response) => Number(response.headers?.['x-tokens']) }))
  *   .handler(complete);
  */
+export function meter<TEvent extends HttpEvent = HttpEvent>(opts: MeterOptions<TEvent>): middy.MiddlewareObj<TEvent, HttpResult, Error, Context>;
+export function meter<TEvent extends HttpEvent = HttpEvent, TResult extends MeteredResult = HttpResult>(
+  opts: DeferredMeterOptions<TEvent, TResult>,
+): middy.MiddlewareObj<TEvent, TResult, Error, Context>;
 export function meter<TEvent extends HttpEvent = HttpEvent>(
-  opts: MeterOptions<TEvent> | DeferredMeterOptions<TEvent>,
-): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> {
+  opts: MeterOptions<TEvent> | DeferredMeterOptions<TEvent, MeteredResult>,
+): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> | middy.MiddlewareObj<TEvent, MeteredResult, Error, Context> {
   if ('estimate' in opts) return heldMeter(opts, { ...defaults, ...opts, requestHash });
   const options = { ...defaults, ...opts };
   // A named operation is priced on its first call, not at import: the price book is read once per container.
