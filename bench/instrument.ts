@@ -83,6 +83,10 @@ export function instrument(client: { middlewareStack: any }, design: string): vo
           record.localReported = Array.isArray(consumed)
             ? consumed.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0), 0)
             : consumed?.CapacityUnits;
+          // A Query's items are not known before it runs, so it is not sized from outside: DynamoDB
+          // Local's figure for a read is AWS's rule (4 KB units of the items read, half when eventually
+          // consistent), and a Query that returns nothing is still billed its minimum.
+          if (record.operation === 'Query') record.rru += Math.max(record.localReported ?? 0, args.input?.ConsistentRead ? 1 : 0.5);
         }
         return output;
       } finally {

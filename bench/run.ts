@@ -18,6 +18,7 @@ import { freePort } from '../local/ports.ts';
 import { startSesLocal } from '../local/ses-local.ts';
 import type { StreamLambda } from '../local/stream-poller.ts';
 import { type BundleResult, measureBundles } from './bundles.ts';
+import { measureHolds } from './holds.ts';
 import { type CallRecord, instrument, meter, source } from './instrument.ts';
 import { measureStreamLag, type StreamLagDeps } from './stream-lag.ts';
 
@@ -344,6 +345,15 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     };
   }
 
+  log('Measuring hold + settle (work priced afterwards), sequential…');
+  const holdCustomer = pools.tollgate[0]!;
+  const holds = await measureHolds({
+    meter,
+    post: (path, body) => post(gateways.tollgate.url, path, holdCustomer.apiKey, body),
+    drain: () => poller.drain(),
+    samples: UNIT_SAMPLES,
+  });
+
   // 2. Throughput and latency at several concurrency levels.
   const latency: Record<Design, { concurrency: number; rps: number; p50Ms: number; p99Ms: number; requests: number; non200: number }[]> = {
     tollgate: [],
@@ -531,6 +541,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       poller.start();
     },
     stopConsumer: () => poller.stop(),
+    drainConsumer: () => poller.drain(),
     log,
   };
   const streamLag = {
@@ -692,10 +703,12 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       coldStart:
         'esbuild bundle (platform node, target node24, ESM, minified, AWS SDK included); median time to import it in a fresh `node` process; the empty handler is bundled the same way. processMs is the whole process (start, import, exit).',
       cost: 'On-demand us-east-1 list prices: $0.625 per million WRU, $0.125 per million RRU, Lambda arm64 $0.0000133334 per GB-s and $0.20 per million requests, HTTP API $1.00 per million. Lambda memory 1 GB (the stack default). Stream reads by Lambda triggers are free.',
-      streamLag: `Tollgate only (the baseline has no ledger). ${STREAM_LOAD_SECONDS} s of metered requests from 16 clients, on one account and spread over ${ACCOUNTS}, with the local stream consumer running in this same process (on AWS it has its own Lambdas); catch-up is the time from the end of the load until every account's newest ledger entry has the account's sequence number and balance. Drain: the consumer is paused during a shorter load and then started: ledger entries projected per second of catching up.`,
+      streamLag: `Tollgate only (the baseline has no ledger). ${STREAM_LOAD_SECONDS} s of metered requests from 16 clients, on one account and spread over ${ACCOUNTS}, with the local stream consumer running in this same process (on AWS it has its own Lambdas); catch-up is the time from the end of the load until every account's newest ledger entry has the account's sequence number and balance. Drain: the consumer is paused during a shorter load and then started: ledger entries projected per second, from its start until it finds nothing left to read (then every ledger is checked).`,
+      holds: `Sequential POST /v1/holds (5 credits) then POST /v1/holds/{id}/settle (3 credits), ${UNIT_SAMPLES} times on one account, sized like the metered request; the stream's hold and settle ledger entries counted apart.`,
       baseline:
         'bench/baseline/handler.ts: Powertools idempotency (@aws-lambda-powertools/idempotency, DynamoDB persistence in the same table layout) around a handler that reads the account with a strongly consistent GetItem, checks the balance in code and writes `balance = balance - :price` with UpdateItem. No ledger, no refunds.',
     },
+    holds,
     streamLag,
     streamConsumerErrors: { count: pollerErrors.length, first: pollerErrors[0] ?? null },
     elapsedSeconds: round((Date.now() - startedAt) / 1000, 0),
@@ -922,6 +935,10 @@ function print(results: any, units: Record<Design, { calls: string; localReporte
   ];
   console.log(`\nTollgate vs baseline — ${results.date}\n${results.machine}\n`);
   console.log(table(['', 'Tollgate keyed', 'Tollgate key-less', 'baseline', 'ratio keyed', 'ratio key-less'], rows));
+  const hd = results.holds;
+  console.log(
+    `\nHold + settle (work priced afterwards): ${hd.total.roundTrips} round trips, ${hd.total.wru} WRU, ${hd.total.rru} RRU in all — hold ${hd.hold.calls}; settle ${hd.settle.calls}; stream ${hd.stream.calls}`,
+  );
   console.log('\nBundles (esbuild, ESM, minified, SDK included) and cold init (median import ms in fresh processes):');
   for (const bundle of results.bundles)
     console.log(
