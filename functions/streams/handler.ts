@@ -125,9 +125,14 @@ export function createStreamHandler(deps: AlertDeps, ledgerPut: () => BatchPut =
     const changes = event.Records.map(decode);
     const work = planBatch(changes);
     const batchDeps = { ...deps, put: ledgerPut() };
-    const failed = (await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps))).filter((record) => record !== undefined);
-    failed.push(...(await recordFunnel(event.Records)));
-    failed.push(...(await enqueueWebhookEvents(event.Records, deps.clock)));
+    // The ledger and alerts, the funnel and the webhook events are separate projections of the same
+    // records: none waits for another, and each reports its own failed records.
+    const [accountFailures, funnelFailures, webhookFailures] = await Promise.all([
+      inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps)),
+      recordFunnel(event.Records),
+      enqueueWebhookEvents(event.Records, deps.clock),
+    ]);
+    const failed = [...accountFailures.filter((record) => record !== undefined), ...funnelFailures, ...webhookFailures];
     const accountOf = new Map(changes.map((change) => [change.record, change.kind === 'account' ? change.account.id : undefined]));
     recordLedgerLag(event.Records, (record) => accountOf.get(record), deps.clock.now());
     const position = new Map(event.Records.map((record, index) => [record, index]));
