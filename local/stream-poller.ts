@@ -43,7 +43,10 @@ export class StreamPoller {
   private readonly checkpoints: Record<string, string>;
   private running = false;
   private loop?: Promise<void>;
-  private idleWaiters: (() => void)[] = [];
+  /** Number of the current pass over the shards. */
+  private pass = 0;
+  /** Callers of `drain`, with the pass that was running when they called. */
+  private idleWaiters: { calledDuring: number; resolve: () => void }[] = [];
   private streamArn?: string;
   private readonly options: PollerOptions;
 
@@ -66,15 +69,8 @@ export class StreamPoller {
 
   /** Resolves once every record written before this call has been handled (or dead-lettered). */
   drain(): Promise<void> {
-    return new Promise((resolve) => {
-      // Two idle passes: the first may have started before the caller's last write.
-      let passes = 0;
-      const waiter = () => {
-        if (++passes >= 2) resolve();
-        else this.idleWaiters.push(waiter);
-      };
-      this.idleWaiters.push(waiter);
-    });
+    // An idle pass proves it only if it started after this call: the running one may have read before the caller's last write.
+    return new Promise((resolve) => this.idleWaiters.push({ calledDuring: this.pass, resolve }));
   }
 
   private async run(): Promise<void> {
@@ -82,29 +78,35 @@ export class StreamPoller {
     let shards: Shard[] = [];
     let shardsListedAt = 0;
     while (this.running) {
+      const pass = ++this.pass;
       let handled = 0;
+      /** Whether this pass saw every shard there is and read them all without an error: only then can it prove a drain. */
+      let complete = false;
       try {
         this.streamArn ??= (await this.options.client.send(new DescribeTableCommand({ TableName: this.options.tableName }))).Table?.LatestStreamArn;
         // While there is a backlog, read on without listing shards again (new shards appear rarely; a second's delay is fine).
         if (Date.now() - shardsListedAt >= SHARD_LIST_INTERVAL_MS) {
           shards = (await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn }))).StreamDescription?.Shards ?? [];
           shardsListedAt = Date.now();
+          complete = true;
         }
         for (const shard of readyShards(shards, this.done)) {
           handled += await this.pollShard(shard, iterators);
         }
       } catch (error) {
+        complete = false;
         if (this.running) console.error('[stream-poller]', error);
       }
       if (handled === 0) {
         shardsListedAt = 0;
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const waiter of waiters) waiter();
+        const proves = (waiter: { calledDuring: number }) => complete && waiter.calledDuring < pass;
+        const drained = this.idleWaiters.filter(proves);
+        this.idleWaiters = this.idleWaiters.filter((waiter) => !proves(waiter));
+        for (const waiter of drained) waiter.resolve();
         await new Promise((resolve) => setTimeout(resolve, this.options.intervalMs ?? 100));
       }
     }
-    for (const waiter of this.idleWaiters) waiter();
+    for (const waiter of this.idleWaiters) waiter.resolve();
   }
 
   private async pollShard(shard: Shard, iterators: Map<string, string>): Promise<number> {
