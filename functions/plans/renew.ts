@@ -9,7 +9,13 @@ import { scanItems } from '../shared/dynamodb.ts';
 import { logger } from '../shared/logger.ts';
 import { periodOf, renewal } from './renewal.ts';
 
-const MAX_ATTEMPTS = 5;
+/**
+ * The renewal's first write applies only to the balance it was computed from, so each debit that
+ * lands between its read and its write costs it an attempt. Jittered backoff spreads the attempts
+ * past a burst of debits (about 10 s in all) instead of spending them all within the burst.
+ */
+const MAX_ATTEMPTS = 10;
+const backoffMs = (attempt: number) => Math.random() * Math.min(2_000, 20 * 2 ** attempt);
 
 /** `subscribed`: a payment provider's subscription pays for the plan; its paid invoices grant the periods. */
 export type RenewalOutcome = 'renewed' | 'already-renewed' | 'no-plan' | 'subscribed';
@@ -42,6 +48,7 @@ async function renew(
   const { key } = basis;
   const renewedPeriod = periodOf(now);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
     const account = await findAccount(accountId);
     const plan = pricing.plans.find((p) => p.id === account?.plan);
     if (!account || !plan) return 'no-plan';
