@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { ACCOUNT_ID } from '../accounts/model.ts';
 import { QUERY_ID } from '../metering/txn.ts';
 import { ExpiredLinkError, InvalidLinkError } from './errors.ts';
+import * as z from './schema.ts';
 
 /**
  * The claims each kind of link carries, checked after the signature: a signed payload is
@@ -11,29 +11,30 @@ import { ExpiredLinkError, InvalidLinkError } from './errors.ts';
  */
 /** Pack and plan ids of the price book. */
 const PRICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const common = { accountId: z.string().regex(ACCOUNT_ID), exp: z.number().int().positive() };
+const expiry = () => z.number().check(z.int(), z.positive());
+const common = { accountId: z.string().check(z.regex(ACCOUNT_ID)), exp: expiry() };
 const claimSchemas = {
   /** With the parked query the customer was looking at, so the page's Buy links can run it once paid. */
-  usage: z.strictObject({ purpose: z.literal('usage'), ...common, queryId: z.string().regex(QUERY_ID).optional() }),
+  usage: z.strictObject({ purpose: z.literal('usage'), ...common, queryId: z.optional(z.string().check(z.regex(QUERY_ID))) }),
   unsubscribe: z.strictObject({ purpose: z.literal('unsubscribe'), ...common }),
   /** The recovery report page, for operators: no account, a short life (an admin endpoint hands out fresh ones). */
-  report: z.strictObject({ purpose: z.literal('report'), exp: z.number().int().positive() }),
+  report: z.strictObject({ purpose: z.literal('report'), exp: expiry() }),
   /** The operator console's session cookie (admin key exchanged at sign-in): no account, an hour at most. */
-  console: z.strictObject({ purpose: z.literal('console'), exp: z.number().int().positive() }),
+  console: z.strictObject({ purpose: z.literal('console'), exp: expiry() }),
   /** Turns the usage digest off (and nothing else): the digest's List-Unsubscribe. */
   digestOff: z.strictObject({ purpose: z.literal('digestOff'), ...common }),
   remind: z.strictObject({ purpose: z.literal('remind'), ...common }),
-  resume: z.strictObject({ purpose: z.literal('resume'), ...common, queryId: z.string().regex(QUERY_ID) }),
+  resume: z.strictObject({ purpose: z.literal('resume'), ...common, queryId: z.string().check(z.regex(QUERY_ID)) }),
   /** Buy a top-up pack or a plan (exactly one), for the parked query the customer was looking at, if any. */
   checkout: z
     .strictObject({
       purpose: z.literal('checkout'),
       ...common,
-      pack: z.string().regex(PRICE_ID).optional(),
-      plan: z.string().regex(PRICE_ID).optional(),
-      queryId: z.string().regex(QUERY_ID).optional(),
+      pack: z.optional(z.string().check(z.regex(PRICE_ID))),
+      plan: z.optional(z.string().check(z.regex(PRICE_ID))),
+      queryId: z.optional(z.string().check(z.regex(QUERY_ID))),
     })
-    .refine((claims) => (claims.pack === undefined) !== (claims.plan === undefined), 'names exactly one of pack and plan'),
+    .check(z.refine((claims) => (claims.pack === undefined) !== (claims.plan === undefined), 'names exactly one of pack and plan')),
 };
 
 /** What a signed link lets its holder do, for one account, until it expires. */
