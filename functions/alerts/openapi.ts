@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DIGEST_FREQUENCIES } from '../accounts/model.ts';
 import { answers, described, type FeatureApi, ValidationProblem, withMeta } from '../http/openapi.ts';
-import { alertSettingsPatch } from './settings.ts';
+import { alertSettingsPatch } from './settings-patch.ts';
 
 export const AlertSettings = z
   .object({
