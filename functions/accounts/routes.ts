@@ -28,7 +28,7 @@ export const createAccountBody = z.strictObject({
   locale: localeSchema.optional(),
 });
 const byExternalIdQuery = z.strictObject({ externalId: z.string({ error: 'give the externalId to look up' }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE) });
-export const createKeyBody = z.strictObject({ name: fields.text(100).optional() });
+export const createKeyBody = z.strictObject({ name: z.optional(fields.text(100)) });
 export const accountSettingsBody = z
   .strictObject({ plan: z.string().max(64).optional(), autoResume: z.boolean().optional(), locale: localeSchema.optional() })
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), 'give "plan", "autoResume", "locale" or any of them');

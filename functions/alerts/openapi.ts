@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DIGEST_FREQUENCIES } from '../accounts/model.ts';
-import { answers, described, type FeatureApi, ValidationProblem } from '../http/openapi.ts';
-import { alertSettingsPatch } from './settings.ts';
+import { answers, described, type FeatureApi, ValidationProblem, withMeta } from '../http/openapi.ts';
+import { alertSettingsPatch } from './settings-patch.ts';
 
 export const AlertSettings = z
   .object({
@@ -34,7 +34,7 @@ export const AlertSettings = z
 export const AlertSettingsPatch = described(
   alertSettingsPatch,
   {
-    thresholds: alertSettingsPatch.shape.thresholds.meta({
+    thresholds: withMeta(alertSettingsPatch.shape.thresholds, {
       examples: [[50, 20, 5]],
       // The code refuses repeats with a refinement, which JSON Schema says this way.
       uniqueItems: true,

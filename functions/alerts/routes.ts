@@ -11,7 +11,8 @@ import { formBody, parseBody, pathParam } from '../http/request.ts';
 import { escapeHtml, html, json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
 import type { Clock } from '../shared/clock.ts';
-import { alertSettingsPatch, alertsView, effectiveAlerts } from './settings.ts';
+import { alertsView, effectiveAlerts } from './settings.ts';
+import { alertSettingsPatch } from './settings-patch.ts';
 import { saveAlertSettings } from './store.ts';
 
 export interface AlertRouteDeps {

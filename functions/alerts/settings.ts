@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { type AccountItem, type AlertSettings, DIGEST_FREQUENCIES } from '../accounts/model.ts';
+import type { AccountItem, AlertSettings } from '../accounts/model.ts';
 import type { AlertSettings as AlertSettingsView } from './openapi.ts';
 
 export const DEFAULT_THRESHOLDS = [50, 20, 5];
@@ -13,22 +12,6 @@ export function effectiveAlerts(account: Pick<AccountItem, 'alerts' | 'email'>):
     digest: account.alerts?.digest ?? 'off',
   };
 }
-
-/** `PUT …/alerts` body: any subset of the settings. */
-export const alertSettingsPatch = z.strictObject({
-  thresholds: z
-    .array(z.number().int('must be whole percentages').min(1, 'must be at least 1 %').max(99, 'must be below 100 %'))
-    .min(1, 'needs at least one threshold')
-    .max(5, 'allows at most 5 thresholds')
-    .refine((list) => new Set(list).size === list.length, 'must not repeat a threshold')
-    .transform((list) => [...list].sort((a, b) => b - a))
-    .optional(),
-  email: z.email('must be an email address').max(254).optional(),
-  enabled: z.boolean().optional(),
-  digest: z.enum(DIGEST_FREQUENCIES, { error: `must be one of ${DIGEST_FREQUENCIES.join(', ')}` }).optional(),
-});
-
-export type AlertSettingsPatch = z.infer<typeof alertSettingsPatch>;
 
 export function alertsView(account: Pick<AccountItem, 'alerts' | 'email' | 'baseline'>): AlertSettingsView {
   const settings = effectiveAlerts(account);

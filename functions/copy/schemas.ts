@@ -10,11 +10,11 @@ const template = z.string().max(MAX_TEMPLATE_LENGTH, `must be at most ${MAX_TEMP
 export const putCopySchema = z.strictObject({
   messages: z.record(z.string().max(100), template),
   /** Who made the change, for the history. @default "admin" */
-  author: fields.text(100).optional(),
+  author: z.optional(fields.text(100)),
 });
 
 /** `POST /v1/copy/{locale}/versions/{version}/restore`. */
-export const restoreCopySchema = z.strictObject({ author: fields.text(100).optional() });
+export const restoreCopySchema = z.strictObject({ author: z.optional(fields.text(100)) });
 
 const versionSummary = z.object({
   version: z.number().int(),
@@ -41,11 +41,11 @@ export const putVariantSchema = z.strictObject({
   messages: z.record(z.string().max(100), template),
   /** Percent of accounts (0–100); all variants' weights add up to at most 100, the rest get the base copy. */
   weight: z.number({ error: 'must be a number' }).int('must be a whole percent').min(0).max(100),
-  author: fields.text(100).optional(),
+  author: z.optional(fields.text(100)),
 });
 
 /** `PUT /v1/copy/{locale}/experiment`: switch the experiment off (everyone back to the base copy) or on again (assigned afresh). */
-export const experimentSwitchSchema = z.strictObject({ enabled: z.boolean({ error: 'must be true or false' }), author: fields.text(100).optional() });
+export const experimentSwitchSchema = z.strictObject({ enabled: z.boolean({ error: 'must be true or false' }), author: z.optional(fields.text(100)) });
 
 export const experimentViewSchema = z.object({
   locale: z.enum(LOCALES),

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { Balance } from '../accounts/model.ts';
 import { fields } from '../http/request.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { durationMs } from '../reminders/duration.ts';
+import * as z from '../shared/schema.ts';
 import type { Hold } from './openapi.ts';
 
 /** Hold ids: `hd_` and a random or Idempotency-Key-derived suffix. */
@@ -13,21 +13,21 @@ export const MAX_HOLD_MS = 24 * 3_600_000;
 /** How long a hold lasts when the request does not say. */
 export const DEFAULT_HOLD_EXPIRES_IN = 'PT15M';
 
-const expiresIn = z
-  .string()
-  .refine((text) => {
-    const ms = durationMs(text);
-    return ms !== undefined && ms >= MIN_HOLD_MS && ms <= MAX_HOLD_MS;
-  }, 'must be an ISO-8601 duration from PT1M to PT24H, such as "PT5M"')
-  .default(DEFAULT_HOLD_EXPIRES_IN);
+const expiresIn = z._default(
+  z.string().check(
+    z.refine((text) => {
+      const ms = durationMs(text);
+      return ms !== undefined && ms >= MIN_HOLD_MS && ms <= MAX_HOLD_MS;
+    }, 'must be an ISO-8601 duration from PT1M to PT24H, such as "PT5M"'),
+  ),
+  DEFAULT_HOLD_EXPIRES_IN,
+);
 
 export const placeHoldSchema = z.strictObject({ operation: fields.operation, credits: fields.credits, expiresIn });
 export const settleHoldSchema = z.strictObject({
   credits: z
     .number({ error: 'must be a number' })
-    .int('must be a whole number of credits')
-    .min(0, 'must be 0 or more')
-    .max(1_000_000_000, 'must be at most 1,000,000,000'),
+    .check(z.int('must be a whole number of credits'), z.minimum(0, 'must be 0 or more'), z.maximum(1_000_000_000, 'must be at most 1,000,000,000')),
 });
 /** Release takes no fields; an empty body is fine too. */
 export const releaseHoldSchema = z.strictObject({});

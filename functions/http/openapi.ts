@@ -57,21 +57,32 @@ export interface FeatureApi {
 }
 
 /**
- * The code's own object schema with the document's words on its fields. `meta` is ignored by
- * validation, so the document describes exactly what the code accepts; a field given a schema
- * instead of words is replaced (for what the document says more precisely, e.g. the price book's
- * operation names where the code accepts any well-formed name).
+ * A copy of `schema` with the document's words, as full zod's `.meta()` makes one; also for the
+ * `zod/mini` schemas of the request paths, which have no `.meta()`.
  */
-export function described<Shape extends z.core.$ZodShape>(
-  schema: z.ZodObject<Shape>,
-  fields: { [K in keyof Shape]?: string | z.ZodType },
+export function withMeta<S extends Schema>(schema: S, meta: Record<string, unknown>): S {
+  const copy = z.core.clone(schema);
+  z.globalRegistry.add(copy, meta);
+  return copy;
+}
+
+/**
+ * The code's own object schema (full or `zod/mini`) with the document's words on its fields.
+ * `meta` is ignored by validation, so the document describes exactly what the code accepts; a
+ * field given a schema instead of words is replaced (for what the document says more precisely,
+ * e.g. the price book's operation names where the code accepts any well-formed name).
+ */
+export function described<S extends z.core.$ZodObject>(
+  schema: S,
+  fields: { [K in keyof S['_zod']['def']['shape']]?: string | Schema },
   meta?: Record<string, unknown>,
-): z.ZodObject<Shape> {
+): S {
+  const own = schema._zod.def.shape;
   const shape = Object.fromEntries(
-    Object.entries(fields).map(([name, words]) => [name, typeof words === 'string' ? (schema.shape[name] as z.ZodType).meta({ description: words }) : words]),
+    Object.entries(fields).map(([name, words]) => [name, typeof words === 'string' ? withMeta(own[name] as Schema, { description: words }) : words]),
   );
-  const extended = schema.safeExtend(shape as any) as unknown as z.ZodObject<Shape>;
-  return meta ? extended.meta(meta) : extended;
+  const extended = z.core.util.safeExtend(schema, shape as z.core.$ZodShape) as unknown as S;
+  return meta ? withMeta(extended, meta) : extended;
 }
 
 /** A schema written out in place (a parameter's, a header's), as the code accepts it. */

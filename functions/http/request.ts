@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../shared/errors.ts';
 import { sha256 } from '../shared/ids.ts';
+import * as z from '../shared/schema.ts';
 import { duplicateKey } from './duplicate-keys.ts';
 import type { HttpEvent } from './types.ts';
 
@@ -22,7 +22,7 @@ export interface ParsedBody<T> {
 }
 
 /** Parses and validates a JSON body; an absent body is `{}`. Unknown fields are refused by strict schemas. */
-export function parseBody<T>(event: HttpEvent, schema: z.ZodType<T>): ParsedBody<T> {
+export function parseBody<S extends Schema>(event: HttpEvent, schema: S): ParsedBody<z.output<S>> {
   const raw = rawBody(event);
   if (raw !== '') {
     const contentType = header(event, 'content-type') ?? '';
@@ -71,7 +71,7 @@ function rawBody(event: HttpEvent): string {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function parseQuery<T>(event: HttpEvent, schema: z.ZodType<T>): T {
+export function parseQuery<S extends Schema>(event: HttpEvent, schema: S): z.output<S> {
   return validate(schema, event.queryStringParameters ?? {}, 'query');
 }
 
@@ -81,9 +81,12 @@ export function pathParam(event: HttpEvent, name: string, pattern: RegExp): stri
   return value;
 }
 
+/** A schema of `zod/mini` (what Lambdas use) or of full `zod` (the same core). */
+export type Schema = z.core.$ZodType;
+
 /** Validates `data`; error paths start with `where` (e.g. `body.input`). */
-export function validate<T>(schema: z.ZodType<T>, data: unknown, where: string): T {
-  const result = schema.safeParse(data);
+export function validate<S extends Schema>(schema: S, data: unknown, where: string): z.output<S> {
+  const result = z.safeParse(schema, data);
   if (result.success) return result.data;
   const errors = result.error.issues.map((issue) => ({ path: [where, ...issue.path.map(String)].join('.'), message: issue.message }));
   throw new ValidationError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
@@ -124,17 +127,15 @@ const UNSAFE_TEXT = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
 export const fields = {
   credits: z
     .number({ error: 'must be a number' })
-    .int('must be a whole number of credits')
-    .positive('must be greater than zero')
-    .max(1_000_000_000, 'must be at most 1,000,000,000'),
-  operation: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a lower-case operation name such as "search"'),
+    .check(z.int('must be a whole number of credits'), z.positive('must be greater than zero'), z.maximum(1_000_000_000, 'must be at most 1,000,000,000')),
+  operation: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a lower-case operation name such as "search"')),
   text: (max: number) =>
-    z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(max, `must be at most ${max} characters`)
-      .refine((s) => !UNSAFE_TEXT.test(s), 'must not contain control characters, lone surrogates or bidirectional overrides'),
+    z.string().check(
+      z.trim(),
+      z.minLength(1, 'must not be empty'),
+      z.maxLength(max, `must be at most ${max} characters`),
+      z.refine((s) => !UNSAFE_TEXT.test(s), 'must not contain control characters, lone surrogates or bidirectional overrides'),
+    ),
 };
 
 /** Absolute base URL for links in answers: configured, or the host this request came to. */

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { requireAdmin } from '../accounts/auth.ts';
 import { ACCOUNT_ID, balanceOf, EXTERNAL_ID, EXTERNAL_ID_MESSAGE } from '../accounts/model.ts';
 import { findAccountIdByExternalId, getAccount } from '../accounts/store.ts';
@@ -11,6 +10,7 @@ import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId } from '../shared/ids.ts';
 import { countMetric } from '../shared/metrics.ts';
+import * as z from '../shared/schema.ts';
 import { MAX_BALANCE } from './balance-store.ts';
 import { startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
@@ -25,20 +25,17 @@ export interface MeteringDeps {
   clock: Clock;
 }
 
-export const topUpBody = z.strictObject({ credits: fields.credits, reference: fields.text(200).optional() });
+export const topUpBody = z.strictObject({ credits: fields.credits, reference: z.optional(fields.text(200)) });
 export const debitBody = z.strictObject({ credits: fields.credits, operation: fields.operation });
 /** The same debit, for a backend that knows its customers by its own id (the account's `externalId`). */
 export const externalDebitBody = z.strictObject({
-  externalId: z.string({ error: EXTERNAL_ID_MESSAGE }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE),
+  externalId: z.string({ error: EXTERNAL_ID_MESSAGE }).check(z.regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE)),
   credits: fields.credits,
   operation: fields.operation,
 });
 export const ledgerQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .regex(/^[1-9][0-9]{0,11}$/, 'must be a cursor returned as nextCursor')
-    .optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.regex(/^[1-9][0-9]{0,11}$/, 'must be a cursor returned as nextCursor'))),
 });
 
 /** Admin routes that move or show credits: top-ups, debits for non-Lambda backends, the ledger. */

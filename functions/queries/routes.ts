@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { identifyClient, requireClientAccount } from '../accounts/auth.ts';
 import { getAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
@@ -18,6 +17,7 @@ import { refusalAnswer } from '../recovery/refusal.ts';
 import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
+import * as z from '../shared/schema.ts';
 import { resumedPage, resumePage } from './resume-pages.ts';
 import type { MeteredService } from './service.ts';
 
@@ -27,7 +27,7 @@ export interface QueryDeps {
   clock: Clock;
 }
 
-export const submitQueryBody = z.strictObject({ operation: fields.operation, input: z.unknown().optional() });
+export const submitQueryBody = z.strictObject({ operation: fields.operation, input: z.optional(z.unknown()) });
 
 /** The example metered service's routes: submit, inspect and resume queries. */
 export function queryRoutes(deps: QueryDeps): RouteMap {

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { fields } from '../http/request.ts';
+import * as z from '../shared/schema.ts';
 import sample from './catalog-sample.json' with { type: 'json' };
 import type { ExportResult, ReportResult, SearchResult } from './openapi.ts';
 
@@ -19,7 +19,7 @@ export interface Part {
 
 export interface MeteredService {
   /** Validates an operation's input before anything is charged; throws a ZodError-backed message. */
-  inputSchema(operation: string): z.ZodType | undefined;
+  inputSchema(operation: string): z.ZodMiniType | undefined;
   run(operation: string, input: unknown): Promise<unknown>;
 }
 
@@ -29,10 +29,10 @@ const categories = [...new Set(parts.map((part) => part.category))];
 export const queryInputs = {
   search: z.strictObject({
     q: fields.text(100),
-    limit: z.number().int().min(1).max(50).default(10),
+    limit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(50)), 10),
   }),
-  report: z.strictObject({ groupBy: z.enum(['category', 'supplier']).default('category') }),
-  export: z.strictObject({ category: z.enum(categories as [string, ...string[]]).optional() }),
+  report: z.strictObject({ groupBy: z._default(z.enum(['category', 'supplier']), 'category') }),
+  export: z.strictObject({ category: z.optional(z.enum(categories as [string, ...string[]])) }),
 } as const;
 
 type Operation = keyof typeof queryInputs;

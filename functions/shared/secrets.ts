@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Config, config } from './config.ts';
 
 let client: SecretsManagerClient | undefined;
@@ -6,20 +6,26 @@ const secrets = new Map<string, Promise<string>>();
 
 /**
  * A Secrets Manager secret's `SecretString`, read once per container and cached. A failed read
- * is not cached, so the next request tries again.
+ * is not cached, so the next request tries again. The client is loaded with the first read: most
+ * containers of a metered function never read a secret (the link key signs only 402 answers' links),
+ * so their cold start does not evaluate it (issue 12).
  */
 export function secretString(secretArn: string): Promise<string> {
   let value = secrets.get(secretArn);
   if (!value) {
-    client ??= new SecretsManagerClient({ maxAttempts: 3 });
-    value = client.send(new GetSecretValueCommand({ SecretId: secretArn })).then(({ SecretString }) => {
-      if (!SecretString) throw new Error(`The secret ${secretArn} has no SecretString.`);
-      return SecretString;
-    });
+    value = readSecret(secretArn);
     value.catch(() => secrets.delete(secretArn));
     secrets.set(secretArn, value);
   }
   return value;
+}
+
+async function readSecret(secretArn: string): Promise<string> {
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  client ??= new SecretsManagerClient({ maxAttempts: 3 });
+  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  if (!SecretString) throw new Error(`The secret ${secretArn} has no SecretString.`);
+  return SecretString;
 }
 
 type DirectSecret = 'TOLLGATE_ADMIN_KEY' | 'LINK_SIGNING_SECRET' | 'STRIPE_SECRET_KEY' | 'STRIPE_WEBHOOK_SECRET';
