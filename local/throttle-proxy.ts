@@ -104,10 +104,13 @@ function queriedPartition(body: Body): string | undefined {
  */
 export class KeyBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(
-    private readonly perSecond: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+  private readonly perSecond: number;
+  private readonly now: () => number;
+
+  constructor(perSecond: number, now: () => number = () => performance.now()) {
+    this.perSecond = perSecond;
+    this.now = now;
+  }
 
   /** Takes the units if every key has them; otherwise takes nothing and returns false. */
   take(units: Map<string, number>): boolean {
@@ -143,11 +146,10 @@ export class ThrottleProxy {
   private readonly reads: KeyBuckets;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-  constructor(
-    target: string,
-    readonly limits: ThrottleLimits,
-    now?: () => number,
-  ) {
+  readonly limits: ThrottleLimits;
+
+  constructor(target: string, limits: ThrottleLimits, now?: () => number) {
+    this.limits = limits;
     this.target = new URL(target);
     this.writes = new KeyBuckets(limits.wcuPerKey, now);
     this.reads = new KeyBuckets(limits.rcuPerKey, now);
