@@ -7,6 +7,7 @@ import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/
 import { sesSender } from '../alerts/ses-sender.ts';
 import { recordFunnel } from '../funnel/record.ts';
 import { type BatchPut, putLedgerEntries, sharedBatchPut } from '../metering/ledger-store.ts';
+import { applyShardedBatch } from '../metering/shard-stream.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { autoResume } from '../queries/auto-resume.ts';
@@ -72,7 +73,9 @@ async function applySegments(run: AccountRun<DynamoDBRecord>, deps: AlertDeps): 
     }
     // Judged at the lowest point the episode's changes reached (a refund later in the batch does not undo a crossing),
     // and told with the balance the crossing change left, as if each change had been judged alone.
-    if (alertEmailsOn()) await alertOnBalanceChange(segment.before, { ...segment.after, balance: balanceAtCrossing(segment) }, deps);
+    // A sharded account's item holds only its reserve: its thresholds are judged on the total (applyShardedBatch).
+    if (alertEmailsOn() && !segment.after.shardSlots)
+      await alertOnBalanceChange(segment.before, { ...segment.after, balance: balanceAtCrossing(segment) }, deps);
   }
 }
 
@@ -126,6 +129,7 @@ export function createStreamHandler(deps: AlertDeps, ledgerPut: () => BatchPut =
     const work = planBatch(changes);
     const batchDeps = { ...deps, put: ledgerPut() };
     const failed = (await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps))).filter((record) => record !== undefined);
+    failed.push(...(await applyShardedBatch(event.Records, batchDeps.put, deps, alertEmailsOn())));
     failed.push(...(await recordFunnel(event.Records)));
     failed.push(...(await enqueueWebhookEvents(event.Records, deps.clock)));
     const accountOf = new Map(changes.map((change) => [change.record, change.kind === 'account' ? change.account.id : undefined]));

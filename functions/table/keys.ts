@@ -50,6 +50,13 @@ export const keys = {
   webhookEvent: (eventId: string) => ({ pk: `WEBHOOKEVENT#${eventId}`, sk: 'EVENT' }),
   /** One event for one endpoint; sorted by account, then by the account's stream order. */
   webhookDelivery: (endpointId: string, accountId: string, order: string) => ({ pk: `WEBHOOK#${endpointId}`, sk: `DELIVERY#${accountId}#${order}` }),
+  /** One of a sharded account's sub-balances, each on its own partition key (docs/design/sharded-balances.md). */
+  balanceShard: (accountId: string, shard: number) => ({ pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`, sk: 'SHARD' }),
+  /** A ledger entry of a sub-balance's own changes, on the sub-balance's partition key. */
+  shardLedgerEntry: (accountId: string, shard: number, seq: number) => ({
+    pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`,
+    sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
+  }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
@@ -57,6 +64,7 @@ export const keys = {
 } as const;
 
 export const LEDGER_PREFIX = 'LEDGER#';
+const SHARD_INFIX = '#SHARD#';
 export const COPY_VERSION_PREFIX = 'VERSION#';
 export const FUNNEL_EPISODE_PREFIX = 'FUNNEL#EP#';
 
