@@ -5,7 +5,7 @@ import type { AccountItem, BalanceChange } from '../accounts/model.ts';
 import { documentClient, REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import { collectShards, readSharded, withTotal } from './shard-store.ts';
-import type { TxnItem } from './txn.ts';
+import { type TxnItem, txnKey } from './txn.ts';
 
 /** Balances are capped so that sums stay exact in JavaScript numbers. */
 export const MAX_BALANCE = 1_000_000_000_000;
@@ -92,7 +92,8 @@ function accountRefusal(request: Pick<BalanceChangeRequest, 'activeKeyId'>, rawI
 
 export type BalanceDebitOutcome =
   | Exclude<BalanceChangeOutcome, { kind: 'applied' } | { kind: 'txn-conflict' }>
-  | { kind: 'applied'; account: AccountItem }
+  /** `spread`: taken from a sub-balance of a sharded account (its record is spread too: `TxnItem.spread`). */
+  | { kind: 'applied'; account: AccountItem; spread?: true }
   /** Asked with `unsharded`: the account keeps its credits in this many sub-balances (sharded-debit.ts). */
   | { kind: 'sharded'; shards: number };
 
@@ -203,7 +204,7 @@ function txnWrite(write: TxnItemWrite): NonNullable<TransactWriteCommandInput['T
     return {
       Put: {
         TableName: tableName(),
-        Item: { ...keys.txn(write.put.accountId, write.put.id), entity: 'txn', ...write.put },
+        Item: { ...txnKey(write.put), entity: 'txn', ...write.put },
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },

@@ -82,7 +82,7 @@ async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> 
   switch (outcome.kind) {
     case 'applied':
       countMetric('debits');
-      return { kind: 'charged', txn, account: outcome.account };
+      return { kind: 'charged', txn: outcome.spread ? { ...txn, spread: true } : txn, account: outcome.account };
     case 'insufficient':
       return refuse(request, recordOf(txn), outcome.account);
     default:

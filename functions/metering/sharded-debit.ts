@@ -51,7 +51,7 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
   let shard = randomInt(shards);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const debit = await debitShard(request, shard);
-    if (debit.kind === 'applied') return { kind: 'applied', account: await answerAccount(request.accountId, debit.shard) };
+    if (debit.kind === 'applied') return { kind: 'applied', account: await answerAccount(request.accountId, debit.shard), spread: true };
     if (debit.kind === 'key-inactive') return debit;
     const seen = await readSharded(request.accountId, false);
     if (!seen) return { kind: 'account-missing' };

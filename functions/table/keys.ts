@@ -50,6 +50,8 @@ export const keys = {
   webhookEvent: (eventId: string) => ({ pk: `WEBHOOKEVENT#${eventId}`, sk: 'EVENT' }),
   /** One event for one endpoint; sorted by account, then by the account's stream order. */
   webhookDelivery: (endpointId: string, accountId: string, order: string) => ({ pk: `WEBHOOK#${endpointId}`, sk: `DELIVERY#${accountId}#${order}` }),
+  /** A sharded account's key-less charge record, on one of 64 partition keys picked by a hash of its id (`findTxn` looks here second). */
+  spreadTxn: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}#TXN#${String(bucketOf(txnId, 64)).padStart(2, '0')}`, sk: `TXN#${txnId}` }),
   /** One of a sharded account's sub-balances, each on its own partition key (docs/design/sharded-balances.md). */
   balanceShard: (accountId: string, shard: number) => ({ pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`, sk: 'SHARD' }),
   /** A ledger entry of a sub-balance's own changes, on the sub-balance's partition key. */
@@ -70,4 +72,11 @@ export const FUNNEL_EPISODE_PREFIX = 'FUNNEL#EP#';
 
 export function accountIdFromPk(pk: string): string {
   return pk.slice(ACCOUNT.length);
+}
+
+/** A stable bucket for a string (FNV-1a): the same id always names the same partition. */
+function bucketOf(text: string, buckets: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % buckets;
 }
