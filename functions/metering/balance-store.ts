@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
 import { documentClient, REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
-import { collectShards, readSharded, withTotal } from './shard-store.ts';
+import { collectShards, readSharded, totalOf, withTotal } from './shard-store.ts';
 import { type TxnItem, txnKey } from './txn.ts';
 
 /** Balances are capped so that sums stay exact in JavaScript numbers. */
@@ -48,15 +48,16 @@ const MAX_ATTEMPTS = 8;
  * retries find the first attempt, and `lastChange` + `seq` on the account feed the ledger.
  */
 export async function changeBalance(request: BalanceChangeRequest): Promise<BalanceChangeOutcome> {
-  for (let collected = 0; ; collected++) {
+  const price = -request.change.credits;
+  for (let round = 0; ; round++) {
     const outcome = await changeBalanceOnce(request);
     // A sharded account keeps most credits in its sub-balances: before saying "short", gather them here.
-    if (outcome.kind !== 'insufficient' || !outcome.account.shardSlots || request.expected) return outcome;
+    if (outcome.kind !== 'insufficient' || !outcome.account.shardSlots || request.expected || price <= 0) return outcome;
     const view = await readSharded(request.accountId, true);
     if (!view) return outcome;
-    // Short with nothing left in the sub-balances: the account as a whole is short (the refusal shows the total).
-    if (view.shards.every((shard) => shard.balance === 0) || collected >= MAX_ATTEMPTS) return { ...outcome, account: withTotal(view) };
-    await collectShards(view, new Date(request.change.at));
+    // Refused only on a consistent snapshot whose total does not cover the price (and shown that total).
+    if (totalOf(view) < price || round >= MAX_ATTEMPTS) return { ...outcome, account: withTotal(view) };
+    if (view.shards.some((shard) => shard.balance > 0)) await collectShards(view, new Date(request.change.at));
   }
 }
 

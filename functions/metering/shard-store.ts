@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { documentClient, REFUSED_UNAPPLIED, tableName } from '../shared/dynamodb.ts';
 import { randomId } from '../shared/ids.ts';
 import { keys } from '../table/keys.ts';
 
@@ -54,7 +54,8 @@ export function spreadShares(reserve: number, n: number): number[] {
 export async function readSharded(accountId: string, consistent: boolean, knownSlots?: number): Promise<ShardedView | undefined> {
   let slots = knownSlots;
   if (slots === undefined) {
-    const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: consistent }));
+    const command = new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: consistent });
+    const { Item } = await throttleTolerant(() => documentClient().send(command));
     if (!Item) return undefined;
     slots = (Item as AccountItem).shardSlots ?? 0;
     if (slots === 0) return { home: Item as AccountItem, shards: [] };
@@ -69,17 +70,33 @@ export async function readSharded(accountId: string, consistent: boolean, knownS
 }
 
 async function transactGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
-  const { Responses } = await documentClient().send(
-    new TransactGetCommand({ TransactItems: itemKeys.map((Key) => ({ Get: { TableName: tableName(), Key } })) }),
-  );
+  const command = new TransactGetCommand({ TransactItems: itemKeys.map((Key) => ({ Get: { TableName: tableName(), Key } })) });
+  const { Responses } = await throttleTolerant(() => documentClient().send(command));
   return (Responses ?? []).map((response) => response.Item);
+}
+
+/**
+ * Reads of every sub-balance meet every sub-balance's read limit: when an account runs dry under
+ * load, many callers read at once. A throttled read applied nothing, so it is sent again (with
+ * jittered backoff, about 5 s in all) rather than failing the request with a 503.
+ */
+async function throttleTolerant<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!REFUSED_UNAPPLIED.has((error as Error).name) || attempt >= 12) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 20 * 2 ** attempt)));
+    }
+  }
 }
 
 async function batchGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
   const found = new Map<string, Record<string, unknown>>();
   let pending = itemKeys;
   for (let round = 0; pending.length > 0 && round < 8; round++) {
-    const { Responses, UnprocessedKeys } = await documentClient().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending } } }));
+    const command = new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending } } });
+    const { Responses, UnprocessedKeys } = await throttleTolerant(() => documentClient().send(command));
     for (const item of Responses?.[tableName()] ?? []) found.set(String(item.pk), item);
     pending = (UnprocessedKeys?.[tableName()]?.Keys ?? []) as Record<string, string>[];
     if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** round));
@@ -120,38 +137,25 @@ function homeMove(
 
 /**
  * Moves every sub-balance's credits to the account item in one transaction, each conditioned on
- * the balance read (so a debit in between cancels it, and nothing is counted twice). `close`
- * also closes them. True when it applied; false when something changed meanwhile.
+ * the balance read (so a debit in between cancels it, and nothing is counted twice). True when it
+ * applied (or there was nothing to move); false when something changed meanwhile.
  */
-export async function collectShards(view: ShardedView, at: Date, options: { close?: (shard: ShardItem) => boolean } = {}): Promise<boolean> {
+export async function collectShards(view: ShardedView, at: Date): Promise<boolean> {
   const id = randomId('xfer');
   const iso = at.toISOString();
-  const moves: TransactItem[] = [];
-  let collected = 0;
-  for (const shard of view.shards) {
-    const closing = options.close?.(shard) === true && shard.open;
-    if (shard.balance === 0 && !closing) continue;
-    collected += shard.balance;
-    const sets = ['updatedAt = :at', ...(closing ? ['#open = :closed'] : [])];
-    const values: Record<string, unknown> = { ':seen': shard.balance, ':at': iso, ...(closing ? { ':closed': false } : {}) };
-    if (shard.balance > 0) {
-      sets.push('balance = :zero', 'seq = seq + :one', 'lastChange = :change');
-      Object.assign(values, { ':zero': 0, ':one': 1, ':change': transfer(-shard.balance, iso, id) });
-    }
-    moves.push({
-      Update: {
-        TableName: tableName(),
-        Key: keys.balanceShard(shard.accountId, shard.shard),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'balance = :seen',
-        ExpressionAttributeNames: closing ? { '#open': 'open' } : undefined,
-        ExpressionAttributeValues: values,
-      },
-    });
-  }
-  if (moves.length === 0) return true;
-  const items = collected > 0 ? [homeMove(view.home.id, collected, transfer(collected, iso, id)), ...moves] : moves;
-  return applied(items);
+  const full = view.shards.filter((shard) => shard.balance > 0);
+  if (full.length === 0) return true;
+  const collected = full.reduce((sum, shard) => sum + shard.balance, 0);
+  const moves: TransactItem[] = full.map((shard) => ({
+    Update: {
+      TableName: tableName(),
+      Key: keys.balanceShard(shard.accountId, shard.shard),
+      UpdateExpression: 'SET balance = :zero, seq = seq + :one, lastChange = :change, updatedAt = :at',
+      ConditionExpression: 'balance = :seen',
+      ExpressionAttributeValues: { ':seen': shard.balance, ':zero': 0, ':one': 1, ':change': transfer(-shard.balance, iso, id), ':at': iso },
+    },
+  }));
+  return applied([homeMove(view.home.id, collected, transfer(collected, iso, id)), ...moves]);
 }
 
 /**
@@ -189,7 +193,7 @@ export async function spreadReserve(view: ShardedView, at: Date): Promise<boolea
 /**
  * Opens sub-balances 0..n-1 (creating the missing ones with a zero balance and the account's
  * active key ids) and sets the account's shard count, in one transaction conditioned on the key
- * set being the one copied. n = 1 only sets the count back; `collectShards` closes the rest.
+ * set being the one copied. n = 1 only sets the count back; `closeShards` and `collectShards` empty the rest.
  */
 export async function openShards(home: AccountItem, n: number, at: Date): Promise<boolean> {
   const iso = at.toISOString();
@@ -231,6 +235,28 @@ export async function openShards(home: AccountItem, n: number, at: Date): Promis
           },
         }));
   return applied([homeUpdate, ...opens]);
+}
+
+/**
+ * Closes sub-balances: from then on no debit or spread lands on them (both require `open`), so
+ * their balances stay still and `collectShards` can move them without racing debits.
+ */
+export async function closeShards(accountId: string, shards: number[], at: Date): Promise<void> {
+  if (shards.length === 0) return;
+  await documentClient().send(
+    new TransactWriteCommand({
+      TransactItems: shards.map((shard) => ({
+        Update: {
+          TableName: tableName(),
+          Key: keys.balanceShard(accountId, shard),
+          UpdateExpression: 'SET #open = :closed, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':closed': false, ':at': at.toISOString() },
+        },
+      })),
+    }),
+  );
 }
 
 /** Sends a transaction whose conditions guard against a concurrent change: false when one cancelled it. */

@@ -6,7 +6,18 @@ import { REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dyn
 import { NotFoundError, ServiceUnavailableError, ValidationError } from '../shared/errors.ts';
 import { keys } from '../table/keys.ts';
 import { type BalanceChangeRequest, type BalanceDebitOutcome, changeBalanceAlone } from './balance-store.ts';
-import { collectShards, MAX_SHARDS, openShards, readSharded, type ShardedView, type ShardItem, spreadReserve, totalOf, withTotal } from './shard-store.ts';
+import {
+  closeShards,
+  collectShards,
+  MAX_SHARDS,
+  openShards,
+  readSharded,
+  type ShardedView,
+  type ShardItem,
+  spreadReserve,
+  totalOf,
+  withTotal,
+} from './shard-store.ts';
 
 type DebitRequest = Omit<BalanceChangeRequest, 'txn'>;
 
@@ -17,6 +28,8 @@ const TOTAL_SNAPSHOT_MS = 1000;
 
 /** Per container: how many sub-balances each sharded account has, as last learned (a stale count is corrected by the refusal it causes). */
 const routing = new Map<string, number>();
+/** Per container: how many sub-balance items each account has, as last read (only grows; a read finding more reads again). */
+const slotsSeen = new Map<string, number>();
 /** Per container: the account's total as last read, for the answers' `Credits-Remaining`. */
 const snapshots = new Map<string, { view: ShardedView; at: number }>();
 
@@ -26,14 +39,34 @@ const snapshots = new Map<string, { view: ShardedView; at: number }>();
  * condition `attribute_not_exists(shards)`), and the container routes there from then on.
  */
 export async function debitAnywhere(request: DebitRequest): Promise<BalanceDebitOutcome> {
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
     const shards = routing.get(request.accountId);
     const outcome = shards ? await debitSharded(request, shards) : await changeBalanceAlone({ ...request, unsharded: true });
+    if (outcome.kind === 'insufficient' && outcome.account.shardSlots) {
+      // Sharding is being switched off: sub-balances may still hold credits the account item does not have yet.
+      const decided = await refuseOrGather(request, outcome.account.shardSlots);
+      if (decided) return decided;
+      continue;
+    }
     if (outcome.kind !== 'sharded') return outcome;
     if (outcome.shards > 1) routing.set(request.accountId, outcome.shards);
     else routing.delete(request.accountId);
   }
   throw new ServiceUnavailableError('The account is changing how its credits are kept. Retry in a moment.');
+}
+
+/**
+ * The account item alone is short, but the account has sub-balances: a consistent snapshot decides.
+ * The refusal when the total is short; otherwise the sub-balances are gathered (or the account is
+ * routed to them again) and undefined says "try again".
+ */
+async function refuseOrGather(request: DebitRequest, slots: number): Promise<BalanceDebitOutcome | undefined> {
+  const snapshot = await readSharded(request.accountId, true, slots);
+  if (!snapshot) return { kind: 'account-missing' };
+  if (totalOf(snapshot) < -request.change.credits) return { kind: 'insufficient', account: withTotal(snapshot) };
+  if (snapshot.home.shards) routing.set(request.accountId, snapshot.home.shards);
+  else await collectShards(snapshot, new Date(request.change.at));
+  return undefined;
 }
 
 /**
@@ -53,9 +86,11 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
     const debit = await debitShard(request, shard);
     if (debit.kind === 'applied') return { kind: 'applied', account: await answerAccount(request.accountId, debit.shard), spread: true };
     if (debit.kind === 'key-inactive') return debit;
-    const seen = await readSharded(request.accountId, false);
+    // The slots known from the last look save a read of the account item, the one key every caller shares.
+    const seen = await readSharded(request.accountId, false, slotsSeen.get(request.accountId));
     if (!seen) return { kind: 'account-missing' };
     if (!seen.home.shards) return { kind: 'sharded', shards: 1 };
+    if (seen.home.shardSlots) slotsSeen.set(request.accountId, seen.home.shardSlots);
     if (debit.kind === 'closed' || seen.home.shards !== shards) {
       shards = seen.home.shards;
       routing.set(request.accountId, shards);
@@ -71,7 +106,7 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
       shard = covering[randomInt(covering.length)]!.shard;
       continue;
     }
-    const snapshot = await readSharded(request.accountId, true);
+    const snapshot = await readSharded(request.accountId, true, seen.home.shardSlots);
     if (!snapshot) return { kind: 'account-missing' };
     if (totalOf(snapshot) < price) {
       if (request.activeKeyId && !snapshot.home.keys?.[request.activeKeyId]) return { kind: 'key-inactive' };
@@ -158,9 +193,15 @@ export async function setShardCount(accountId: string, n: number, now: () => Dat
     const current = await readSharded(accountId, true);
     if (!current) throw new NotFoundError(`There is no account "${accountId}".`);
     const unused = (shard: ShardItem) => n < 2 || shard.shard >= n;
-    if (current.shards.some((shard) => unused(shard) && (shard.open || shard.balance > 0))) {
-      if (!(await collectShards(current, now(), { close: unused }))) continue;
-    }
+    // Closed first, so no debit changes them; then their credits move to the account item, exactly.
+    await closeShards(
+      accountId,
+      current.shards.filter((shard) => unused(shard) && shard.open).map((shard) => shard.shard),
+      now(),
+    );
+    const closed = await readSharded(accountId, true);
+    if (!closed) throw new NotFoundError(`There is no account "${accountId}".`);
+    if (!(await collectShards({ home: closed.home, shards: closed.shards.filter(unused) }, now()))) continue;
     const settled = await readSharded(accountId, true);
     if (!settled) throw new NotFoundError(`There is no account "${accountId}".`);
     if (n > 1 && settled.home.balance > 0 && !(await spreadReserve(settled, now()))) continue;
