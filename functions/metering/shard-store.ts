@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
 import { documentClient, REFUSED_UNAPPLIED, tableName } from '../shared/dynamodb.ts';
 import { randomId } from '../shared/ids.ts';
@@ -49,7 +49,7 @@ export function spreadShares(reserve: number, n: number): number[] {
 /**
  * The account item and its sub-balances. `consistent`: one `TransactGetItems`, a serializable
  * snapshot (2 RRU per item), which is what a 402 and the displayed total are decided on;
- * otherwise one eventually consistent `BatchGetItem` (½ RRU per item), enough to find credits.
+ * otherwise eventually consistent `GetItem`s sent together (½ RRU per item), enough to find credits.
  */
 export async function readSharded(accountId: string, consistent: boolean, knownSlots?: number): Promise<ShardedView | undefined> {
   let slots = knownSlots;
@@ -61,7 +61,7 @@ export async function readSharded(accountId: string, consistent: boolean, knownS
     if (slots === 0) return { home: Item as AccountItem, shards: [] };
   }
   const itemKeys = [keys.account(accountId), ...Array.from({ length: slots }, (_, shard) => keys.balanceShard(accountId, shard))];
-  const items = consistent ? await transactGet(itemKeys) : await batchGet(itemKeys);
+  const items = consistent ? await transactGet(itemKeys) : await eachGet(itemKeys);
   const home = items[0] as AccountItem | undefined;
   if (!home) return undefined;
   // Slots only grow: a snapshot taken while more were opened is read again with all of them.
@@ -91,17 +91,14 @@ async function throttleTolerant<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
-async function batchGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
-  const found = new Map<string, Record<string, unknown>>();
-  let pending = itemKeys;
-  for (let round = 0; pending.length > 0 && round < 8; round++) {
-    const command = new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending } } });
-    const { Responses, UnprocessedKeys } = await throttleTolerant(() => documentClient().send(command));
-    for (const item of Responses?.[tableName()] ?? []) found.set(String(item.pk), item);
-    pending = (UnprocessedKeys?.[tableName()]?.Keys ?? []) as Record<string, string>[];
-    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** round));
-  }
-  return itemKeys.map((key) => found.get(key.pk!));
+/** Eventually consistent reads (½ RRU each) sent together; `GetItem` only, the one read action every function may use. */
+async function eachGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
+  return Promise.all(
+    itemKeys.map(async (Key) => {
+      const command = new GetCommand({ TableName: tableName(), Key });
+      return (await throttleTolerant(() => documentClient().send(command))).Item;
+    }),
+  );
 }
 
 function transfer(credits: number, at: string, id: string): BalanceChange {

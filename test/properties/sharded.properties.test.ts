@@ -139,7 +139,8 @@ describe('sharded balances under generated interleavings', () => {
       ),
       { numRuns: 8 },
     );
-  });
+    // Eight runs of up to 48 requests each on a shared 2-core machine.
+  }, 300_000);
 });
 
 async function expectItemsNonNegative(accountId: string) {
