@@ -114,6 +114,8 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
     }
     if (!(await collectShards(snapshot, at))) continue;
     const fromReserve = await changeBalanceAlone(request);
+    // Taken from the account item (its record stays on the account's key); the answer still shows the total.
+    if (fromReserve.kind === 'applied') return { kind: 'applied', account: await answerAccount(request.accountId, fromReserve.account) };
     if (fromReserve.kind !== 'insufficient') return fromReserve;
   }
   throw new ServiceUnavailableError('The account is too busy to find its credits right now. Retry in a moment.');
@@ -164,7 +166,7 @@ async function debitShard(request: DebitRequest, shard: number): Promise<ShardDe
  * of a snapshot at most `TOTAL_SNAPSHOT_MS` old (reading all sub-balances on every debit would
  * put every debit's reads on every sub-balance's partition). Exact totals: `GET` balance, the 402.
  */
-async function answerAccount(accountId: string, debited: ShardItem): Promise<AccountItem> {
+async function answerAccount(accountId: string, debited: Pick<ShardItem, 'balance'>): Promise<AccountItem> {
   let cached = snapshots.get(accountId);
   if (!cached || performance.now() - cached.at > TOTAL_SNAPSHOT_MS) {
     const view = await readSharded(accountId, false);
