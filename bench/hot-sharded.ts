@@ -21,7 +21,13 @@ const CLIENTS = 64;
 const SHARDED_CREDITS = Number(process.env.BENCH_HOT_SHARDED_CREDITS ?? 2000);
 const SHARDED_EXTRA = 200;
 /** The single-item run is time-boxed: at a few requests per second a fixed count would take minutes. */
-const SINGLE_SECONDS = Number(process.env.BENCH_HOT_SINGLE_SECONDS ?? 20);
+const SINGLE_SECONDS = Number(process.env.BENCH_HOT_SINGLE_SECONDS ?? 10);
+/**
+ * 64 clients on one throttled item collapse (most calls are throttled, retried and given up), so
+ * the single item is also measured with fewer clients and its best rate is the one compared:
+ * the speedup is against the single item at its best, not at its collapse.
+ */
+const SINGLE_CLIENTS = [2, 8, CLIENTS];
 const PRICE = 1;
 const QUERY = { operation: 'search', input: { q: 'bolt', limit: 3 } };
 const ADMIN_KEY = `tgadmin_bench_${randomBytes(12).toString('hex')}`;
@@ -97,7 +103,7 @@ async function totalOf(url: string, accountId: string): Promise<number> {
 }
 
 /** 64 clients sending key-less queries until `more()` says stop; every answer's status, and each 402's shown total. */
-async function load(url: string, apiKey: string, more: (sent: number) => boolean) {
+async function load(url: string, apiKey: string, more: (sent: number) => boolean, clients = CLIENTS) {
   const statuses = new Map<number, number>();
   const refusalsShowing: number[] = [];
   const failures: { at: number; text: string }[] = [];
@@ -105,7 +111,7 @@ async function load(url: string, apiKey: string, more: (sent: number) => boolean
   let lastSuccessAt = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
+    Array.from({ length: clients }, async () => {
       while (more(sent)) {
         sent++;
         const reply = await post(url, '/v1/queries', apiKey, QUERY);
@@ -130,14 +136,19 @@ async function load(url: string, apiKey: string, more: (sent: number) => boolean
 }
 
 async function measure(url: string, proxy: ThrottleProxy): Promise<HotShardedResult> {
-  // Single item: credits enough for the whole time box, so any 402 is spurious.
+  // Single item: credits enough for every time box, so any 402 is spurious.
   const single = await customer(url, 1_000_000, 1);
-  const singleDeadline = performance.now() + SINGLE_SECONDS * 1000;
   const throttledBefore = proxy.throttled.write;
-  const singleRun = await load(url, single.apiKey, () => performance.now() < singleDeadline);
+  const singleRuns = [];
+  for (const clients of SINGLE_CLIENTS) {
+    const deadline = performance.now() + SINGLE_SECONDS * 1000;
+    const run = await load(url, single.apiKey, () => performance.now() < deadline, clients);
+    singleRuns.push({ clients, ...run, rps: (run.statuses.get(200) ?? 0) / run.seconds });
+  }
   const singleThrottled = proxy.throttled.write - throttledBefore;
-  const singleOk = singleRun.statuses.get(200) ?? 0;
+  const singleOk = singleRuns.reduce((sum, run) => sum + (run.statuses.get(200) ?? 0), 0);
   const singleTotal = await totalOf(url, single.accountId);
+  const best = singleRuns.reduce((a, b) => (b.rps > a.rps ? b : a));
 
   // Sharded: exactly SHARDED_CREDITS credits, and SHARDED_EXTRA more queries than they pay for.
   const sharded = await customer(url, SHARDED_CREDITS * PRICE, SHARDS);
@@ -145,7 +156,7 @@ async function measure(url: string, proxy: ThrottleProxy): Promise<HotShardedRes
   const shardedOk = shardedRun.statuses.get(200) ?? 0;
   const shardedTotal = await totalOf(url, sharded.accountId);
 
-  const singleItemRps = singleOk / singleRun.seconds;
+  const singleItemRps = best.rps;
   const shardedRps = shardedOk / shardedRun.secondsToLastSuccess;
   // More delivered than paid for, or a total below zero.
   const overdrafts =
@@ -153,7 +164,7 @@ async function measure(url: string, proxy: ThrottleProxy): Promise<HotShardedRes
   // A 402 is spurious when the account as a whole covered the price: on the single item, every one (its credits never ran out);
   // on the sharded account, one that showed a total covering the price, or any while credits were left at the end.
   const spuriousSharded = shardedTotal >= PRICE ? shardedRun.refusalsShowing.length : shardedRun.refusalsShowing.filter((shown) => !(shown < PRICE)).length;
-  const spurious402 = singleRun.refusalsShowing.length + spuriousSharded;
+  const spurious402 = singleRuns.reduce((sum, run) => sum + run.refusalsShowing.length, 0) + spuriousSharded;
   return {
     throttleWcuPerKey: WCU_PER_KEY,
     singleItemRps: round(singleItemRps),
@@ -166,9 +177,9 @@ async function measure(url: string, proxy: ThrottleProxy): Promise<HotShardedRes
       shards: SHARDS,
       clients: CLIENTS,
       singleItem: {
-        seconds: round(singleRun.seconds),
-        statuses: Object.fromEntries(singleRun.statuses),
-        failureDetails: singleRun.failureDetails,
+        bestAtClients: best.clients,
+        runs: singleRuns.map((run) => ({ clients: run.clients, seconds: round(run.seconds), rps: round(run.rps), statuses: Object.fromEntries(run.statuses) })),
+        failureDetails: [...new Set(singleRuns.flatMap((run) => run.failureDetails))].slice(0, 2),
         throttledCalls: singleThrottled,
         ceilingRps: round(WCU_PER_KEY / 2),
       },
@@ -185,7 +196,7 @@ async function measure(url: string, proxy: ThrottleProxy): Promise<HotShardedRes
         finalTotal: shardedTotal,
         throttledCalls: proxy.throttled.write - throttledBefore - singleThrottled,
       },
-      method: `Key-less POST /v1/queries (search, 1 credit) from ${CLIENTS} clients through the local gateway; the throttle proxy allows ${WCU_PER_KEY} write and ${RCU_PER_KEY} read units per second per partition key (a bucket of one second), transactions double, and answers more with DynamoDB's hot-partition error (the SDK and Tollgate retry throttled calls). A key-less debit writes 1 unit on the balance item and its record 1 more (on the account's key when not sharded: ceiling ${WCU_PER_KEY / 2} rps; on one of 64 keys when sharded). Single item: ${SINGLE_SECONDS} s time box, ample credits. Sharded: exactly ${SHARDED_CREDITS} credits over ${SHARDS} sub-balances and ${SHARDED_EXTRA} queries more than they pay for; rps up to the last success.`,
+      method: `Key-less POST /v1/queries (search, 1 credit) from ${CLIENTS} clients through the local gateway; the throttle proxy allows ${WCU_PER_KEY} write and ${RCU_PER_KEY} read units per second per partition key (a bucket of one second), transactions double, and answers more with DynamoDB's hot-partition error (the SDK and Tollgate retry throttled calls). A key-less debit writes 1 unit on the balance item and its record 1 more (on the account's key when not sharded: ceiling ${WCU_PER_KEY / 2} rps; on one of 64 keys when sharded). Single item: ${SINGLE_SECONDS} s time boxes at ${SINGLE_CLIENTS.join(', ')} clients, ample credits; its best rate is compared. Sharded: exactly ${SHARDED_CREDITS} credits over ${SHARDS} sub-balances and ${SHARDED_EXTRA} queries more than they pay for; rps up to the last success.`,
     },
   };
 }
