@@ -245,3 +245,21 @@ function answerThrottled(response: ServerResponse, kind: 'write' | 'read', table
   });
   response.end(body);
 }
+
+/**
+ * With `DYNAMODB_THROTTLE_WCU_PER_KEY` set (and optionally `DYNAMODB_THROTTLE_RCU_PER_KEY`, default
+ * three times it), the local stack's handlers reach DynamoDB Local through a started proxy: to see
+ * a hot account throttled, and sharded. Undefined (no proxy) when unset, the default.
+ */
+export async function throttleProxyFromEnv(endpoint: string, env: NodeJS.ProcessEnv = process.env): Promise<ThrottleProxy | undefined> {
+  const wcu = env.DYNAMODB_THROTTLE_WCU_PER_KEY;
+  if (!wcu) return undefined;
+  const limit = (name: string, value: string) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name} must be a positive number of units per second (got "${value}").`);
+    return parsed;
+  };
+  const wcuPerKey = limit('DYNAMODB_THROTTLE_WCU_PER_KEY', wcu);
+  const rcuPerKey = limit('DYNAMODB_THROTTLE_RCU_PER_KEY', env.DYNAMODB_THROTTLE_RCU_PER_KEY ?? String(3 * wcuPerKey));
+  return new ThrottleProxy(endpoint, { wcuPerKey, rcuPerKey }).start();
+}

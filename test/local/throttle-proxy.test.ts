@@ -3,7 +3,7 @@ import { DeleteTableCommand, DynamoDBClient, ProvisionedThroughputExceededExcept
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTable, localCredentials, localRegion } from '../../local/dynamodb-local.ts';
-import { KeyBuckets, ThrottleProxy, unitsOf } from '../../local/throttle-proxy.ts';
+import { KeyBuckets, ThrottleProxy, throttleProxyFromEnv, unitsOf } from '../../local/throttle-proxy.ts';
 
 describe('units per partition key', () => {
   it('bills a write per KB, transactions twice, reads ½ or 1', () => {
@@ -114,5 +114,18 @@ describe('the throttle proxy in front of DynamoDB Local, with the real SDK', () 
     const refused = reads.filter((o) => o.status === 'rejected') as PromiseRejectedResult[];
     expect(refused.length).toBeGreaterThan(0);
     expect((refused[0]!.reason as ProvisionedThroughputExceededException).ThrottlingReasons?.[0]?.reason).toBe('TableReadKeyRangeThroughputExceeded');
+  });
+});
+
+describe("the local stack's switch (DYNAMODB_THROTTLE_WCU_PER_KEY)", () => {
+  it('starts no proxy by default, refuses a limit that is not a positive number, and starts one with the limits given', async () => {
+    expect(await throttleProxyFromEnv('http://127.0.0.1:1', {})).toBeUndefined();
+    await expect(throttleProxyFromEnv('http://127.0.0.1:1', { DYNAMODB_THROTTLE_WCU_PER_KEY: 'fast' })).rejects.toThrow(/DYNAMODB_THROTTLE_WCU_PER_KEY/);
+    await expect(throttleProxyFromEnv('http://127.0.0.1:1', { DYNAMODB_THROTTLE_WCU_PER_KEY: '5', DYNAMODB_THROTTLE_RCU_PER_KEY: '-1' })).rejects.toThrow(
+      /DYNAMODB_THROTTLE_RCU_PER_KEY/,
+    );
+    const proxy = await throttleProxyFromEnv(inject('dynamoDbEndpoint'), { DYNAMODB_THROTTLE_WCU_PER_KEY: '5' });
+    expect(proxy?.limits).toEqual({ wcuPerKey: 5, rcuPerKey: 15 });
+    await proxy?.stop();
   });
 });
