@@ -5,6 +5,7 @@
  * table; writes bench/results.json. Not part of `npm test`.
  */
 
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ import { startSesLocal } from '../local/ses-local.ts';
 import type { StreamLambda } from '../local/stream-poller.ts';
 import { type BundleResult, measureBundles } from './bundles.ts';
 import { measureHolds } from './holds.ts';
+import type { HotShardedResult } from './hot-sharded.ts';
 import { type CallRecord, instrument, meter, source } from './instrument.ts';
 import { measureStreamLag, type StreamLagDeps } from './stream-lag.ts';
 
@@ -63,8 +65,25 @@ async function post(url: string, path: string, token: string, body: unknown, ide
   return { status: response.status, ms: performance.now() - started, text, headers: response.headers };
 }
 
+/** The `hotAccount.sharded` row, measured in its own process (bench/hot-sharded.ts) behind the throttling proxy. */
+async function measureHotSharded(): Promise<HotShardedResult> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'hot-sharded.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`bench/hot-sharded.ts exited with ${code}`);
+  return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as HotShardedResult;
+}
+
 async function main() {
   if (process.env.BENCH_ONLY === 'bundles') return bundlesOnly();
+  if (process.env.BENCH_ONLY === 'hotAccountSharded') {
+    log('Hot account, sharded: single item vs 16 sub-balances behind the throttling proxy…');
+    process.stdout.write(`${JSON.stringify({ hotAccount: { sharded: await measureHotSharded() } }, null, 2)}\n`);
+    return;
+  }
   log('Starting DynamoDB Local and the SES endpoint…');
   const dynamo = await startDynamoDbLocal({ port: await freePort() });
   const ses = await startSesLocal(await freePort());
@@ -665,6 +684,9 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     sdkOnly: sdkOnlyHandler,
     meteredPath: METERED_PATH.map((name) => ({ name, coldInitMs: round(bundleOf(name).coldInitMs, 1), bundleKb: round(bundleOf(name).bytes / 1024, 0) })),
   });
+  // After every other measurement, on an idle stack: its own process, DynamoDB Local and throttling proxy.
+  log('Hot account, sharded: single item vs 16 sub-balances behind the throttling proxy…');
+  const hotSharded = await measureHotSharded();
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const results = {
     date: new Date().toISOString(),
@@ -675,7 +697,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     tollgateKeyless,
     baseline: base,
     sdkOnlyHandler,
-    hotAccount: { tollgate: hot('tollgate'), tollgateKeyless: hot('tollgateKeyless'), baseline: hot('baseline'), details: hotAccount },
+    hotAccount: { tollgate: hot('tollgate'), tollgateKeyless: hot('tollgateKeyless'), baseline: hot('baseline'), details: hotAccount, sharded: hotSharded },
     ratios: ratiosOf(tollgate),
     ratiosKeyless: ratiosOf(tollgateKeyless),
     ratiosHotAccount: {

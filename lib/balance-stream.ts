@@ -25,13 +25,15 @@ export interface BalanceStreamProps extends FunctionSettings {
 }
 
 /**
- * What wakes the consumer: any change whose new image is an account item (ledger entries and
- * threshold alerts), the insert of a txn refused for credits (a parked query or a refused
+ * What wakes the consumer: any change whose new image is an account item or a sub-balance of a
+ * sharded account (ledger entries and threshold alerts), the insert of a txn refused for credits (a parked query or a refused
  * debit: the depletion alert), and the update of a parked txn (its resume, a webhook event). Everything else (txn updates, ledger entries, alert episode
  * records, deletions by TTL) is filtered out by Lambda and costs no invocation.
  */
 export const streamFilters = [
   FilterCriteria.filter({ dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('account') } } } }),
+  // A sharded account's sub-balance changed: its ledger entries, and thresholds judged on the total.
+  FilterCriteria.filter({ dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('shard') } } } }),
   FilterCriteria.filter({
     eventName: FilterRule.isEqual('INSERT'),
     dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('txn') }, status: { S: FilterRule.or('parked', 'refused') } } },

@@ -8,6 +8,7 @@ import { freePort } from './ports.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { startSesLocal } from './ses-local.ts';
 import { type StreamLambda, StreamPoller } from './stream-poller.ts';
+import { throttleProxyFromEnv } from './throttle-proxy.ts';
 import { LocalDeliveryQueue } from './webhook-queue.ts';
 
 export interface LocalStackOptions {
@@ -55,6 +56,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dynamoDb = await startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: options.dataDir });
     started.push(dynamoDb);
     await ensureTable(dynamoDb.client, tableName);
+    const throttle = await throttleProxyFromEnv(dynamoDb.endpoint);
+    if (throttle) started.push(throttle);
     const ses = await startSesLocal(options.sesPort);
     started.push(ses);
     const port = options.port === 0 ? await freePort() : options.port;
@@ -75,7 +78,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       STRIPE_WEBHOOK_SECRET: webhookSecret,
       ...(checkoutSandbox ? { CHECKOUT_SANDBOX_URL: checkoutSandbox.url } : {}),
       TABLE_NAME: tableName,
-      DYNAMODB_ENDPOINT: dynamoDb.endpoint,
+      DYNAMODB_ENDPOINT: throttle?.endpoint ?? dynamoDb.endpoint,
       SES_ENDPOINT: ses.url,
       TOLLGATE_ADMIN_KEY: options.adminKey,
       AWS_REGION: process.env.AWS_REGION ?? 'local',

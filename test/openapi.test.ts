@@ -365,7 +365,7 @@ describe('docs/openapi.json', () => {
     // PATCH takes any of its settings, but at least one (the zod schema refuses an empty body).
     expect(deref(schema('PlanChangeRequest')).required ?? []).toEqual([]);
     expect(deref(schema('PlanChangeRequest')).minProperties).toBe(1);
-    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'locale', 'plan']);
+    expect(Object.keys(deref(schema('PlanChangeRequest')).properties).sort()).toEqual(['autoResume', 'locale', 'plan', 'shards']);
     expect(deref(schema('Locale')).enum).toEqual([...LOCALES]);
     expect(Object.keys(deref(schema('AlertSettingsPatch')).properties).sort()).toEqual(Object.keys(alertSettingsPatch.shape).sort());
   });

@@ -5,7 +5,7 @@ import type { Account, Balance } from './openapi.ts';
 export interface BalanceChange {
   id: string;
   /** `hold`: an estimate reserved for work priced afterwards; `settle` gives back what the work did not use (or takes an allowed overage); `release` gives a hold back whole. */
-  type: 'top_up' | 'debit' | 'refund' | 'grant' | 'expiry' | 'reversal' | 'hold' | 'settle' | 'release';
+  type: 'top_up' | 'debit' | 'refund' | 'grant' | 'expiry' | 'reversal' | 'hold' | 'settle' | 'release' | 'transfer';
   /** Signed: negative for debits. */
   credits: number;
   operation?: string;
@@ -49,8 +49,19 @@ export interface AccountItem {
   plan: string;
   /** The platform's own id of this customer (a tenant id, a JWT claim); unique across accounts, never changed. */
   externalId?: string;
-  /** Available credits: what debits, holds, thresholds and the 402 decide on. */
+  /**
+   * Available credits: what debits, holds, thresholds and the 402 decide on. On a sharded account
+   * the item itself holds only the reserve; `findAccount` answers with the exact total here.
+   */
   balance: number;
+  /** Sharded accounts: the number of sub-balances debits spread over (2–64); absent when not sharded. */
+  shards?: number;
+  /** Sharded accounts: how many sub-balance items exist (the most ever opened); the total sums them all. */
+  shardSlots?: number;
+  /** Sharded accounts: the credits on the account item itself (not in a sub-balance), as read with the total. */
+  reserve?: number;
+  /** Bumped by every key change: opening sub-balances copies the keys only from the version it read. */
+  keysVersion?: number;
   /** Credits reserved by open holds, outside `balance`: settling or releasing a hold moves them back. @default 0 */
   held?: number;
   /** Number of balance changes so far; the ledger entry of change n has sequence n. */
@@ -96,6 +107,7 @@ export function accountView(account: AccountItem, asOf: Date): Account {
     locale: account.locale,
     autoResume: account.autoResume ?? false,
     balance: balanceOf(account, asOf),
+    shards: account.shards ?? 1,
     unrecoveredCredits: account.unrecoveredCredits ?? 0,
     createdAt: account.createdAt,
   };

@@ -22,6 +22,11 @@ export const Account = z.object({
   plan: z.string(),
   autoResume: z.boolean().meta({ description: 'Whether a top-up runs parked queries automatically.' }),
   balance: Balance,
+  shards: z
+    .int()
+    .min(1)
+    .max(64)
+    .meta({ description: 'How many sub-balances the account’s credits are kept in (1: not sharded). `balance` is always the exact total.' }),
   createdAt: z.iso.datetime(),
   unrecoveredCredits: z
     .int()
@@ -47,11 +52,14 @@ export const PlanChangeRequest = described(
     plan: PlanId.optional().meta({ description: 'A plan id from `GET /v1/prices`.' }),
     autoResume: "When true, a top-up runs the account's parked queries, oldest first, while the balance covers them, and emails the customer which ran.",
     locale: 'The language of the customer’s emails and pages.',
+    shards:
+      'Keep the credits in this many sub-balances on different partition keys (1–64; 1 turns sharding off), for an account whose debits pass about 1,000 per second (one DynamoDB item’s write ceiling). Online: no debit is lost or doubled while it changes. A `402` still comes only when the total is short. See the README’s “Hot accounts”.',
   },
   // The code's refinement (at least one setting), which JSON Schema cannot carry by itself.
   {
     minProperties: 1,
-    description: 'Any of the account settings: a new plan (its grant starts with the next renewal), auto-resume and/or the locale. At least one.',
+    description:
+      'Any of the account settings: a new plan (its grant starts with the next renewal), auto-resume, the locale and/or the number of sub-balances. At least one.',
   },
 );
 
@@ -120,7 +128,8 @@ const operations: FeatureApi['operations'] = [
     path: '/v1/accounts/{accountId}',
     operationId: 'changePlan',
     summary: 'Change an account’s plan',
-    description: 'Moves the account to another plan. The new plan’s monthly grant starts with the next renewal; credits already granted stay as they are.',
+    description:
+      'Moves the account to another plan (the new plan’s monthly grant starts with the next renewal; credits already granted stay as they are), and/or changes its other settings, including `shards`: how many sub-balances a hot account’s debits spread over.',
     parameters: [{ $ref: '#/components/parameters/AccountId' }],
     requestBody: { required: true, content: { 'application/json': { schema: PlanChangeRequest } } },
     responses: {

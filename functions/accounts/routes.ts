@@ -4,6 +4,8 @@ import type { RouteMap } from '../http/handler.ts';
 import { fields, parseBody, parseQuery, pathParam } from '../http/request.ts';
 import { json, noContent } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
+import { MAX_SHARDS } from '../metering/shard-store.ts';
+import { setShardCount } from '../metering/sharded-debit.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { isKnownPlan } from '../pricing/prices.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -30,8 +32,13 @@ export const createAccountBody = z.strictObject({
 const byExternalIdQuery = z.strictObject({ externalId: z.string({ error: 'give the externalId to look up' }).regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE) });
 export const createKeyBody = z.strictObject({ name: z.optional(fields.text(100)) });
 export const accountSettingsBody = z
-  .strictObject({ plan: z.string().max(64).optional(), autoResume: z.boolean().optional(), locale: localeSchema.optional() })
-  .refine((patch) => Object.values(patch).some((value) => value !== undefined), 'give "plan", "autoResume", "locale" or any of them');
+  .strictObject({
+    plan: z.string().max(64).optional(),
+    autoResume: z.boolean().optional(),
+    locale: localeSchema.optional(),
+    shards: z.int('must be an integer').min(1).max(MAX_SHARDS).optional(),
+  })
+  .refine((patch) => Object.values(patch).some((value) => value !== undefined), 'give "plan", "autoResume", "locale", "shards" or any of them');
 
 /** Admin routes for accounts and their API keys. */
 export function accountRoutes(deps: AccountDeps): RouteMap {
@@ -70,8 +77,13 @@ async function changeSettings(event: HttpEvent, deps: AccountDeps) {
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const { value } = parseBody(event, accountSettingsBody);
-  if (value.plan !== undefined) assertKnownPlan(deps.pricing, value.plan);
-  return json(200, accountView(await updateSettings(accountId, value, deps.clock.now()), deps.clock.now()));
+  const { shards, ...settings } = value;
+  if (settings.plan !== undefined) assertKnownPlan(deps.pricing, settings.plan);
+  let account = Object.values(settings).some((setting) => setting !== undefined) ? await updateSettings(accountId, settings, deps.clock.now()) : undefined;
+  if (shards !== undefined) account = await setShardCount(accountId, shards, () => deps.clock.now());
+  // A sharded account's item holds only its reserve: answer with the total.
+  if (account?.shardSlots && shards === undefined) account = await getAccount(accountId);
+  return json(200, accountView(account ?? (await getAccount(accountId)), deps.clock.now()));
 }
 
 async function create(event: HttpEvent, deps: AccountDeps) {

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readSharded, shardKeyUpdates, withTotal } from '../metering/shard-store.ts';
 import { documentClient, tableName } from '../shared/dynamodb.ts';
 import { ConflictError, NotFoundError } from '../shared/errors.ts';
 import { keys } from '../table/keys.ts';
@@ -51,9 +52,13 @@ export async function findAccountIdByExternalId(externalId: string): Promise<str
   return Item?.accountId as string | undefined;
 }
 
+/** The account; on a sharded account `balance` is the exact total of its item and sub-balances (one consistent snapshot). */
 export async function findAccount(accountId: string): Promise<AccountItem | undefined> {
   const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: true }));
-  return Item as AccountItem | undefined;
+  const account = Item as AccountItem | undefined;
+  if (!account?.shardSlots) return account;
+  const view = await readSharded(accountId, true, account.shardSlots);
+  return view ? withTotal(view) : undefined;
 }
 
 export async function getAccount(accountId: string): Promise<AccountItem> {
@@ -74,6 +79,8 @@ export async function findKeyOwner(keyHash: string): Promise<KeyOwner | undefine
 
 /** Adds a key to the account and its hash → owner lookup item, atomically. */
 export async function addKey(accountId: string, keyId: string, ref: { name?: string; hash: string; createdAt: string }): Promise<void> {
+  // A sharded account's sub-balances carry the active key ids too (their debits check them).
+  const slots = await shardSlotsOf(accountId);
   try {
     await documentClient().send(
       new TransactWriteCommand({
@@ -82,12 +89,13 @@ export async function addKey(accountId: string, keyId: string, ref: { name?: str
             Update: {
               TableName: tableName(),
               Key: keys.account(accountId),
-              UpdateExpression: 'SET #keys.#kid = :ref',
-              ConditionExpression: 'attribute_exists(pk) AND size(#keys) < :max',
+              UpdateExpression: 'SET #keys.#kid = :ref, keysVersion = if_not_exists(keysVersion, :zero) + :one',
+              ConditionExpression: `attribute_exists(pk) AND size(#keys) < :max AND ${slotsCondition(slots)}`,
               ExpressionAttributeNames: { '#keys': 'keys', '#kid': keyId },
-              ExpressionAttributeValues: { ':ref': ref, ':max': MAX_ACTIVE_KEYS },
+              ExpressionAttributeValues: { ':ref': ref, ':max': MAX_ACTIVE_KEYS, ':zero': 0, ':one': 1, ...(slots ? { ':slots': slots } : {}) },
             },
           },
+          ...shardKeyUpdates(accountId, slots, keyId, 'add'),
           {
             Put: {
               TableName: tableName(),
@@ -101,6 +109,7 @@ export async function addKey(accountId: string, keyId: string, ref: { name?: str
   } catch (error) {
     if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
       const account = await getAccount(accountId);
+      if ((account.shardSlots ?? 0) !== slots) return addKey(accountId, keyId, ref);
       throw new ConflictError(`Account "${account.id}" already has ${MAX_ACTIVE_KEYS} active keys. Revoke one before creating another.`);
     }
     throw error;
@@ -120,22 +129,37 @@ export async function removeKey(accountId: string, keyId: string): Promise<void>
             Update: {
               TableName: tableName(),
               Key: keys.account(accountId),
-              UpdateExpression: 'REMOVE #keys.#kid',
-              ConditionExpression: 'attribute_exists(#keys.#kid)',
+              UpdateExpression: 'REMOVE #keys.#kid SET keysVersion = if_not_exists(keysVersion, :zero) + :one',
+              ConditionExpression: `attribute_exists(#keys.#kid) AND ${slotsCondition(account.shardSlots ?? 0)}`,
               ExpressionAttributeNames: { '#keys': 'keys', '#kid': keyId },
+              ExpressionAttributeValues: { ':zero': 0, ':one': 1, ...(account.shardSlots ? { ':slots': account.shardSlots } : {}) },
             },
           },
+          ...shardKeyUpdates(accountId, account.shardSlots ?? 0, keyId, 'remove'),
           { Delete: { TableName: tableName(), Key: keys.apiKey(ref.hash) } },
         ],
       }),
     );
   } catch (error) {
     if (error instanceof TransactionCanceledException || error instanceof ConditionalCheckFailedException) {
+      // Sub-balances were opened meanwhile: revoke on them too.
+      if (((await findAccount(accountId))?.shardSlots ?? 0) !== (account.shardSlots ?? 0)) return removeKey(accountId, keyId);
       throw new NotFoundError(`Account "${accountId}" has no active key "${keyId}".`);
     }
     throw error;
   }
 }
+
+/** How many sub-balance items the account has (0 when never sharded); a key change's transaction covers them all. */
+async function shardSlotsOf(accountId: string): Promise<number> {
+  const { Item } = await documentClient().send(
+    new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: true, ProjectionExpression: 'shardSlots' }),
+  );
+  return (Item?.shardSlots as number | undefined) ?? 0;
+}
+
+/** The key change applies only to the sub-balances it covers: none opened since they were counted. */
+const slotsCondition = (slots: number) => (slots ? 'shardSlots = :slots' : 'attribute_not_exists(shardSlots)');
 
 /** Changes the plan and/or the auto-resume setting. */
 export async function updateSettings(accountId: string, settings: { plan?: string; autoResume?: boolean; locale?: string }, at: Date): Promise<AccountItem> {

@@ -120,7 +120,7 @@ async function emailInput(account: AccountItem, deps: AlertDeps, what: Kind): Pr
   const now = deps.clock.now();
   const since = new Date(account.baselineAt ?? account.createdAt);
   const windowStart = new Date(Math.min(since.getTime(), now.getTime() - RUNWAY_WINDOW_DAYS * 86_400_000));
-  const entries = withPending(await ledgerSince(account.id, windowStart), deps.pendingLedger ?? [], windowStart);
+  const entries = withPending(await ledgerSince(account.id, windowStart, account.shardSlots), deps.pendingLedger ?? [], windowStart);
   const usage = summarizeUsage(entries, since, new Date(now.getTime() + 1));
   const refusal = what.kind === 'depletion' || what.kind === 'refused' ? what : undefined;
   const shortfall = refusal ? refusal.refused.required - account.balance : 0;

@@ -63,7 +63,7 @@ export async function runDigests(kind: DigestPeriodKind, deps: DigestDeps): Prom
 async function sendDigest(account: AccountItem, period: DigestPeriod, deps: DigestDeps): Promise<string | undefined> {
   const now = deps.clock.now();
   const runwayFrom = new Date(now.getTime() - RUNWAY_WINDOW_DAYS * 86_400_000);
-  const entries = await ledgerSince(account.id, new Date(Math.min(period.previous.from.getTime(), runwayFrom.getTime())));
+  const entries = await ledgerSince(account.id, new Date(Math.min(period.previous.from.getTime(), runwayFrom.getTime())), account.shardSlots);
   const usageUrl = await signedUrl('usage', account.id, now);
   const email = renderDigestEmail(
     {

@@ -4,7 +4,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
 import { documentClient, REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
-import type { TxnItem } from './txn.ts';
+import { collectShards, readSharded, totalOf, withTotal } from './shard-store.ts';
+import { type TxnItem, txnKey } from './txn.ts';
 
 /** Balances are capped so that sums stay exact in JavaScript numbers. */
 export const MAX_BALANCE = 1_000_000_000_000;
@@ -47,6 +48,20 @@ const MAX_ATTEMPTS = 8;
  * retries find the first attempt, and `lastChange` + `seq` on the account feed the ledger.
  */
 export async function changeBalance(request: BalanceChangeRequest): Promise<BalanceChangeOutcome> {
+  const price = -request.change.credits;
+  for (let round = 0; ; round++) {
+    const outcome = await changeBalanceOnce(request);
+    // A sharded account keeps most credits in its sub-balances: before saying "short", gather them here.
+    if (outcome.kind !== 'insufficient' || !outcome.account.shardSlots || request.expected || price <= 0) return outcome;
+    const view = await readSharded(request.accountId, true);
+    if (!view) return outcome;
+    // Refused only on a consistent snapshot whose total does not cover the price (and shown that total).
+    if (totalOf(view) < price || round >= MAX_ATTEMPTS) return { ...outcome, account: withTotal(view) };
+    if (view.shards.some((shard) => shard.balance > 0)) await collectShards(view, new Date(request.change.at));
+  }
+}
+
+async function changeBalanceOnce(request: BalanceChangeRequest): Promise<BalanceChangeOutcome> {
   const input = transaction(request);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -76,7 +91,12 @@ function accountRefusal(request: Pick<BalanceChangeRequest, 'activeKeyId'>, rawI
   return { kind: 'insufficient', account };
 }
 
-export type BalanceDebitOutcome = Exclude<BalanceChangeOutcome, { kind: 'applied' } | { kind: 'txn-conflict' }> | { kind: 'applied'; account: AccountItem };
+export type BalanceDebitOutcome =
+  | Exclude<BalanceChangeOutcome, { kind: 'applied' } | { kind: 'txn-conflict' }>
+  /** `spread`: taken from a sub-balance of a sharded account (its record is spread too: `TxnItem.spread`). */
+  | { kind: 'applied'; account: AccountItem; spread?: true }
+  /** Asked with `unsharded`: the account keeps its credits in this many sub-balances (sharded-debit.ts). */
+  | { kind: 'sharded'; shards: number };
 
 /**
  * A balance change with no txn record written beside it (a key-less charge): one conditional
@@ -84,8 +104,15 @@ export type BalanceDebitOutcome = Exclude<BalanceChangeOutcome, { kind: 'applied
  * right after this change, so the answer's `Credits-Remaining` needs no read; a refusal gets the
  * old image (`ALL_OLD`) for free. See docs/design/debit-protocol.md.
  */
-export async function changeBalanceAlone(request: Omit<BalanceChangeRequest, 'txn'>): Promise<BalanceDebitOutcome> {
-  const update = new UpdateCommand({ ...accountUpdate(request), ReturnValues: 'ALL_NEW' });
+export async function changeBalanceAlone(request: Omit<BalanceChangeRequest, 'txn'> & { unsharded?: boolean }): Promise<BalanceDebitOutcome> {
+  const base = accountUpdate(request);
+  // A sharded account's item holds only a reserve: a routed debit goes to its sub-balances instead.
+  const update = new UpdateCommand({
+    ...base,
+    ConditionExpression: request.unsharded ? `${base.ConditionExpression} AND attribute_not_exists(#shards)` : base.ConditionExpression,
+    ExpressionAttributeNames: request.unsharded ? { ...base.ExpressionAttributeNames, '#shards': 'shards' } : base.ExpressionAttributeNames,
+    ReturnValues: 'ALL_NEW',
+  });
   for (let attempt = 1; ; attempt++) {
     try {
       // Sent once: a retry after a lost answer would debit twice (the sweeper refunds a debit whose answer was lost).
@@ -93,6 +120,8 @@ export async function changeBalanceAlone(request: Omit<BalanceChangeRequest, 'tx
       return { kind: 'applied', account: Attributes as AccountItem };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
+        const shards = request.unsharded ? (error.Item?.shards as { N?: string } | undefined)?.N : undefined;
+        if (shards) return { kind: 'sharded', shards: Number(shards) };
         const refusal = accountRefusal(request, error.Item);
         if (refusal.kind === 'applied' || refusal.kind === 'txn-conflict') throw error;
         return refusal;
@@ -176,7 +205,7 @@ function txnWrite(write: TxnItemWrite): NonNullable<TransactWriteCommandInput['T
     return {
       Put: {
         TableName: tableName(),
-        Item: { ...keys.txn(write.put.accountId, write.put.id), entity: 'txn', ...write.put },
+        Item: { ...txnKey(write.put), entity: 'txn', ...write.put },
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },

@@ -3,7 +3,8 @@ import { addHours, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
 import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError, UnknownAccountError } from '../shared/errors.ts';
 import { countMetric } from '../shared/metrics.ts';
-import { type BalanceChangeOutcome, changeBalance, changeBalanceAlone } from './balance-store.ts';
+import { type BalanceChangeOutcome, type BalanceDebitOutcome, changeBalance } from './balance-store.ts';
+import { debitAnywhere } from './sharded-debit.ts';
 import { changeFor, recordOf, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
 import { claimAbandoned, findTxn, putUnchargedTxn } from './txn-store.ts';
 
@@ -76,11 +77,12 @@ export async function startCharge(request: ChargeRequest): Promise<ChargeStart> 
 /** One conditional `UpdateItem`; its new image answers `Credits-Remaining`. */
 async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> {
   const txn: TxnItem = { ...newTxn(request), unrecorded: true };
-  const outcome = await changeBalanceAlone({ accountId: request.accountId, activeKeyId: request.keyId, change: changeFor(txn, request.now) });
+  // One conditional write: on the account item, or on one sub-balance of a sharded account.
+  const outcome = await debitAnywhere({ accountId: request.accountId, activeKeyId: request.keyId, change: changeFor(txn, request.now) });
   switch (outcome.kind) {
     case 'applied':
       countMetric('debits');
-      return { kind: 'charged', txn, account: outcome.account };
+      return { kind: 'charged', txn: outcome.spread ? { ...txn, spread: true } : txn, account: outcome.account };
     case 'insufficient':
       return refuse(request, recordOf(txn), outcome.account);
     default:
@@ -120,7 +122,7 @@ export function replayOf(requestHash: string, existing: TxnItem | undefined): { 
   return { kind: 'replay', response: existing.response };
 }
 
-function refusalError(outcome: BalanceChangeOutcome, request: Pick<ChargeRequest, 'accountId' | 'keyId' | 'platformIdentity'>): Error {
+function refusalError(outcome: BalanceChangeOutcome | BalanceDebitOutcome, request: Pick<ChargeRequest, 'accountId' | 'keyId' | 'platformIdentity'>): Error {
   if (request.keyId) return new UnauthorizedError('This API key is unknown or has been revoked.');
   if (outcome.kind === 'account-missing' && request.platformIdentity) return new UnknownAccountError(`There is no account "${request.accountId}".`);
   if (outcome.kind === 'account-missing') return new NotFoundError(`There is no account "${request.accountId}".`);

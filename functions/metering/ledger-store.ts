@@ -1,5 +1,5 @@
 import { BatchWriteCommand, type BatchWriteCommandOutput, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, tableName } from '../shared/dynamodb.ts';
+import { documentClient, queryItems, tableName } from '../shared/dynamodb.ts';
 import { keys, LEDGER_PREFIX } from '../table/keys.ts';
 import type { LedgerEntry } from './ledger.ts';
 
@@ -108,8 +108,38 @@ export async function ledgerPage(accountId: string, limit: number, before?: numb
   return { entries: page, nextBefore: entries.length > limit && last ? last.seq : undefined };
 }
 
-/** Every entry at or after `from`, newest first (walks back until older entries appear). */
-export async function ledgerSince(accountId: string, from: Date): Promise<LedgerEntry[]> {
+/**
+ * Every entry at or after `from`, newest first (walks back until older entries appear). A sharded
+ * account (`shardSlots` > 0) has a ledger per sub-balance besides its own: they are merged into
+ * one order, by time, then the account item's before the sub-balances', then sequence; their
+ * credits sum to the total's change (transfers between them sum to zero).
+ */
+export async function ledgerSince(accountId: string, from: Date, shardSlots = 0): Promise<LedgerEntry[]> {
+  const own = await itemLedgerSince(accountId, from);
+  if (shardSlots === 0) return own;
+  const shards = await Promise.all(Array.from({ length: shardSlots }, (_, shard) => shardLedgerSince(accountId, shard, from)));
+  return [...own.map((entry) => ({ ...entry, shard: -1 })), ...shards.flat()]
+    .sort((a, b) => (a.at === b.at ? (a.shard === b.shard ? b.seq - a.seq : b.shard - a.shard) : a.at < b.at ? 1 : -1))
+    .map(({ shard: _shard, ...entry }) => entry);
+}
+
+/** One sub-balance's entries at or after `from`. */
+async function shardLedgerSince(accountId: string, shard: number, from: Date): Promise<(LedgerEntry & { shard: number })[]> {
+  const fromIso = from.toISOString();
+  const collected: (LedgerEntry & { shard: number })[] = [];
+  for await (const entry of queryItems<LedgerEntry>({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ledger)',
+    ExpressionAttributeValues: { ':pk': keys.balanceShard(accountId, shard).pk, ':ledger': LEDGER_PREFIX },
+    ScanIndexForward: false,
+    ConsistentRead: true,
+  })) {
+    if (entry.at < fromIso) break;
+    collected.push({ ...entry, shard });
+  }
+  return collected;
+}
+
+async function itemLedgerSince(accountId: string, from: Date): Promise<LedgerEntry[]> {
   const fromIso = from.toISOString();
   const collected: LedgerEntry[] = [];
   let before: number | undefined;

@@ -23,9 +23,9 @@ export const Debit = z.object({ id: z.string(), credits: z.int().min(1), operati
 
 export const LedgerEntry = z.object({
   id: z.string(),
-  type: z.enum(['top_up', 'debit', 'refund', 'grant', 'expiry', 'reversal', 'hold', 'settle', 'release']).meta({
+  type: z.enum(['top_up', 'debit', 'refund', 'grant', 'expiry', 'reversal', 'hold', 'settle', 'release', 'transfer']).meta({
     description:
-      '`grant`/`expiry`: plan credits of a period; `reversal`: credits taken back after a refund of the payment that bought them; `hold`: an estimate reserved for work priced afterwards; `settle`: what the work did not use given back (negative when an allowed overage was taken); `release`: a hold given back whole.',
+      "`grant`/`expiry`: plan credits of a period; `reversal`: credits taken back after a refund of the payment that bought them; `hold`: an estimate reserved for work priced afterwards; `settle`: what the work did not use given back (negative when an allowed overage was taken); `release`: a hold given back whole; `transfer`: credits moved between a sharded account's sub-balances (its entries sum to zero).",
   }),
   credits: z.int().meta({ description: 'Signed: negative for debits.' }),
   balanceAfter: z.int().min(0),

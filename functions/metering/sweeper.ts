@@ -14,7 +14,7 @@ import { findTxn } from './txn-store.ts';
 /** Retries get this long to take an abandoned charge over before it is refunded instead. */
 export const SWEEP_AFTER_MS = 15 * 60_000;
 
-type LedgerItem = LedgerEntry & { entity: 'ledger'; accountId: string; projectedAt: string };
+type LedgerItem = LedgerEntry & { entity: 'ledger'; accountId: string; projectedAt: string; shard?: number };
 type SweptItem = (TxnItem & { entity: 'txn' }) | LedgerItem;
 
 export interface SweepResult {
@@ -93,7 +93,8 @@ async function unsettledKeyless(entry: LedgerItem): Promise<TxnItem | undefined>
     requestHash: '',
     now: new Date(entry.at),
   });
-  return { ...txn, unrecorded: true };
+  // A sub-balance's entry (it names its shard) stands for a charge whose record is spread.
+  return { ...txn, unrecorded: true, ...(entry.shard === undefined ? {} : { spread: true as const }) };
 }
 
 async function keylessCheckpoint(): Promise<string> {

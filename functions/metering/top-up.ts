@@ -1,4 +1,6 @@
+import { logger } from '../shared/logger.ts';
 import { changeBalance } from './balance-store.ts';
+import { gatherShards, spreadAfterCredit } from './sharded-debit.ts';
 import { changeFor, type TxnItem } from './txn.ts';
 
 export interface TopUpRequest {
@@ -40,9 +42,12 @@ export async function creditTopUp(request: TopUpRequest): Promise<TopUpOutcome> 
     updatedAt: at,
     // No expiry: the record is what keeps a key (or a payment) from ever crediting twice.
   };
+  // On a sharded account the sub-balances are gathered first, so the alert baseline the top-up sets is the total.
+  await gatherShards(request.accountId, request.now);
   const outcome = await changeBalance({ accountId: request.accountId, change: changeFor(txn, request.now), txn: { put: txn } });
   switch (outcome.kind) {
     case 'applied':
+      await spreadOnSharded(request.accountId, request.now);
       return { kind: 'credited', txn };
     case 'txn-conflict':
       return { kind: 'already-credited', existing: outcome.existing };
@@ -51,4 +56,13 @@ export async function creditTopUp(request: TopUpRequest): Promise<TopUpOutcome> 
     default:
       return { kind: 'over-limit' };
   }
+}
+
+/**
+ * A sharded account's top-up lands on its item (the reserve); spreading it to the sub-balances
+ * saves debits the trip to find it. Best effort: credits left in the reserve count in the total
+ * and debits find them.
+ */
+async function spreadOnSharded(accountId: string, now: Date): Promise<void> {
+  await spreadAfterCredit(accountId, now).catch((error: unknown) => logger.warn('top-up not spread over sub-balances', { error, accountId }));
 }

@@ -1,11 +1,15 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite, documentClient, tableName } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
-import { recordOf, type StoredResponse, type TxnItem } from './txn.ts';
+import { recordOf, type StoredResponse, type TxnItem, txnKey } from './txn.ts';
 
+/** The txn record: on the account's partition key, or else where a sharded account's key-less charge keeps it. */
 export async function findTxn(accountId: string, txnId: string): Promise<TxnItem | undefined> {
-  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.txn(accountId, txnId), ConsistentRead: true }));
-  return Item as TxnItem | undefined;
+  for (const Key of [keys.txn(accountId, txnId), keys.spreadTxn(accountId, txnId)]) {
+    const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key, ConsistentRead: true }));
+    if (Item) return Item as TxnItem;
+  }
+  return undefined;
 }
 
 /** Records a txn that moves no credits (a parked query, a refused debit); returns the existing one on a race. */
@@ -23,7 +27,7 @@ export function completeTxn(txn: TxnItem, fields: { response: StoredResponse; at
   return conditionalWrite(
     new UpdateCommand({
       TableName: tableName(),
-      Key: keys.txn(txn.accountId, txn.id),
+      Key: txnKey(txn),
       UpdateExpression: 'SET #status = :completed, #response = :response, updatedAt = :at',
       ConditionExpression: '#status = :running',
       ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
@@ -41,7 +45,7 @@ export function recordCompletedTxn(txn: TxnItem, fields: { response: StoredRespo
     new PutCommand({
       TableName: tableName(),
       Item: {
-        ...keys.txn(txn.accountId, txn.id),
+        ...txnKey(txn),
         entity: 'txn',
         ...recordOf(txn),
         status: 'completed',
@@ -54,11 +58,11 @@ export function recordCompletedTxn(txn: TxnItem, fields: { response: StoredRespo
 }
 
 /** Keeps the answer given for a txn (a 402, a failure) so a retry with the same key gets it again. */
-export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id'>, response: StoredResponse): Promise<void> {
+export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id' | 'spread'>, response: StoredResponse): Promise<void> {
   await documentClient().send(
     new UpdateCommand({
       TableName: tableName(),
-      Key: keys.txn(txn.accountId, txn.id),
+      Key: txnKey(txn),
       UpdateExpression: 'SET #response = :response',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#response': 'response' },
@@ -71,7 +75,7 @@ export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id'>, respo
 export async function claimAbandoned(txn: TxnItem, now: Date): Promise<TxnItem | undefined> {
   const claim = new UpdateCommand({
     TableName: tableName(),
-    Key: keys.txn(txn.accountId, txn.id),
+    Key: txnKey(txn),
     UpdateExpression: 'SET updatedAt = :now',
     ConditionExpression: '#status = :running AND updatedAt = :seen',
     ExpressionAttributeNames: { '#status': 'status' },

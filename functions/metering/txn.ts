@@ -1,4 +1,5 @@
 import type { BalanceChange } from '../accounts/model.ts';
+import { keys } from '../table/keys.ts';
 
 /** Query ids: `q_` and a random or Idempotency-Key-derived suffix. */
 export const QUERY_ID = /^q_[A-Za-z0-9_-]{16,32}$/;
@@ -55,11 +56,22 @@ export interface TxnItem {
    * charge settles (completed or refunded), with `attribute_not_exists`, so exactly one of them happens.
    */
   unrecorded?: true;
+  /**
+   * A key-less charge taken from a sub-balance of a sharded account: its record lives on one of 64
+   * partition keys picked by its id (`keys.spreadTxn`), not on the account's, whose write ceiling
+   * the sub-balances exist to pass.
+   */
+  spread?: true;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }
 
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
+
+/** Where a txn's record lives: on the account's partition key, or spread (a sharded key-less charge). */
+export function txnKey(txn: Pick<TxnItem, 'accountId' | 'id' | 'spread'>): { pk: string; sk: string } {
+  return txn.spread ? keys.spreadTxn(txn.accountId, txn.id) : keys.txn(txn.accountId, txn.id);
+}
 
 /** The record as stored: a key-less charge's in-memory marker is dropped. */
 export function recordOf(txn: TxnItem): TxnItem {

@@ -1,6 +1,7 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { type BalanceChangeRequest, changeBalance } from '../metering/balance-store.ts';
+import { gatherShards, spreadAfterCredit } from '../metering/sharded-debit.ts';
 import { changeFor, type TxnItem } from '../metering/txn.ts';
 import { findTxn } from '../metering/txn-store.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
@@ -49,6 +50,8 @@ async function renew(
   const renewedPeriod = periodOf(now);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+    // A sharded account's renewal is computed from, and conditioned on, the total gathered on its item.
+    await gatherShards(accountId, now);
     const account = await findAccount(accountId);
     const plan = pricing.plans.find((p) => p.id === account?.plan);
     if (!account || !plan) return 'no-plan';
@@ -63,6 +66,7 @@ async function renew(
     } else if ((await apply(account.id, 'grant', step.grant, key, now, { expected, renewedPeriod })) === 'stale') {
       continue;
     }
+    if (account.shards) await spreadAfterCredit(account.id, now);
     return 'renewed';
   }
   throw new Error(`Renewal of ${accountId} kept racing with other balance changes`);

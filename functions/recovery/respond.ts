@@ -31,7 +31,7 @@ export async function insufficientCreditsResponse(p: {
   copy?: Copy;
 }): Promise<HttpResult> {
   const from = new Date(p.now.getTime() - USAGE_WINDOW_DAYS * 86_400_000);
-  const usage = summarizeUsage(await ledgerSince(p.account.id, from), from, p.now);
+  const usage = summarizeUsage(await ledgerSince(p.account.id, from, p.account.shardSlots), from, p.now);
   // Buying from this answer (or from the usage page it links to) runs the parked query once paid.
   const parkedId = p.txn.status === 'parked' ? p.txn.id : undefined;
   const pricing = priceBook();

@@ -7,6 +7,7 @@ import { type AlertDeps, alertOnBalanceChange, alertOnRefusal } from '../alerts/
 import { sesSender } from '../alerts/ses-sender.ts';
 import { recordFunnel } from '../funnel/record.ts';
 import { type BatchPut, putLedgerEntries, sharedBatchPut } from '../metering/ledger-store.ts';
+import { applyShardedBatch } from '../metering/shard-stream.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { autoResume } from '../queries/auto-resume.ts';
@@ -72,7 +73,9 @@ async function applySegments(run: AccountRun<DynamoDBRecord>, deps: AlertDeps): 
     }
     // Judged at the lowest point the episode's changes reached (a refund later in the batch does not undo a crossing),
     // and told with the balance the crossing change left, as if each change had been judged alone.
-    if (alertEmailsOn()) await alertOnBalanceChange(segment.before, { ...segment.after, balance: balanceAtCrossing(segment) }, deps);
+    // A sharded account's item holds only its reserve: its thresholds are judged on the total (applyShardedBatch).
+    if (alertEmailsOn() && !segment.after.shardSlots)
+      await alertOnBalanceChange(segment.before, { ...segment.after, balance: balanceAtCrossing(segment) }, deps);
   }
 }
 
@@ -125,14 +128,14 @@ export function createStreamHandler(deps: AlertDeps, ledgerPut: () => BatchPut =
     const changes = event.Records.map(decode);
     const work = planBatch(changes);
     const batchDeps = { ...deps, put: ledgerPut() };
-    // The ledger and alerts, the funnel and the webhook events are separate projections of the same
-    // records: none waits for another, and each reports its own failed records.
-    const [accountFailures, funnelFailures, webhookFailures] = await Promise.all([
-      inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps)),
-      recordFunnel(event.Records),
-      enqueueWebhookEvents(event.Records, deps.clock),
-    ]);
-    const failed = [...accountFailures.filter((record) => record !== undefined), ...funnelFailures, ...webhookFailures];
+    // The ledger and alerts (unsharded accounts, then sub-balances), the funnel and the webhook events are
+    // separate projections of the same records: none waits for another, and each reports its own failed records.
+    const ledgerAndAlerts = async () => [
+      ...(await inParallel(work, ACCOUNT_CONCURRENCY, (account) => applyAccount(account, batchDeps))).filter((record) => record !== undefined),
+      ...(await applyShardedBatch(event.Records, batchDeps.put, deps, alertEmailsOn())),
+    ];
+    const projections = await Promise.all([ledgerAndAlerts(), recordFunnel(event.Records), enqueueWebhookEvents(event.Records, deps.clock)]);
+    const failed = projections.flat();
     const accountOf = new Map(changes.map((change) => [change.record, change.kind === 'account' ? change.account.id : undefined]));
     recordLedgerLag(event.Records, (record) => accountOf.get(record), deps.clock.now());
     const position = new Map(event.Records.map((record, index) => [record, index]));

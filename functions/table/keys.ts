@@ -50,6 +50,15 @@ export const keys = {
   webhookEvent: (eventId: string) => ({ pk: `WEBHOOKEVENT#${eventId}`, sk: 'EVENT' }),
   /** One event for one endpoint; sorted by account, then by the account's stream order. */
   webhookDelivery: (endpointId: string, accountId: string, order: string) => ({ pk: `WEBHOOK#${endpointId}`, sk: `DELIVERY#${accountId}#${order}` }),
+  /** A sharded account's key-less charge record, on one of 64 partition keys picked by a hash of its id (`findTxn` looks here second). */
+  spreadTxn: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}#TXN#${String(bucketOf(txnId, 64)).padStart(2, '0')}`, sk: `TXN#${txnId}` }),
+  /** One of a sharded account's sub-balances, each on its own partition key (docs/design/sharded-balances.md). */
+  balanceShard: (accountId: string, shard: number) => ({ pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`, sk: 'SHARD' }),
+  /** A ledger entry of a sub-balance's own changes, on the sub-balance's partition key. */
+  shardLedgerEntry: (accountId: string, shard: number, seq: number) => ({
+    pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`,
+    sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
+  }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
@@ -57,9 +66,17 @@ export const keys = {
 } as const;
 
 export const LEDGER_PREFIX = 'LEDGER#';
+const SHARD_INFIX = '#SHARD#';
 export const COPY_VERSION_PREFIX = 'VERSION#';
 export const FUNNEL_EPISODE_PREFIX = 'FUNNEL#EP#';
 
 export function accountIdFromPk(pk: string): string {
   return pk.slice(ACCOUNT.length);
+}
+
+/** A stable bucket for a string (FNV-1a): the same id always names the same partition. */
+function bucketOf(text: string, buckets: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % buckets;
 }

@@ -23,7 +23,7 @@ export async function usagePageData(
   options: { notice?: string; parkedQueryId?: string } = {},
 ): Promise<UsagePageData> {
   const from = new Date(now.getTime() - PERIOD_DAYS * 86_400_000);
-  const entries = await ledgerSince(account.id, from);
+  const entries = await ledgerSince(account.id, from, account.shardSlots);
   const refunded = new Set(entries.filter((e) => e.type === 'refund').map((e) => e.queryId));
   const biggestQueries: RecentQuery[] = entries
     .filter((e) => e.type === 'debit' && !(e.queryId && refunded.has(e.queryId)))

@@ -59,5 +59,5 @@ async function usage(event: HttpEvent, deps: UsageDeps) {
   const from = query.from ?? new Date(to.getTime() - 30 * DAY_MS);
   if (from >= to) throw new ValidationError('query.from: must be before "to".');
   if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) throw new ValidationError(`query: the range may span at most ${MAX_RANGE_DAYS} days.`);
-  return json(200, summarizeUsage(await ledgerSince(account.id, from), from, to));
+  return json(200, summarizeUsage(await ledgerSince(account.id, from, account.shardSlots), from, to));
 }

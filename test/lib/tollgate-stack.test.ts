@@ -159,11 +159,12 @@ describe('stream consumer', () => {
     expect(batchWrites).toEqual([expect.objectContaining({ Resource: [{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }] })]);
   });
 
-  it('wakes only for account items, for txns inserted as refused for credits, and for parked txns that change (resumes)', () => {
+  it('wakes only for account items and sub-balances, for txns inserted as refused for credits, and for parked txns that change (resumes)', () => {
     const mapping = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0];
     const patterns = (mapping!.Properties.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
     expect(patterns).toEqual([
       { dynamodb: { NewImage: { entity: { S: ['account'] } } } },
+      { dynamodb: { NewImage: { entity: { S: ['shard'] } } } },
       { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['txn'] }, status: { S: ['parked', 'refused'] } } } },
       { eventName: ['MODIFY'], dynamodb: { OldImage: { entity: { S: ['txn'] }, status: { S: ['parked'] } } } },
     ]);

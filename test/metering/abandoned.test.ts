@@ -57,6 +57,7 @@ afterAll(async () => {
 /** Sends a query whose work hangs, and gives up waiting for it, as a client whose connection dropped. */
 async function abandonedQuery(apiKey: string, idempotencyKey?: string) {
   hangNext = true;
+  const parkedBefore = parked.length;
   const abort = new AbortController();
   const sent = fetch(`${app.url}/v1/queries`, {
     method: 'POST',
@@ -64,7 +65,8 @@ async function abandonedQuery(apiKey: string, idempotencyKey?: string) {
     body: JSON.stringify({ operation: 'report' }),
     signal: abort.signal,
   }).catch(() => undefined);
-  await expect.poll(() => parked.length).toBeGreaterThan(0);
+  // This query's own work has started (an earlier test's hung work is still parked).
+  await expect.poll(() => parked.length).toBeGreaterThan(parkedBefore);
   abort.abort();
   await sent;
 }
@@ -113,6 +115,24 @@ describe('a charge whose work was abandoned', () => {
     const entries = await ledger(c.accountId);
     expect(entries.map((e) => e.type)).toEqual(['refund', 'debit', 'top_up']);
     const shown = await call(app.url, 'GET', `/v1/queries/${entries[0]?.queryId}`, { token: c.apiKey });
+    expect(shown.body).toMatchObject({ status: 'failed', charged: 0 });
+    expect((await sweep(later)).refunded).toBe(0);
+  });
+
+  it('on a sharded account, is refunded by the sweeper from the ledger entry of its sub-balance, its record spread', async () => {
+    const c = await newCustomer(app.url, 30);
+    expect((await call(app.url, 'PATCH', `/v1/accounts/${c.accountId}`, { token: ADMIN_KEY, body: { shards: 3 } })).status).toBe(200);
+    await abandonedQuery(c.apiKey);
+    expect(await balance(c.apiKey)).toBe(20);
+    await app.settle();
+    const later = { now: () => new Date(clock.now().getTime() + 16 * 60_000) };
+    expect((await sweep(later)).refunded).toBeGreaterThanOrEqual(1);
+    expect(await balance(c.apiKey)).toBe(30);
+    // The refund is the account item's change; the charge is a sub-balance's: both in the merged usage, the query shown failed.
+    const usage = await call(app.url, 'GET', '/v1/usage', { token: c.apiKey });
+    expect(usage.status).toBe(200);
+    const queryId = (await ledger(c.accountId)).find((e) => e.type === 'refund')?.queryId;
+    const shown = await call(app.url, 'GET', `/v1/queries/${queryId}`, { token: c.apiKey });
     expect(shown.body).toMatchObject({ status: 'failed', charged: 0 });
     expect((await sweep(later)).refunded).toBe(0);
   });

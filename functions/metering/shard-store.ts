@@ -1,0 +1,282 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AccountItem, BalanceChange } from '../accounts/model.ts';
+import { documentClient, REFUSED_UNAPPLIED, tableName } from '../shared/dynamodb.ts';
+import { randomId } from '../shared/ids.ts';
+import { keys } from '../table/keys.ts';
+
+/** An account is split into at most this many sub-balances (a transaction holds them all and the account item). */
+export const MAX_SHARDS = 64;
+
+/** One sub-balance of a sharded account: its own partition key, balance, sequence and copy of the active key ids. */
+export interface ShardItem {
+  entity: 'shard';
+  accountId: string;
+  shard: number;
+  balance: number;
+  seq: number;
+  /** Debits take from open sub-balances only; closing one moves its credits to the account item first. */
+  open: boolean;
+  keys: Record<string, true>;
+  lastChange?: BalanceChange;
+  updatedAt: string;
+}
+
+/** The account item and every sub-balance item it ever opened, read together. */
+export interface ShardedView {
+  home: AccountItem;
+  shards: ShardItem[];
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The exact total: the account item's reserve plus every sub-balance. Pure. */
+export const totalOf = (view: ShardedView): number => view.home.balance + view.shards.reduce((sum, shard) => sum + shard.balance, 0);
+
+/** The account as everyone else sees it: `balance` is the total, `reserve` what the account item holds itself. Pure. */
+export const withTotal = (view: ShardedView): AccountItem => ({ ...view.home, balance: totalOf(view), reserve: view.home.balance });
+
+/**
+ * How a reserve is spread over `n` sub-balances: as evenly as whole credits allow (the first
+ * `reserve mod n` get one more). Pure.
+ */
+export function spreadShares(reserve: number, n: number): number[] {
+  const share = Math.floor(reserve / n);
+  const extra = reserve - share * n;
+  return Array.from({ length: n }, (_, shard) => share + (shard < extra ? 1 : 0));
+}
+
+/**
+ * The account item and its sub-balances. `consistent`: one `TransactGetItems`, a serializable
+ * snapshot (2 RRU per item), which is what a 402 and the displayed total are decided on;
+ * otherwise eventually consistent `GetItem`s sent together (½ RRU per item), enough to find credits.
+ */
+export async function readSharded(accountId: string, consistent: boolean, knownSlots?: number): Promise<ShardedView | undefined> {
+  let slots = knownSlots;
+  if (slots === undefined) {
+    const command = new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: consistent });
+    const { Item } = await throttleTolerant(() => documentClient().send(command));
+    if (!Item) return undefined;
+    slots = (Item as AccountItem).shardSlots ?? 0;
+    if (slots === 0) return { home: Item as AccountItem, shards: [] };
+  }
+  const itemKeys = [keys.account(accountId), ...Array.from({ length: slots }, (_, shard) => keys.balanceShard(accountId, shard))];
+  const items = consistent ? await transactGet(itemKeys) : await eachGet(itemKeys);
+  const home = items[0] as AccountItem | undefined;
+  if (!home) return undefined;
+  // Slots only grow: a snapshot taken while more were opened is read again with all of them.
+  if ((home.shardSlots ?? 0) > slots) return readSharded(accountId, consistent, home.shardSlots);
+  return { home, shards: items.slice(1).filter((item) => item !== undefined) as unknown as ShardItem[] };
+}
+
+async function transactGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
+  const command = new TransactGetCommand({ TransactItems: itemKeys.map((Key) => ({ Get: { TableName: tableName(), Key } })) });
+  const { Responses } = await throttleTolerant(() => documentClient().send(command));
+  return (Responses ?? []).map((response) => response.Item);
+}
+
+/**
+ * Reads of every sub-balance meet every sub-balance's read limit: when an account runs dry under
+ * load, many callers read at once. A throttled read applied nothing, so it is sent again (with
+ * jittered backoff, about 5 s in all) rather than failing the request with a 503.
+ */
+async function throttleTolerant<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!REFUSED_UNAPPLIED.has((error as Error).name) || attempt >= 12) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 20 * 2 ** attempt)));
+    }
+  }
+}
+
+/** Eventually consistent reads (½ RRU each) sent together; `GetItem` only, the one read action every function may use. */
+async function eachGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
+  return Promise.all(
+    itemKeys.map(async (Key) => {
+      const command = new GetCommand({ TableName: tableName(), Key });
+      return (await throttleTolerant(() => documentClient().send(command))).Item;
+    }),
+  );
+}
+
+function transfer(credits: number, at: string, id: string): BalanceChange {
+  return { id, type: 'transfer', credits, at };
+}
+
+/** A credit move on the account item, conditioned on it covering what leaves it. */
+function homeMove(
+  accountId: string,
+  credits: number,
+  change: BalanceChange,
+  extraCondition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
+): TransactItem {
+  const conditions = ['attribute_exists(pk)', ...(credits < 0 ? ['balance >= :out'] : []), ...(extraCondition ? [extraCondition.expression] : [])];
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: keys.account(accountId),
+      UpdateExpression: 'SET balance = balance + :credits, seq = seq + :one, lastChange = :change, updatedAt = :at',
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: extraCondition?.names,
+      ExpressionAttributeValues: {
+        ':credits': credits,
+        ':one': 1,
+        ':change': change,
+        ':at': change.at,
+        ...(credits < 0 ? { ':out': -credits } : {}),
+        ...extraCondition?.values,
+      },
+    },
+  };
+}
+
+/**
+ * Moves every sub-balance's credits to the account item in one transaction, each conditioned on
+ * the balance read (so a debit in between cancels it, and nothing is counted twice). True when it
+ * applied (or there was nothing to move); false when something changed meanwhile.
+ */
+export async function collectShards(view: ShardedView, at: Date): Promise<boolean> {
+  const id = randomId('xfer');
+  const iso = at.toISOString();
+  const full = view.shards.filter((shard) => shard.balance > 0);
+  if (full.length === 0) return true;
+  const collected = full.reduce((sum, shard) => sum + shard.balance, 0);
+  const moves: TransactItem[] = full.map((shard) => ({
+    Update: {
+      TableName: tableName(),
+      Key: keys.balanceShard(shard.accountId, shard.shard),
+      UpdateExpression: 'SET balance = :zero, seq = seq + :one, lastChange = :change, updatedAt = :at',
+      ConditionExpression: 'balance = :seen',
+      ExpressionAttributeValues: { ':seen': shard.balance, ':zero': 0, ':one': 1, ':change': transfer(-shard.balance, iso, id), ':at': iso },
+    },
+  }));
+  return applied([homeMove(view.home.id, collected, transfer(collected, iso, id)), ...moves]);
+}
+
+/**
+ * Spreads the account item's reserve over the open sub-balances in one transaction (top-ups and
+ * grants land on the account item; this moves them where debits take from). False when the
+ * account changed meanwhile (nothing moved).
+ */
+export async function spreadReserve(view: ShardedView, at: Date): Promise<boolean> {
+  const n = view.home.shards ?? 1;
+  if (n < 2 || view.home.balance <= 0) return true;
+  const shares = spreadShares(view.home.balance, n);
+  const moved = shares.reduce((sum, share) => sum + share, 0);
+  if (moved === 0) return true;
+  const id = randomId('xfer');
+  const iso = at.toISOString();
+  const items: TransactItem[] = [
+    homeMove(view.home.id, -moved, transfer(-moved, iso, id), { expression: '#shards = :n', names: { '#shards': 'shards' }, values: { ':n': n } }),
+  ];
+  shares.forEach((share, shard) => {
+    if (share === 0) return;
+    items.push({
+      Update: {
+        TableName: tableName(),
+        Key: keys.balanceShard(view.home.id, shard),
+        UpdateExpression: 'SET balance = balance + :share, seq = seq + :one, lastChange = :change, updatedAt = :at',
+        ConditionExpression: '#open = :open',
+        ExpressionAttributeNames: { '#open': 'open' },
+        ExpressionAttributeValues: { ':share': share, ':one': 1, ':change': transfer(share, iso, id), ':at': iso, ':open': true },
+      },
+    });
+  });
+  return applied(items);
+}
+
+/**
+ * Opens sub-balances 0..n-1 (creating the missing ones with a zero balance and the account's
+ * active key ids) and sets the account's shard count, in one transaction conditioned on the key
+ * set being the one copied. n = 1 only sets the count back; `closeShards` and `collectShards` empty the rest.
+ */
+export async function openShards(home: AccountItem, n: number, at: Date): Promise<boolean> {
+  const iso = at.toISOString();
+  const versionCondition = home.keysVersion === undefined ? 'attribute_not_exists(keysVersion)' : 'keysVersion = :keysVersion';
+  const homeUpdate: TransactItem = {
+    Update: {
+      TableName: tableName(),
+      Key: keys.account(home.id),
+      UpdateExpression: n > 1 ? 'SET #shards = :n, shardSlots = :slots, updatedAt = :at' : 'REMOVE #shards SET updatedAt = :at',
+      ConditionExpression: `attribute_exists(pk) AND ${versionCondition}`,
+      ExpressionAttributeNames: { '#shards': 'shards' },
+      ExpressionAttributeValues: {
+        ':at': iso,
+        ...(n > 1 ? { ':n': n, ':slots': Math.max(home.shardSlots ?? 0, n) } : {}),
+        ...(home.keysVersion === undefined ? {} : { ':keysVersion': home.keysVersion }),
+      },
+    },
+  };
+  const activeKeys = Object.fromEntries(Object.keys(home.keys ?? {}).map((keyId) => [keyId, true]));
+  const opens: TransactItem[] =
+    n < 2
+      ? []
+      : Array.from({ length: n }, (_, shard) => ({
+          Update: {
+            TableName: tableName(),
+            Key: keys.balanceShard(home.id, shard),
+            UpdateExpression:
+              'SET entity = :entity, accountId = :accountId, #shard = :shard, #open = :open, #keys = :keys, balance = if_not_exists(balance, :zero), seq = if_not_exists(seq, :zero), updatedAt = :at',
+            ExpressionAttributeNames: { '#open': 'open', '#keys': 'keys', '#shard': 'shard' },
+            ExpressionAttributeValues: {
+              ':entity': 'shard',
+              ':accountId': home.id,
+              ':shard': shard,
+              ':open': true,
+              ':keys': activeKeys,
+              ':zero': 0,
+              ':at': iso,
+            },
+          },
+        }));
+  return applied([homeUpdate, ...opens]);
+}
+
+/**
+ * Closes sub-balances: from then on no debit or spread lands on them (both require `open`), so
+ * their balances stay still and `collectShards` can move them without racing debits.
+ */
+export async function closeShards(accountId: string, shards: number[], at: Date): Promise<void> {
+  if (shards.length === 0) return;
+  await documentClient().send(
+    new TransactWriteCommand({
+      TransactItems: shards.map((shard) => ({
+        Update: {
+          TableName: tableName(),
+          Key: keys.balanceShard(accountId, shard),
+          UpdateExpression: 'SET #open = :closed, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#open': 'open' },
+          ExpressionAttributeValues: { ':closed': false, ':at': at.toISOString() },
+        },
+      })),
+    }),
+  );
+}
+
+/** Sends a transaction whose conditions guard against a concurrent change: false when one cancelled it. */
+async function applied(items: TransactItem[]): Promise<boolean> {
+  try {
+    await documentClient().send(new TransactWriteCommand({ TransactItems: items }));
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return false;
+    throw error;
+  }
+}
+
+/** The key updates a key change on a sharded account adds to its transaction: every sub-balance item gets it too. */
+export function shardKeyUpdates(accountId: string, slots: number, keyId: string, action: 'add' | 'remove'): TransactItem[] {
+  return Array.from({ length: slots }, (_, shard) => ({
+    Update: {
+      TableName: tableName(),
+      Key: keys.balanceShard(accountId, shard),
+      UpdateExpression: action === 'add' ? 'SET #keys.#kid = :yes' : 'REMOVE #keys.#kid',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#keys': 'keys', '#kid': keyId },
+      ExpressionAttributeValues: action === 'add' ? { ':yes': true } : undefined,
+    },
+  }));
+}
