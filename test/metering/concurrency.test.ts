@@ -1,21 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal } from '../../local/dynamodb-local.ts';
-import { freePort } from '../../local/ports.ts';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
+import { ADMIN_KEY, startIsolatedTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 
 // Its own DynamoDB Local: a thousand racing transactions measure Tollgate, not a Java process
 // slowed by every table and stream the run's other files left behind.
-let dynamoDb: Awaited<ReturnType<typeof startDynamoDbLocal>>;
 let app: TestApp;
 beforeAll(async () => {
-  dynamoDb = await startDynamoDbLocal({ port: await freePort() });
-  app = await startTestApp({ dynamoDbEndpoint: dynamoDb.endpoint });
+  app = await startIsolatedTestApp();
 });
-afterAll(async () => {
-  await app.stop();
-  await dynamoDb.stop();
-});
+afterAll(() => app.stop());
 
 async function ledgerOf(accountId: string) {
   await app.settle();

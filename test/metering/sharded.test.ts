@@ -1,22 +1,15 @@
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/table/keys.ts';
-import { startDynamoDbLocal } from '../../local/dynamodb-local.ts';
-import { freePort } from '../../local/ports.ts';
-import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
+import { ADMIN_KEY, startIsolatedTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 
 // Its own DynamoDB Local, as the concurrency tests: hundreds of racing writes on one account.
-let dynamoDb: Awaited<ReturnType<typeof startDynamoDbLocal>>;
 let app: TestApp;
 beforeAll(async () => {
-  dynamoDb = await startDynamoDbLocal({ port: await freePort() });
-  app = await startTestApp({ dynamoDbEndpoint: dynamoDb.endpoint });
+  app = await startIsolatedTestApp();
 });
-afterAll(async () => {
-  await app.stop();
-  await dynamoDb.stop();
-});
+afterAll(() => app.stop());
 
 const documents = () => DynamoDBDocumentClient.from(app.client);
 const setShards = (accountId: string, shards: unknown) => call(app.url, 'PATCH', `/v1/accounts/${accountId}`, { token: ADMIN_KEY, body: { shards } });

@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { resetPriceBook } from '../../functions/pricing/configured.ts';
 import type { PriceBook } from '../../functions/pricing/price-book.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
-import { ensureTable, localCredentials, localRegion } from '../../local/dynamodb-local.ts';
+import { ensureTable, localCredentials, localRegion, startDynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { type Gateway, type HttpLambdas, loadLambdas, startGateway } from '../../local/gateway.ts';
 import { freePort } from '../../local/ports.ts';
 import { type StreamLambda, StreamPoller } from '../../local/stream-poller.ts';
@@ -90,4 +90,22 @@ export async function tableSnapshot(app: TestApp): Promise<string> {
     start = page.LastEvaluatedKey;
   } while (start);
   return JSON.stringify(items.map((item) => JSON.stringify(item)).sort());
+}
+
+/**
+ * A test app on a DynamoDB Local of its own, stopped with it: for files whose hundreds of racing
+ * writes should measure Tollgate, not a Java process slowed by every table the run left behind.
+ * The handlers' DynamoDB client is made once per module instance: list the file in vitest.config.ts's
+ * OWN_MODULE_STATE so it runs in a fresh worker.
+ */
+export async function startIsolatedTestApp(options: Omit<TestAppOptions, 'dynamoDbEndpoint'> = {}): Promise<TestApp> {
+  const dynamoDb = await startDynamoDbLocal({ port: await freePort() });
+  const app = await startTestApp({ ...options, dynamoDbEndpoint: dynamoDb.endpoint });
+  return {
+    ...app,
+    stop: async () => {
+      await app.stop();
+      await dynamoDb.stop();
+    },
+  };
 }
