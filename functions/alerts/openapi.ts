@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DIGEST_FREQUENCIES } from '../accounts/model.ts';
-import { answers, described, type FeatureApi, ValidationProblem, withMeta } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, htmlContent, htmlPage, ValidationProblem, withMeta } from '../http/openapi.ts';
 import { alertSettingsPatch } from './settings-patch.ts';
 
 export const AlertSettings = z
@@ -47,6 +47,27 @@ export const AlertSettingsPatch = described(
   { description: 'Any subset of the settings; fields left out keep their current value, and an empty body changes nothing.' },
 );
 
+/** The RFC 8058 one-click unsubscribe request, the body of both unsubscribe addresses. */
+const oneClickBody = {
+  required: false,
+  description: 'Exactly `List-Unsubscribe=One-Click`, or nothing (surrounding whitespace is ignored).',
+  content: {
+    'application/x-www-form-urlencoded': {
+      schema: { type: 'object', additionalProperties: false, properties: { 'List-Unsubscribe': { const: 'One-Click' } } },
+    },
+  },
+};
+
+/** What either unsubscribe address answers to anything but the one-click request. */
+const oneClickRefused = {
+  description:
+    'A malformed `token` query (`application/problem+json`, as BadRequest), or a body other than the one-click request (`text/html`: a page saying this address only accepts the one-click unsubscribe; nothing was changed).',
+  content: {
+    'application/problem+json': { schema: ValidationProblem },
+    ...htmlContent,
+  },
+};
+
 const operations: FeatureApi['operations'] = [
   {
     method: 'GET',
@@ -80,14 +101,7 @@ const operations: FeatureApi['operations'] = [
       'The page behind the “Stop these emails” link of an alert email. Opening it changes nothing (link scanners may fetch it); its button POSTs `List-Unsubscribe=One-Click` to this same address.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
     responses: {
-      '200': {
-        description: 'An HTML page asking to confirm, with a form that posts the one-click unsubscribe.',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage('An HTML page asking to confirm, with a form that posts the one-click unsubscribe.'),
       ...answers('BadRequest', 'LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
@@ -99,32 +113,10 @@ const operations: FeatureApi['operations'] = [
     description:
       'The RFC 8058 one-click unsubscribe: the address of the email’s `List-Unsubscribe` header (with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`), also posted by the button of the page. Turns alerts off (`enabled: false`) and keeps the thresholds and recipient; repeating it changes nothing more. Answers with an HTML page.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
-    requestBody: {
-      required: false,
-      description: 'Exactly `List-Unsubscribe=One-Click`, or nothing (surrounding whitespace is ignored).',
-      content: {
-        'application/x-www-form-urlencoded': {
-          schema: { type: 'object', additionalProperties: false, properties: { 'List-Unsubscribe': { const: 'One-Click' } } },
-        },
-      },
-    },
+    requestBody: oneClickBody,
     responses: {
-      '200': {
-        description: 'Unsubscribed: an HTML page confirming that no more balance alerts are sent.',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
-      '400': {
-        description:
-          'A malformed `token` query (`application/problem+json`, as BadRequest), or a body other than the one-click request (`text/html`: a page saying this address only accepts the one-click unsubscribe; nothing was changed).',
-        content: {
-          'application/problem+json': { schema: ValidationProblem },
-          'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
-        },
-      },
+      '200': htmlPage('Unsubscribed: an HTML page confirming that no more balance alerts are sent.'),
+      '400': oneClickRefused,
       ...answers('LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
@@ -137,14 +129,7 @@ const operations: FeatureApi['operations'] = [
       'The page behind the “Stop the digest” link of a usage digest. Opening it changes nothing; its button POSTs `List-Unsubscribe=One-Click` to this same address.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
     responses: {
-      '200': {
-        description: 'An HTML page asking to confirm, with a form that posts the one-click unsubscribe.',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage('An HTML page asking to confirm, with a form that posts the one-click unsubscribe.'),
       ...answers('BadRequest', 'LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },
@@ -156,32 +141,10 @@ const operations: FeatureApi['operations'] = [
     description:
       'The RFC 8058 one-click unsubscribe of the usage digest (its `List-Unsubscribe` header, with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`), also posted by the page’s button. Sets `digest: "off"` and nothing else: balance alerts stay as they are. Answers with an HTML page.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
-    requestBody: {
-      required: false,
-      description: 'Exactly `List-Unsubscribe=One-Click`, or nothing (surrounding whitespace is ignored).',
-      content: {
-        'application/x-www-form-urlencoded': {
-          schema: { type: 'object', additionalProperties: false, properties: { 'List-Unsubscribe': { const: 'One-Click' } } },
-        },
-      },
-    },
+    requestBody: oneClickBody,
     responses: {
-      '200': {
-        description: 'Stopped: an HTML page confirming that no more digests are sent.',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
-      '400': {
-        description:
-          'A malformed `token` query (`application/problem+json`, as BadRequest), or a body other than the one-click request (`text/html`: a page saying this address only accepts the one-click unsubscribe; nothing was changed).',
-        content: {
-          'application/problem+json': { schema: ValidationProblem },
-          'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
-        },
-      },
+      '200': htmlPage('Stopped: an HTML page confirming that no more digests are sent.'),
+      '400': oneClickRefused,
       ...answers('LinkInvalid', 'NotFound', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },

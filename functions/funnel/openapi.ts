@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { answers, described, type FeatureApi } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, htmlPage } from '../http/openapi.ts';
 import { GROUP_BY } from './report.ts';
 import { digestRunBody } from './routes.ts';
 import { recoveryReport } from './schemas.ts';
@@ -95,14 +95,7 @@ const operations: FeatureApi['operations'] = [
       'The recovery report for people (signed link from POST /v1/reports/recovery/link): an SVG funnel of the whole window and the table by group, the same numbers as GET /v1/reports/recovery. Takes the same `from`, `to` and `groupBy`.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }, ...REPORT_PARAMETERS],
     responses: {
-      '200': {
-        description: 'The report page (HTML, no script).',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage('The report page (HTML, no script).'),
       ...answers('BadRequest', 'LinkInvalid', 'LinkExpired', 'InternalError', 'ServiceUnavailable'),
     },
   },

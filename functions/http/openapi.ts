@@ -102,6 +102,19 @@ export const meteredHeaders = {
   'Credits-Low': { $ref: '#/components/headers/CreditsLow' },
 };
 
+/** The body of an answer that is a page for people. */
+export const htmlContent = { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } };
+
+/** An answer that is a page for people, with the headers every page carries. */
+export const htmlPage = (description: string) => ({
+  description,
+  headers: {
+    'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
+    'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
+  },
+  content: htmlContent,
+});
+
 /** The status each shared answer of `components.responses` stands under. */
 const ANSWER_STATUS = {
   BadRequest: '400',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { answers, type FeatureApi, Problem } from '../http/openapi.ts';
+import { answers, type FeatureApi, htmlPage, Problem } from '../http/openapi.ts';
 import { chargeSchema, checkoutSessionSchema, invoiceSchema, subscriptionSchema } from './stripe-events.ts';
 
 export const WebhookReceipt = z.object({
@@ -35,14 +35,7 @@ const operations: FeatureApi['operations'] = [
       "Every Buy link — the options of a 402's `top_up` and `change_plan` actions, the usage page's buttons and the packs and plans in alert emails — leads here, signed for one account, one pack or plan and, when the customer was refused a query, that parked query. With Stripe configured it creates a Checkout Session (`mode: payment` at the price book's price for a pack; `mode: subscription` at the plan's `stripePriceId` for a plan; `client_reference_id` = the account; metadata `tollgate_pack`/`tollgate_plan` and `tollgate_query`) and redirects to Stripe's hosted page; locally the checkout sandbox stands in for that page. Without a payment provider it redirects to `BILLING_URL` (with `pack` or `plan` in the query), or, without one, answers a page that says how to get credits.",
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
     responses: {
-      '200': {
-        description: 'No payment provider and no billing page: how to get credits (ask the operator, with the account ID).',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage('No payment provider and no billing page: how to get credits (ask the operator, with the account ID).'),
       '303': {
         description: "To the provider's hosted checkout page (or to `BILLING_URL` when no provider is configured).",
         headers: { Location: { schema: { type: 'string', format: 'uri' } } },
@@ -73,14 +66,7 @@ const operations: FeatureApi['operations'] = [
       },
     ],
     responses: {
-      '200': {
-        description: 'The result of the payment, or that it is being confirmed.',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage('The result of the payment, or that it is being confirmed.'),
       ...answers('BadRequest', 'LinkInvalid'),
       '404': {
         description: "The link's account does not exist, or what it offered is no longer for sale.",

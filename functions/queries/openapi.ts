@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Balance } from '../accounts/openapi.ts';
-import { answers, described, type FeatureApi, meteredHeaders, Problem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, htmlContent, htmlPage, meteredHeaders, Problem } from '../http/openapi.ts';
 import { OperationName } from '../pricing/openapi.ts';
 import { submitQueryBody } from './routes.ts';
 import { queryInputs } from './service.ts';
@@ -171,33 +171,19 @@ const operations: FeatureApi['operations'] = [
       'The page behind the “Resume” link of the email sent when a query is parked. Opening it changes nothing: it shows the query waiting (how many credits short, with a link to the usage page) while the balance does not cover it, or ready to run with a button that POSTs to this same address, or that it has already run.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
     responses: {
-      '200': {
-        description: 'The query waiting for credits, ready to run (with a “Run it now” button), or already done (it runs only once).',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage('The query waiting for credits, ready to run (with a “Run it now” button), or already done (it runs only once).'),
       ...answers('BadRequest', 'LinkInvalid'),
       '404': {
         description: 'The link names no query of the account, or the account does not exist.',
         content: { 'application/problem+json': { schema: Problem } },
       },
-      '409': {
-        description: 'Nothing to resume: the query is running, or failed and was refunded (an HTML page).',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '409': htmlPage('Nothing to resume: the query is running, or failed and was refunded (an HTML page).'),
       '410': {
         description:
           'The link’s token has expired (`application/problem+json`, as LinkExpired), or the query is past its resume window (`text/html`: a page asking to send it again).',
         content: {
           'application/problem+json': { schema: Problem },
-          'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
+          ...htmlContent,
         },
       },
       ...answers('InternalError', 'ServiceUnavailable'),
@@ -212,15 +198,9 @@ const operations: FeatureApi['operations'] = [
       'The button of the resume page: charges and runs the parked query the link names, exactly once however many clicks or resumes race. No body is read. Answers with an HTML page.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
     responses: {
-      '200': {
-        description:
-          'Done: the query ran, with the credits charged and left (its result is at `/v1/queries/{queryId}`); or, when the balance still does not cover it, the page of the waiting query (nothing charged).',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage(
+        'Done: the query ran, with the credits charged and left (its result is at `/v1/queries/{queryId}`); or, when the balance still does not cover it, the page of the waiting query (nothing charged).',
+      ),
       ...answers('BadRequest', 'LinkInvalid'),
       '404': {
         description: 'The link names no query of the account, or the account does not exist.',
@@ -238,7 +218,7 @@ const operations: FeatureApi['operations'] = [
         description: 'The work failed and its credits were refunded (`text/html`: a page saying so), or an unexpected failure (`application/problem+json`).',
         content: {
           'application/problem+json': { schema: Problem },
-          'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } },
+          ...htmlContent,
         },
       },
       '503': { $ref: '#/components/responses/ServiceUnavailable' },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { answers, described, type FeatureApi, Problem, ValidationProblem } from '../http/openapi.ts';
+import { answers, described, type FeatureApi, htmlPage, Problem, ValidationProblem } from '../http/openapi.ts';
 import { createReminderBody } from './routes.ts';
 
 export const ReminderDelay = z
@@ -74,14 +74,7 @@ const operations: FeatureApi['operations'] = [
       'The page behind the “Remind me later” link of an alert email. Opening it changes nothing; its form POSTs `after` (in 4 hours, tomorrow, in 3 days or in a week) to this same address.',
     parameters: [{ $ref: '#/components/parameters/LinkToken' }],
     responses: {
-      '200': {
-        description: 'An HTML page to pick when, with a form that posts `after`.',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '200': htmlPage('An HTML page to pick when, with a form that posts `after`.'),
       ...answers('BadRequest', 'LinkInvalid'),
       '404': { description: 'The link’s account does not exist.', content: { 'application/problem+json': { schema: Problem } } },
       ...answers('LinkExpired', 'InternalError', 'ServiceUnavailable'),
@@ -101,14 +94,7 @@ const operations: FeatureApi['operations'] = [
       content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['after'], properties: { after: ReminderDelay } } } },
     },
     responses: {
-      '201': {
-        description: 'Scheduled: an HTML page saying when the reminder will come.',
-        headers: {
-          'Content-Security-Policy': { $ref: '#/components/headers/ContentSecurityPolicy' },
-          'Referrer-Policy': { $ref: '#/components/headers/ReferrerPolicy' },
-        },
-        content: { 'text/html': { schema: { type: 'string', description: 'A small, self-contained HTML page (`text/html; charset=utf-8`).' } } },
-      },
+      '201': htmlPage('Scheduled: an HTML page saying when the reminder will come.'),
       '400': {
         description: 'A malformed `token` query, or a missing `after` or one that is not a duration in weeks, days, hours and minutes from 1 hour to 30 days.',
         content: { 'application/problem+json': { schema: ValidationProblem } },
