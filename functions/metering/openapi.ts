@@ -43,6 +43,21 @@ export const LedgerPage = z.object({
   nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next (older) page; null on the last page.' }),
 });
 
+/** What either admin debit (by account id, by externalId) answers besides its success. */
+const debitAnswers = answers(
+  'BadRequest',
+  'Unauthorized',
+  'InsufficientCredits',
+  'Forbidden',
+  'NotFound',
+  'Conflict',
+  'PayloadTooLarge',
+  'UnsupportedMediaType',
+  'IdempotencyKeyReused',
+  'InternalError',
+  'ServiceUnavailable',
+);
+
 const operations: FeatureApi['operations'] = [
   {
     method: 'POST',
@@ -90,19 +105,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'application/json': { schema: Debit } },
       },
-      ...answers(
-        'BadRequest',
-        'Unauthorized',
-        'InsufficientCredits',
-        'Forbidden',
-        'NotFound',
-        'Conflict',
-        'PayloadTooLarge',
-        'UnsupportedMediaType',
-        'IdempotencyKeyReused',
-        'InternalError',
-        'ServiceUnavailable',
-      ),
+      ...debitAnswers,
     },
   },
   {
@@ -124,19 +127,7 @@ const operations: FeatureApi['operations'] = [
         },
         content: { 'application/json': { schema: Debit } },
       },
-      ...answers(
-        'BadRequest',
-        'Unauthorized',
-        'InsufficientCredits',
-        'Forbidden',
-        'NotFound',
-        'Conflict',
-        'PayloadTooLarge',
-        'UnsupportedMediaType',
-        'IdempotencyKeyReused',
-        'InternalError',
-        'ServiceUnavailable',
-      ),
+      ...debitAnswers,
     },
   },
   {
