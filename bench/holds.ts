@@ -1,4 +1,4 @@
-import type { CallRecord, Meter } from './instrument.ts';
+import { type CallRecord, describeCalls, type Meter } from './instrument.ts';
 
 /** What the holds measurement needs from the bench: one customer's requests and the instrumented calls. */
 export interface HoldsDeps {
@@ -56,19 +56,12 @@ export async function measureHolds(deps: HoldsDeps): Promise<HoldsResult> {
   }
   const stream = meter.calls.filter((c) => c.design === 'tollgate' && c.source === 'stream');
   const per = (calls: CallRecord[]): StepUnits => {
-    const byOperation = new Map<string, { n: number; wru: number; rru: number }>();
-    for (const call of calls) {
-      const entry = byOperation.get(call.operation) ?? { n: 0, wru: 0, rru: 0 };
-      byOperation.set(call.operation, { n: entry.n + call.attempts, wru: entry.wru + call.wru, rru: entry.rru + call.rru });
-    }
     const sum = (pick: (c: CallRecord) => number) => round(calls.reduce((total, c) => total + pick(c), 0) / samples);
     return {
       roundTrips: sum((c) => c.attempts),
       wru: sum((c) => c.wru),
       rru: sum((c) => c.rru),
-      calls: [...byOperation]
-        .map(([operation, e]) => `${operation}×${round(e.n / samples)} (${round(e.wru / samples)}W ${round(e.rru / samples)}R)`)
-        .join(' + '),
+      calls: describeCalls(calls, samples),
     };
   };
   const result = { hold: per(steps.hold), settle: per(steps.settle), stream: per(stream) };

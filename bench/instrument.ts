@@ -33,6 +33,21 @@ export interface Meter {
 
 export const meter: Meter = { calls: [], billing: false };
 
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * The calls per sample by operation, e.g. `TransactWriteItems×1 (4W 0R) + GetItem×1 (0W 1R)`;
+ * `label` names each call (by default its operation).
+ */
+export function describeCalls(calls: readonly CallRecord[], samples: number, label = (call: CallRecord) => call.operation): string {
+  const byLabel = new Map<string, { n: number; wru: number; rru: number }>();
+  for (const call of calls) {
+    const entry = byLabel.get(label(call)) ?? { n: 0, wru: 0, rru: 0 };
+    byLabel.set(label(call), { n: entry.n + call.attempts, wru: entry.wru + call.wru, rru: entry.rru + call.rru });
+  }
+  return [...byLabel].map(([name, e]) => `${name}×${round(e.n / samples)} (${round(e.wru / samples)}W ${round(e.rru / samples)}R)`).join(' + ');
+}
+
 type Key = { table: string; key: Record<string, AttributeValue>; write: boolean; putItem?: Record<string, AttributeValue> };
 
 function touched(operation: string, input: any): Key[] {

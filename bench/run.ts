@@ -21,7 +21,7 @@ import type { StreamLambda } from '../local/stream-poller.ts';
 import { type BundleResult, measureBundles } from './bundles.ts';
 import { measureHolds } from './holds.ts';
 import type { HotShardedResult } from './hot-sharded.ts';
-import { type CallRecord, instrument, meter, source } from './instrument.ts';
+import { type CallRecord, describeCalls, instrument, meter, source } from './instrument.ts';
 import { measureStreamLag, type StreamLagDeps } from './stream-lag.ts';
 
 const CONCURRENCY = [1, 8, 32, 64];
@@ -343,12 +343,6 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     const hot = mine.filter((c) => c.source === 'request');
     const cold = mine.filter((c) => c.source === 'stream');
     const sum = (calls: CallRecord[], pick: (c: CallRecord) => number) => calls.reduce((total, c) => total + pick(c), 0) / UNIT_SAMPLES;
-    const byOperation = new Map<string, { n: number; wru: number; rru: number }>();
-    for (const call of [...hot, ...cold]) {
-      const name = call.source === 'stream' ? `stream:${call.operation}` : call.operation;
-      const entry = byOperation.get(name) ?? { n: 0, wru: 0, rru: 0 };
-      byOperation.set(name, { n: entry.n + call.attempts, wru: entry.wru + call.wru, rru: entry.rru + call.rru });
-    }
     units[design] = {
       roundTrips: sum(hot, (c) => c.attempts),
       beforeWork: split.before / UNIT_SAMPLES,
@@ -359,9 +353,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       streamWru: sum(cold, (c) => c.wru),
       streamRru: sum(cold, (c) => c.rru),
       localReported: sum(hot, (c) => c.localReported ?? 0),
-      calls: [...byOperation]
-        .map(([operation, e]) => `${operation}×${round(e.n / UNIT_SAMPLES)} (${round(e.wru / UNIT_SAMPLES)}W ${round(e.rru / UNIT_SAMPLES)}R)`)
-        .join(' + '),
+      calls: describeCalls([...hot, ...cold], UNIT_SAMPLES, (call) => (call.source === 'stream' ? `stream:${call.operation}` : call.operation)),
     };
   }
 
