@@ -5,7 +5,7 @@ import { chooseLocale, LOCALES, negotiateLocale } from '../../functions/copy/loc
 import { CATALOGUES, copyFor } from '../../functions/copy/render.ts';
 import { templateProblems } from '../../functions/copy/template.ts';
 import { insufficientCreditsProblem, type RecoveryInput } from '../../functions/recovery/insufficient-credits.ts';
-import { renderUsagePage } from '../../functions/usage/page.ts';
+import { renderUsagePage, type UsagePageData } from '../../functions/usage/page.ts';
 import { pricing } from '../support/prices.ts';
 
 const keys = Object.keys(en) as MessageKey[];
@@ -77,6 +77,21 @@ const recovery: RecoveryInput = {
   baseUrl: 'https://api.example.com',
 };
 
+/** A usage page with 1 credit, nothing used and no offers: what a rendering test varies, it passes. */
+const quietMonth = (over: Partial<UsagePageData>): UsagePageData => ({
+  accountName: 'A',
+  planName: 'free',
+  balance: { available: 1, held: 0, asOf: '2026-11-25T10:00:00.000Z' },
+  period: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z' },
+  usage: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z', total: 0, byOperation: [], byDay: [] },
+  biggestQueries: [],
+  topUps: [],
+  plans: [],
+  remindAction: '/remind',
+  alerts: { enabled: true, thresholds: [20, 5], email: 'a@example.com' },
+  ...over,
+});
+
 describe('rendering', () => {
   it('formats numbers per locale, with the plural of the unit', () => {
     expect(insufficientCreditsProblem({ ...recovery, copy: copyFor('de') }).detail).toContain('1.247 Credits');
@@ -118,37 +133,13 @@ describe('rendering', () => {
     expect(email.html).not.toContain('<script>');
     expect(email.html).not.toContain('<img src=x>');
     expect(email.text).toContain('<script>alert(1)</script>');
-    const page = renderUsagePage({
-      accountName: 'A',
-      planName: 'free',
-      balance: { available: 1, held: 0, asOf: '2026-11-25T10:00:00.000Z' },
-      period: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z' },
-      usage: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z', total: 0, byOperation: [], byDay: [] },
-      biggestQueries: [],
-      topUps: [],
-      plans: [],
-      remindAction: '/remind',
-      alerts: { enabled: true, thresholds: [20, 5], email: 'a@example.com' },
-      copy,
-    });
+    const page = renderUsagePage(quietMonth({ copy }));
     expect(page).not.toContain('<b>Usage</b>');
     expect(page).toContain('&#60;b&#62;Usage&#60;/b&#62;');
   });
 
   it('renders pages in the account locale, lang attribute included', () => {
-    const page = renderUsagePage({
-      accountName: 'A',
-      planName: 'free',
-      balance: { available: 1200, held: 0, asOf: '2026-11-25T10:00:00.000Z' },
-      period: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z' },
-      usage: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z', total: 0, byOperation: [], byDay: [] },
-      biggestQueries: [],
-      topUps: [],
-      plans: [],
-      remindAction: '/remind',
-      alerts: { enabled: true, thresholds: [20, 5], email: 'a@example.com' },
-      copy: copyFor('de'),
-    });
+    const page = renderUsagePage(quietMonth({ balance: { available: 1200, held: 0, asOf: '2026-11-25T10:00:00.000Z' }, copy: copyFor('de') }));
     expect(page).toContain('<html lang="de">');
     expect(page).toContain('1.200');
     expect(page).toMatch(/20\s%\sund\s5\s%/);
