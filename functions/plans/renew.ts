@@ -50,9 +50,12 @@ async function renew(
   const renewedPeriod = periodOf(now);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+    let account = await findAccount(accountId);
     // A sharded account's renewal is computed from, and conditioned on, the total gathered on its item.
-    await gatherShards(accountId, now);
-    const account = await findAccount(accountId);
+    if (account?.shardSlots) {
+      await gatherShards(accountId, now);
+      account = await findAccount(accountId);
+    }
     const plan = pricing.plans.find((p) => p.id === account?.plan);
     if (!account || !plan) return 'no-plan';
     if (basis.skipSubscribed && account.subscription) return 'subscribed';
