@@ -225,11 +225,13 @@ export async function spreadAfterCredit(accountId: string, at: Date): Promise<vo
 /**
  * Before a change computed from the exact balance (a renewal's expiry): moves every sub-balance's
  * credits to the account item, so that item holds the total and the change can be conditioned on it.
+ * Whether the account has sub-balances at all, as read.
  */
-export async function gatherShards(accountId: string, at: Date): Promise<void> {
+export async function gatherShards(accountId: string, at: Date): Promise<boolean> {
   for (let attempt = 0; attempt < MAX_ROUNDS; attempt++) {
     const view = await readSharded(accountId, true);
-    if (!view?.home.shardSlots || view.shards.every((shard) => shard.balance === 0)) return;
-    if (await collectShards(view, at)) return;
+    if (!view?.home.shardSlots) return false;
+    if (view.shards.every((shard) => shard.balance === 0) || (await collectShards(view, at))) return true;
   }
+  return true;
 }

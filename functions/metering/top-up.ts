@@ -43,11 +43,12 @@ export async function creditTopUp(request: TopUpRequest): Promise<TopUpOutcome> 
     // No expiry: the record is what keeps a key (or a payment) from ever crediting twice.
   };
   // On a sharded account the sub-balances are gathered first, so the alert baseline the top-up sets is the total.
-  await gatherShards(request.accountId, request.now);
+  const sharded = await gatherShards(request.accountId, request.now);
   const outcome = await changeBalance({ accountId: request.accountId, change: changeFor(txn, request.now), txn: { put: txn } });
   switch (outcome.kind) {
     case 'applied':
-      await spreadOnSharded(request.accountId, request.now);
+      // An account that was not sharded when read keeps the top-up on its item (it is the whole balance).
+      if (sharded) await spreadOnSharded(request.accountId, request.now);
       return { kind: 'credited', txn };
     case 'txn-conflict':
       return { kind: 'already-credited', existing: outcome.existing };
