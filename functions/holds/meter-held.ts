@@ -65,7 +65,8 @@ export function heldMeter<TEvent extends HttpEvent, TResult extends MeteredResul
     throw new PriceMisconfiguredError(`meter(): "${pricing.operation}" is not a valid operation name (lower case, e.g. "complete").`);
   const expiresInMs = durationMs(pricing.expiresIn ?? DEFAULT_HOLD_EXPIRES_IN);
   if (expiresInMs === undefined) throw new PriceMisconfiguredError(`meter(): expiresIn "${pricing.expiresIn}" is not an ISO-8601 duration such as "PT15M".`);
-  const holds = new WeakMap<object, { hold: TxnItem; keyId?: string }>();
+  /** The hold of each request in flight, from `before` to `after` or `onError`. */
+  const holds = new WeakMap<object, TxnItem>();
 
   /** Settles the hold from the answer; the hold as it ended and the balance after. */
   const settleFrom = async (response: TResult, event: TEvent, hold: TxnItem) => {
@@ -118,24 +119,24 @@ export function heldMeter<TEvent extends HttpEvent, TResult extends MeteredResul
       });
       if (start.kind === 'replay') return replayed(start.response);
       if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-      holds.set(request, { hold: start.txn, keyId: owner.keyId });
+      holds.set(request, start.txn);
       return undefined;
     },
     after: async (request) => {
-      const held = holds.get(request);
-      if (!held) return;
+      const hold = holds.get(request);
+      if (!hold) return;
       holds.delete(request);
       const response = request.response;
       if (typeof response?.statusCode !== 'number' || response.statusCode >= 500) {
         const failed = response?.statusCode === undefined || isStreamBody(response.body) ? undefined : (response as HttpResult);
-        request.response = (await releaseAfterFailure(held.hold, failed, settings.clock)) as TResult;
+        request.response = (await releaseAfterFailure(hold, failed, settings.clock)) as TResult;
         return;
       }
       if (isStreamBody(response.body)) {
-        request.response = streamed(response as TResult & { body: StreamBody }, request.event, held.hold);
+        request.response = streamed(response as TResult & { body: StreamBody }, request.event, hold);
         return;
       }
-      const settled = await settleFrom(response, request.event, held.hold);
+      const settled = await settleFrom(response, request.event, hold);
       const answer = {
         ...(response as HttpResult),
         headers: { ...response.headers, 'Credits-Charged': String(settled.charged), 'Credits-Remaining': String(settled.remaining) },
@@ -144,11 +145,11 @@ export function heldMeter<TEvent extends HttpEvent, TResult extends MeteredResul
       request.response = answer as unknown as TResult;
     },
     onError: async (request) => {
-      const held = holds.get(request);
+      const hold = holds.get(request);
       holds.delete(request);
-      if (held) {
-        logger.error('metered work failed; releasing its hold', { error: request.error, holdId: held.hold.id });
-        request.response = (await releaseAfterFailure(held.hold, undefined, settings.clock)) as TResult;
+      if (hold) {
+        logger.error('metered work failed; releasing its hold', { error: request.error, holdId: hold.id });
+        request.response = (await releaseAfterFailure(hold, undefined, settings.clock)) as TResult;
         return;
       }
       answerRefusal(request as unknown as middy.Request<TEvent, HttpResult, Error, Context>);
