@@ -60,6 +60,8 @@ export interface AccountItem {
   shardSlots?: number;
   /** Sharded accounts: the credits on the account item itself (not in a sub-balance), as read with the total. */
   reserve?: number;
+  /** The lease of a shard-count change in progress (they run one at a time); gone when it finishes. */
+  shardChange?: { id: string; until: string };
   /** Bumped by every key change: opening sub-balances copies the keys only from the version it read. */
   keysVersion?: number;
   /** Credits reserved by open holds, outside `balance`: settling or releasing a hold moves them back. @default 0 */

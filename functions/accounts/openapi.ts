@@ -129,7 +129,7 @@ const operations: FeatureApi['operations'] = [
     operationId: 'changePlan',
     summary: 'Change an account’s plan',
     description:
-      'Moves the account to another plan (the new plan’s monthly grant starts with the next renewal; credits already granted stay as they are), and/or changes its other settings, including `shards`: how many sub-balances a hot account’s debits spread over.',
+      'Moves the account to another plan (the new plan’s monthly grant starts with the next renewal; credits already granted stay as they are), and/or changes its other settings, including `shards`: how many sub-balances a hot account’s debits spread over. Changes of `shards` on one account run one at a time: a second waits for the first, and answers `409` if it is still running after 10 s.',
     parameters: [{ $ref: '#/components/parameters/AccountId' }],
     requestBody: { required: true, content: { 'application/json': { schema: PlanChangeRequest } } },
     responses: {
@@ -138,7 +138,7 @@ const operations: FeatureApi['operations'] = [
         description: 'Invalid input (see BadRequest), including a plan that is not one of `GET /v1/prices`.',
         content: { 'application/problem+json': { schema: ValidationProblem } },
       },
-      ...answers('Unauthorized', 'Forbidden', 'NotFound', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
+      ...answers('Unauthorized', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'UnsupportedMediaType', 'InternalError', 'ServiceUnavailable'),
     },
   },
   {

@@ -1,7 +1,8 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
-import { documentClient, REFUSED_UNAPPLIED, tableName } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, REFUSED_UNAPPLIED, tableName } from '../shared/dynamodb.ts';
 import { randomId } from '../shared/ids.ts';
 import { keys } from '../table/keys.ts';
 
@@ -29,6 +30,66 @@ export interface ShardedView {
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A condition a write on the account item adds to its own. */
+interface ExtraCondition {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
+
+/**
+ * A change of the shard count holds the account's `shardChange` lease for its whole run: two
+ * changes interleaving step by step (one opening sub-balances the other is closing) could leave
+ * the account routed to closed sub-balances. Every write of a change is conditioned on its lease,
+ * so one that outlived its lease (a stalled invocation) changes nothing.
+ */
+const leaseHeld = (leaseId: string): ExtraCondition => ({
+  expression: '#shardChange.#leaseId = :leaseId',
+  names: { '#shardChange': 'shardChange', '#leaseId': 'id' },
+  values: { ':leaseId': leaseId },
+});
+
+/** `taken`; `busy` while another change's lease runs; `missing` when there is no such account. */
+export type LeaseOutcome = { kind: 'taken' } | { kind: 'busy'; until: string } | { kind: 'missing' };
+
+/** Takes the account's shard-change lease until `until`, unless another change holds it still. */
+export async function takeShardChangeLease(accountId: string, leaseId: string, now: Date, until: Date): Promise<LeaseOutcome> {
+  try {
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.account(accountId),
+        UpdateExpression: 'SET #shardChange = :lease',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#shardChange) OR #shardChange.#until < :now)',
+        ExpressionAttributeNames: { '#shardChange': 'shardChange', '#until': 'until' },
+        ExpressionAttributeValues: { ':lease': { id: leaseId, until: until.toISOString() }, ':now': now.toISOString() },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { kind: 'taken' };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!error.Item) return { kind: 'missing' };
+    const held = unmarshall(error.Item).shardChange as { until: string } | undefined;
+    return { kind: 'busy', until: held?.until ?? now.toISOString() };
+  }
+}
+
+/** Gives the lease back (only if still this change's: one that ran out may have been taken over). */
+export async function releaseShardChangeLease(accountId: string, leaseId: string): Promise<void> {
+  const lease = leaseHeld(leaseId);
+  await conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.account(accountId),
+      UpdateExpression: 'REMOVE #shardChange',
+      ConditionExpression: lease.expression,
+      ExpressionAttributeNames: lease.names,
+      ExpressionAttributeValues: lease.values,
+    }),
+  );
+}
 
 /** The exact total: the account item's reserve plus every sub-balance. Pure. */
 export const totalOf = (view: ShardedView): number => view.home.balance + view.shards.reduce((sum, shard) => sum + shard.balance, 0);
@@ -106,28 +167,21 @@ function transfer(credits: number, at: string, id: string): BalanceChange {
 }
 
 /** A credit move on the account item, conditioned on it covering what leaves it. */
-function homeMove(
-  accountId: string,
-  credits: number,
-  change: BalanceChange,
-  extraCondition?: { expression: string; names: Record<string, string>; values: Record<string, unknown> },
-): TransactItem {
-  const conditions = ['attribute_exists(pk)', ...(credits < 0 ? ['balance >= :out'] : []), ...(extraCondition ? [extraCondition.expression] : [])];
+function homeMove(accountId: string, credits: number, change: BalanceChange, extra: ExtraCondition[] = []): TransactItem {
+  const conditions = ['attribute_exists(pk)', ...(credits < 0 ? ['balance >= :out'] : []), ...extra.map((condition) => condition.expression)];
+  const names = Object.assign({}, ...extra.map((condition) => condition.names));
   return {
     Update: {
       TableName: tableName(),
       Key: keys.account(accountId),
       UpdateExpression: 'SET balance = balance + :credits, seq = seq + :one, lastChange = :change, updatedAt = :at',
       ConditionExpression: conditions.join(' AND '),
-      ExpressionAttributeNames: extraCondition?.names,
-      ExpressionAttributeValues: {
-        ':credits': credits,
-        ':one': 1,
-        ':change': change,
-        ':at': change.at,
-        ...(credits < 0 ? { ':out': -credits } : {}),
-        ...extraCondition?.values,
-      },
+      ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+      ExpressionAttributeValues: Object.assign(
+        { ':credits': credits, ':one': 1, ':change': change, ':at': change.at },
+        credits < 0 ? { ':out': -credits } : {},
+        ...extra.map((condition) => condition.values),
+      ),
     },
   };
 }
@@ -135,9 +189,10 @@ function homeMove(
 /**
  * Moves every sub-balance's credits to the account item in one transaction, each conditioned on
  * the balance read (so a debit in between cancels it, and nothing is counted twice). True when it
- * applied (or there was nothing to move); false when something changed meanwhile.
+ * applied (or there was nothing to move); false when something changed meanwhile (or `leaseId`
+ * is no longer the account's shard-change lease).
  */
-export async function collectShards(view: ShardedView, at: Date): Promise<boolean> {
+export async function collectShards(view: ShardedView, at: Date, leaseId?: string): Promise<boolean> {
   const id = randomId('xfer');
   const iso = at.toISOString();
   const full = view.shards.filter((shard) => shard.balance > 0);
@@ -152,7 +207,7 @@ export async function collectShards(view: ShardedView, at: Date): Promise<boolea
       ExpressionAttributeValues: { ':seen': shard.balance, ':zero': 0, ':one': 1, ':change': transfer(-shard.balance, iso, id), ':at': iso },
     },
   }));
-  return applied([homeMove(view.home.id, collected, transfer(collected, iso, id)), ...moves]);
+  return applied([homeMove(view.home.id, collected, transfer(collected, iso, id), leaseId ? [leaseHeld(leaseId)] : []), ...moves]);
 }
 
 /**
@@ -160,7 +215,7 @@ export async function collectShards(view: ShardedView, at: Date): Promise<boolea
  * grants land on the account item; this moves them where debits take from). False when the
  * account changed meanwhile (nothing moved).
  */
-export async function spreadReserve(view: ShardedView, at: Date): Promise<boolean> {
+export async function spreadReserve(view: ShardedView, at: Date, leaseId?: string): Promise<boolean> {
   const n = view.home.shards ?? 1;
   if (n < 2 || view.home.balance <= 0) return true;
   const shares = spreadShares(view.home.balance, n);
@@ -169,7 +224,10 @@ export async function spreadReserve(view: ShardedView, at: Date): Promise<boolea
   const id = randomId('xfer');
   const iso = at.toISOString();
   const items: TransactItem[] = [
-    homeMove(view.home.id, -moved, transfer(-moved, iso, id), { expression: '#shards = :n', names: { '#shards': 'shards' }, values: { ':n': n } }),
+    homeMove(view.home.id, -moved, transfer(-moved, iso, id), [
+      { expression: '#shards = :n', names: { '#shards': 'shards' }, values: { ':n': n } },
+      ...(leaseId ? [leaseHeld(leaseId)] : []),
+    ]),
   ];
   shares.forEach((share, shard) => {
     if (share === 0) return;
@@ -190,20 +248,23 @@ export async function spreadReserve(view: ShardedView, at: Date): Promise<boolea
 /**
  * Opens sub-balances 0..n-1 (creating the missing ones with a zero balance and the account's
  * active key ids) and sets the account's shard count, in one transaction conditioned on the key
- * set being the one copied. n = 1 only sets the count back; `closeShards` and `collectShards` empty the rest.
+ * set being the one copied and on the change's lease. n = 1 only sets the count back;
+ * `closeShards` and `collectShards` empty the rest.
  */
-export async function openShards(home: AccountItem, n: number, at: Date): Promise<boolean> {
+export async function openShards(home: AccountItem, n: number, at: Date, leaseId: string): Promise<boolean> {
   const iso = at.toISOString();
   const versionCondition = home.keysVersion === undefined ? 'attribute_not_exists(keysVersion)' : 'keysVersion = :keysVersion';
+  const lease = leaseHeld(leaseId);
   const homeUpdate: TransactItem = {
     Update: {
       TableName: tableName(),
       Key: keys.account(home.id),
       UpdateExpression: n > 1 ? 'SET #shards = :n, shardSlots = :slots, updatedAt = :at' : 'REMOVE #shards SET updatedAt = :at',
-      ConditionExpression: `attribute_exists(pk) AND ${versionCondition}`,
-      ExpressionAttributeNames: { '#shards': 'shards' },
+      ConditionExpression: `attribute_exists(pk) AND ${versionCondition} AND ${lease.expression}`,
+      ExpressionAttributeNames: { '#shards': 'shards', ...lease.names },
       ExpressionAttributeValues: {
         ':at': iso,
+        ...lease.values,
         ...(n > 1 ? { ':n': n, ':slots': Math.max(home.shardSlots ?? 0, n) } : {}),
         ...(home.keysVersion === undefined ? {} : { ':keysVersion': home.keysVersion }),
       },
@@ -236,13 +297,25 @@ export async function openShards(home: AccountItem, n: number, at: Date): Promis
 
 /**
  * Closes sub-balances: from then on no debit or spread lands on them (both require `open`), so
- * their balances stay still and `collectShards` can move them without racing debits.
+ * their balances stay still and `collectShards` can move them without racing debits. False when
+ * `leaseId` is no longer the account's shard-change lease (nothing closed).
  */
-export async function closeShards(accountId: string, shards: number[], at: Date): Promise<void> {
-  if (shards.length === 0) return;
-  await documentClient().send(
-    new TransactWriteCommand({
-      TransactItems: shards.map((shard) => ({
+export async function closeShards(accountId: string, shards: number[], at: Date, leaseId: string): Promise<boolean> {
+  if (shards.length === 0) return true;
+  const lease = leaseHeld(leaseId);
+  const stillLeased: TransactItem = {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: keys.account(accountId),
+      ConditionExpression: lease.expression,
+      ExpressionAttributeNames: lease.names,
+      ExpressionAttributeValues: lease.values,
+    },
+  };
+  return applied([
+    stillLeased,
+    ...shards.map(
+      (shard): TransactItem => ({
         Update: {
           TableName: tableName(),
           Key: keys.balanceShard(accountId, shard),
@@ -251,9 +324,9 @@ export async function closeShards(accountId: string, shards: number[], at: Date)
           ExpressionAttributeNames: { '#open': 'open' },
           ExpressionAttributeValues: { ':closed': false, ':at': at.toISOString() },
         },
-      })),
-    }),
-  );
+      }),
+    ),
+  ]);
 }
 
 /** Sends a transaction whose conditions guard against a concurrent change: false when one cancelled it. */

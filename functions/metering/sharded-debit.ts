@@ -3,7 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AccountItem } from '../accounts/model.ts';
 import { REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dynamodb.ts';
-import { NotFoundError, ServiceUnavailableError, ValidationError } from '../shared/errors.ts';
+import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../shared/errors.ts';
+import { randomId } from '../shared/ids.ts';
 import { keys } from '../table/keys.ts';
 import { type BalanceChangeRequest, type BalanceDebitOutcome, changeBalanceAlone } from './balance-store.ts';
 import {
@@ -12,9 +13,11 @@ import {
   MAX_SHARDS,
   openShards,
   readSharded,
+  releaseShardChangeLease,
   type ShardedView,
   type ShardItem,
   spreadReserve,
+  takeShardChangeLease,
   totalOf,
   withTotal,
 } from './shard-store.ts';
@@ -91,7 +94,8 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
     if (!seen) return { kind: 'account-missing' };
     if (!seen.home.shards) return { kind: 'sharded', shards: 1 };
     if (seen.home.shardSlots) slotsSeen.set(request.accountId, seen.home.shardSlots);
-    if (debit.kind === 'closed' || seen.home.shards !== shards) {
+    // Closed, and the count changed back since: credits are looked for as for a short sub-balance.
+    if (seen.home.shards !== shards) {
       shards = seen.home.shards;
       routing.set(request.accountId, shards);
       shard = randomInt(shards);
@@ -179,41 +183,72 @@ async function answerAccount(accountId: string, debited: Pick<ShardItem, 'balanc
   return withTotal(cached.view);
 }
 
+/** A shard change holds the account's lease at most this long; one that crashed frees it by running out. */
+const SHARD_CHANGE_LEASE_MS = 15_000;
+/** How long a shard change waits for another one in progress before answering 409. */
+const SHARD_CHANGE_WAIT_MS = 10_000;
+
 /**
  * Changes how many sub-balances an account keeps (1 = not sharded), online: new sub-balances are
  * opened (with the account's keys) together with the new count; sub-balances no longer used are
  * closed with their credits moved to the account item in one exact transaction, conditioned on
  * the balances read, so a debit landing meanwhile makes it read again, never lost or doubled;
- * then the reserve is spread over the open ones.
+ * then the reserve is spread over the open ones. Changes of one account run one at a time (the
+ * account's `shardChange` lease): a second waits for the first, then applies its own count.
  */
 export async function setShardCount(accountId: string, n: number, now: () => Date): Promise<AccountItem> {
   if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS) throw new ValidationError(`body.shards: must be an integer from 1 to ${MAX_SHARDS}.`);
-  for (let attempt = 0; attempt < MAX_ROUNDS; attempt++) {
-    const view = await readSharded(accountId, true);
-    if (!view) throw new NotFoundError(`There is no account "${accountId}".`);
-    if ((view.home.shards ?? 1) !== n && !(await openShards(view.home, n, now()))) continue;
-    const current = await readSharded(accountId, true);
-    if (!current) throw new NotFoundError(`There is no account "${accountId}".`);
-    const unused = (shard: ShardItem) => n < 2 || shard.shard >= n;
-    // Closed first, so no debit changes them; then their credits move to the account item, exactly.
-    await closeShards(
-      accountId,
-      current.shards.filter((shard) => unused(shard) && shard.open).map((shard) => shard.shard),
-      now(),
-    );
-    const closed = await readSharded(accountId, true);
-    if (!closed) throw new NotFoundError(`There is no account "${accountId}".`);
-    if (!(await collectShards({ home: closed.home, shards: closed.shards.filter(unused) }, now()))) continue;
-    const settled = await readSharded(accountId, true);
-    if (!settled) throw new NotFoundError(`There is no account "${accountId}".`);
-    if (n > 1 && settled.home.balance > 0 && !(await spreadReserve(settled, now()))) continue;
-    if (n > 1) routing.set(accountId, n);
-    else routing.delete(accountId);
-    const done = await readSharded(accountId, true);
-    if (!done) throw new NotFoundError(`There is no account "${accountId}".`);
-    return withTotal(done);
+  const leaseId = randomId('shardchg');
+  await waitForLease(accountId, leaseId, now);
+  try {
+    for (let attempt = 0; attempt < MAX_ROUNDS; attempt++) {
+      const step = await shardCountStep(accountId, n, leaseId, now);
+      if (step === 'lease-lost') break;
+      if (step !== 'again') return step;
+    }
+  } finally {
+    await releaseShardChangeLease(accountId, leaseId);
   }
   throw new ServiceUnavailableError('The account changed too often while its sub-balances were being set. Retry in a moment.');
+}
+
+/** Takes the account's shard-change lease, waiting (with jittered backoff) while another change holds it. */
+async function waitForLease(accountId: string, leaseId: string, now: () => Date): Promise<void> {
+  const giveUpAt = performance.now() + SHARD_CHANGE_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    const lease = await takeShardChangeLease(accountId, leaseId, now(), new Date(now().getTime() + SHARD_CHANGE_LEASE_MS));
+    if (lease.kind === 'taken') return;
+    if (lease.kind === 'missing') throw new NotFoundError(`There is no account "${accountId}".`);
+    if (performance.now() >= giveUpAt) {
+      throw new ConflictError('Another change of this account’s sub-balances is in progress. Retry when it has finished.', { 'Retry-After': '1' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * Math.min(500, 20 * 2 ** attempt)));
+  }
+}
+
+/** One pass of a shard change under its lease: the account when done; `again` when a debit raced it. */
+async function shardCountStep(accountId: string, n: number, leaseId: string, now: () => Date): Promise<AccountItem | 'again' | 'lease-lost'> {
+  const view = await readShardedOrThrow(accountId);
+  if (view.home.shardChange?.id !== leaseId) return 'lease-lost';
+  if ((view.home.shards ?? 1) !== n && !(await openShards(view.home, n, now(), leaseId))) return 'again';
+  const current = await readShardedOrThrow(accountId);
+  const unused = (shard: ShardItem) => n < 2 || shard.shard >= n;
+  // Closed first, so no debit changes them; then their credits move to the account item, exactly.
+  const closing = current.shards.filter((shard) => unused(shard) && shard.open).map((shard) => shard.shard);
+  if (!(await closeShards(accountId, closing, now(), leaseId))) return 'again';
+  const closed = await readShardedOrThrow(accountId);
+  if (!(await collectShards({ home: closed.home, shards: closed.shards.filter(unused) }, now(), leaseId))) return 'again';
+  const settled = await readShardedOrThrow(accountId);
+  if (n > 1 && settled.home.balance > 0 && !(await spreadReserve(settled, now(), leaseId))) return 'again';
+  if (n > 1) routing.set(accountId, n);
+  else routing.delete(accountId);
+  return withTotal(await readShardedOrThrow(accountId));
+}
+
+async function readShardedOrThrow(accountId: string): Promise<ShardedView> {
+  const view = await readSharded(accountId, true);
+  if (!view) throw new NotFoundError(`There is no account "${accountId}".`);
+  return view;
 }
 
 /** After credits land on a sharded account's item (a top-up, a grant), spreads them to its sub-balances. Best effort: unspread credits still count and are found by debits. */
