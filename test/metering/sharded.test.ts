@@ -104,6 +104,36 @@ describe('sharded balances', () => {
     expect(shards.slice(2).every((shard) => !shard.open && shard.balance === 0)).toBe(true);
   });
 
+  it('runs racing shard changes one at a time: debits always find open sub-balances', async () => {
+    const customer = await newCustomer(app.url, 0);
+    expect((await setShards(customer.accountId, 2)).status).toBe(200);
+    for (const counts of [
+      [1, 2],
+      [4, 1, 3],
+      [2, 16, 1, 5],
+    ]) {
+      const changes = await Promise.all(counts.map((n) => setShards(customer.accountId, n)));
+      expect(changes.map((change) => change.status)).toEqual(counts.map(() => 200));
+      const { Item: home } = await documents().send(new GetCommand({ TableName: app.tableName, Key: keys.account(customer.accountId), ConsistentRead: true }));
+      // The last change to run decided the count; every sub-balance below it is open, every other one closed, and the lease is gone.
+      const n = (home?.shards as number | undefined) ?? 1;
+      expect(counts).toContain(n);
+      expect(home?.shardChange).toBeUndefined();
+      const shards = await shardBalances(customer.accountId, home?.shardSlots ?? 0);
+      expect(shards.map((shard) => shard.open)).toEqual(shards.map((_, shard) => n > 1 && shard < n));
+      // Empty: a 402, not a 503; then every credit of a top-up is spendable.
+      expect((await query(customer.apiKey, `empty-${n}`)).status).toBe(402);
+      const topUp = await call(app.url, 'POST', `/v1/accounts/${customer.accountId}/top-ups`, {
+        token: ADMIN_KEY,
+        body: { credits: 6 },
+        idempotencyKey: `race-${counts.join('-')}`,
+      });
+      expect(topUp.status).toBe(201);
+      const spent = await Promise.all(Array.from({ length: 6 }, (_, i) => query(customer.apiKey, `race-${counts.join('-')}-${i}`)));
+      expect(spent.map((answer) => answer.status)).toEqual(spent.map(() => 200));
+    }
+  });
+
   it('revokes a key at once on every sub-balance, and new keys work on them', async () => {
     const customer = await newCustomer(app.url, 100);
     await setShards(customer.accountId, 4);
