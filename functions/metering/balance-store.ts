@@ -14,7 +14,8 @@ type TxnItemWrite =
   /** Record a new txn; a record with the same id means this is a retry. */
   | { put: TxnItem }
   /** Move an existing txn from one status to another (resume, refund); fails if it is not in `from`. */
-  | { transition: { accountId: string; txnId: string; from: TxnItem['status']; set: Partial<TxnItem>; resumableAfter?: string } };
+  /** `spread`: the record lives where a sharded account's key-less records do (`TxnItem.spread`). */
+  | { transition: { accountId: string; txnId: string; spread?: true; from: TxnItem['status']; set: Partial<TxnItem>; resumableAfter?: string } };
 
 export interface BalanceChangeRequest {
   accountId: string;
@@ -211,7 +212,7 @@ function txnWrite(write: TxnItemWrite): NonNullable<TransactWriteCommandInput['T
       },
     };
   }
-  const { accountId, txnId, from, set, resumableAfter } = write.transition;
+  const { accountId, txnId, spread, from, set, resumableAfter } = write.transition;
   const entries = Object.entries(set).filter(([, value]) => value !== undefined);
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = { ':from': from };
@@ -225,7 +226,7 @@ function txnWrite(write: TxnItemWrite): NonNullable<TransactWriteCommandInput['T
   return {
     Update: {
       TableName: tableName(),
-      Key: keys.txn(accountId, txnId),
+      Key: txnKey({ accountId, id: txnId, spread }),
       UpdateExpression: `SET ${entries.map(([name]) => `#${name} = :${name}`).join(', ')}`,
       ConditionExpression: condition,
       ExpressionAttributeNames: names,

@@ -84,7 +84,8 @@ async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> 
       countMetric('debits');
       return { kind: 'charged', txn: outcome.spread ? { ...txn, spread: true } : txn, account: outcome.account };
     case 'insufficient':
-      return refuse(request, recordOf(txn), outcome.account);
+      // On a sharded account the refusal's record stays off the account's key too: an account that ran dry under load refuses as fast as it debited.
+      return refuse(request, outcome.account.shards ? { ...recordOf(txn), spread: true } : recordOf(txn), outcome.account);
     default:
       throw refusalError(outcome, request);
   }
@@ -139,7 +140,9 @@ export async function refundCharge(txn: TxnItem, now: Date): Promise<boolean> {
     accountId: txn.accountId,
     change: refundFor(txn, now),
     // A key-less charge's record is written now; its completion writes it too, so only one of them can.
-    txn: txn.unrecorded ? { put: { ...recordOf(txn), ...failed } } : { transition: { accountId: txn.accountId, txnId: txn.id, from: 'running', set: failed } },
+    txn: txn.unrecorded
+      ? { put: { ...recordOf(txn), ...failed } }
+      : { transition: { accountId: txn.accountId, txnId: txn.id, spread: txn.spread, from: 'running', set: failed } },
   });
   if (outcome.kind === 'applied') {
     countMetric('refunds');
@@ -163,7 +166,14 @@ export async function resumeCharge(accountId: string, keyId: string | undefined,
     activeKeyId: keyId,
     change: changeFor(parked, now),
     txn: {
-      transition: { accountId, txnId: queryId, from: 'parked', resumableAfter: now.toISOString(), set: { status: 'running', updatedAt: running.updatedAt } },
+      transition: {
+        accountId,
+        txnId: queryId,
+        spread: parked.spread,
+        from: 'parked',
+        resumableAfter: now.toISOString(),
+        set: { status: 'running', updatedAt: running.updatedAt },
+      },
     },
   });
   switch (outcome.kind) {

@@ -16,7 +16,7 @@ export async function findTxn(accountId: string, txnId: string): Promise<TxnItem
 export async function putUnchargedTxn(txn: TxnItem): Promise<TxnItem | undefined> {
   const put = new PutCommand({
     TableName: tableName(),
-    Item: { ...keys.txn(txn.accountId, txn.id), entity: 'txn', ...txn },
+    Item: { ...txnKey(txn), entity: 'txn', ...txn },
     ConditionExpression: 'attribute_not_exists(pk)',
   });
   return (await conditionalWrite(put)) ? undefined : findTxn(txn.accountId, txn.id);

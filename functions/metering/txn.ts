@@ -57,9 +57,9 @@ export interface TxnItem {
    */
   unrecorded?: true;
   /**
-   * A key-less charge taken from a sub-balance of a sharded account: its record lives on one of 64
-   * partition keys picked by its id (`keys.spreadTxn`), not on the account's, whose write ceiling
-   * the sub-balances exist to pass.
+   * A key-less charge taken from a sub-balance of a sharded account, or refused on one: its record
+   * lives on one of 64 partition keys picked by its id (`keys.spreadTxn`), not on the account's,
+   * whose write ceiling the sub-balances exist to pass.
    */
   spread?: true;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */

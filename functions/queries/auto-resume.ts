@@ -6,20 +6,30 @@ import type { TxnItem } from '../metering/txn.ts';
 import type { Clock } from '../shared/clock.ts';
 import { queryItems } from '../shared/dynamodb.ts';
 import { TollgateError } from '../shared/errors.ts';
-import { keys } from '../table/keys.ts';
+import { keys, SPREAD_TXN_PARTITIONS } from '../table/keys.ts';
 import type { MeteredService } from './service.ts';
 
-/** The account's queries still waiting for credits, oldest first. */
-async function parkedQueries(accountId: string, now: Date): Promise<TxnItem[]> {
+/**
+ * The account's queries still waiting for credits, oldest first: on the account's key, and for a
+ * sharded account also on the 64 keys its key-less refusals are spread over.
+ */
+async function parkedQueries(account: Pick<AccountItem, 'id' | 'shardSlots'>, now: Date): Promise<TxnItem[]> {
+  const partitions = [keys.account(account.id).pk];
+  if (account.shardSlots) partitions.push(...Array.from({ length: SPREAD_TXN_PARTITIONS }, (_, bucket) => keys.spreadTxnPartition(account.id, bucket)));
+  const parked = (await Promise.all(partitions.map((pk) => parkedOn(pk, now)))).flat();
+  return parked.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+async function parkedOn(pk: string, now: Date): Promise<TxnItem[]> {
   const parked: TxnItem[] = [];
   const txns = queryItems<TxnItem>({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :txn)',
     FilterExpression: '#status = :parked AND kind = :query AND resumableUntil > :now',
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':txn': 'TXN#', ':parked': 'parked', ':query': 'query', ':now': now.toISOString() },
+    ExpressionAttributeValues: { ':pk': pk, ':txn': 'TXN#', ':parked': 'parked', ':query': 'query', ':now': now.toISOString() },
   });
   for await (const txn of txns) parked.push(txn);
-  return parked.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return parked;
 }
 
 /**
@@ -29,7 +39,7 @@ async function parkedQueries(accountId: string, now: Date): Promise<TxnItem[]> {
  */
 export async function autoResume(account: AccountItem, service: MeteredService, deps: AlertDeps): Promise<void> {
   const resumed: ResumedQuery[] = [];
-  for (const parked of await parkedQueries(account.id, deps.clock.now())) {
+  for (const parked of await parkedQueries(account, deps.clock.now())) {
     const ran = await resumeParked(account.id, parked.id, service, deps.clock);
     if (ran === 'insufficient') break;
     if (ran) resumed.push(ran);

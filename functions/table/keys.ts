@@ -51,7 +51,9 @@ export const keys = {
   /** One event for one endpoint; sorted by account, then by the account's stream order. */
   webhookDelivery: (endpointId: string, accountId: string, order: string) => ({ pk: `WEBHOOK#${endpointId}`, sk: `DELIVERY#${accountId}#${order}` }),
   /** A sharded account's key-less charge record, on one of 64 partition keys picked by a hash of its id (`findTxn` looks here second). */
-  spreadTxn: (accountId: string, txnId: string) => ({ pk: `${ACCOUNT}${accountId}#TXN#${String(bucketOf(txnId, 64)).padStart(2, '0')}`, sk: `TXN#${txnId}` }),
+  spreadTxn: (accountId: string, txnId: string) => ({ pk: spreadTxnPartition(accountId, bucketOf(txnId, SPREAD_TXN_PARTITIONS)), sk: `TXN#${txnId}` }),
+  /** One of the 64 partition keys a sharded account's spread records live on (for listing them). */
+  spreadTxnPartition: (accountId: string, bucket: number) => spreadTxnPartition(accountId, bucket),
   /** One of a sharded account's sub-balances, each on its own partition key (docs/design/sharded-balances.md). */
   balanceShard: (accountId: string, shard: number) => ({ pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`, sk: 'SHARD' }),
   /** A ledger entry of a sub-balance's own changes, on the sub-balance's partition key. */
@@ -66,9 +68,14 @@ export const keys = {
 } as const;
 
 export const LEDGER_PREFIX = 'LEDGER#';
+export const SPREAD_TXN_PARTITIONS = 64;
 const SHARD_INFIX = '#SHARD#';
 export const COPY_VERSION_PREFIX = 'VERSION#';
 export const FUNNEL_EPISODE_PREFIX = 'FUNNEL#EP#';
+
+function spreadTxnPartition(accountId: string, bucket: number): string {
+  return `${ACCOUNT}${accountId}#TXN#${String(bucket).padStart(2, '0')}`;
+}
 
 export function accountIdFromPk(pk: string): string {
   return pk.slice(ACCOUNT.length);

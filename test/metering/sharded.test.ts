@@ -134,6 +134,36 @@ describe('sharded balances', () => {
     }
   });
 
+  it('keeps key-less refusals off the account’s key, and resumes them by hand or on top-up', async () => {
+    const customer = await newCustomer(app.url, 0);
+    await setShards(customer.accountId, 4);
+    await call(app.url, 'PATCH', `/v1/accounts/${customer.accountId}`, { token: ADMIN_KEY, body: { autoResume: true } });
+    const parked: string[] = [];
+    for (const q of ['first', 'second']) {
+      const refused = await query(customer.apiKey, q);
+      expect(refused.status).toBe(402);
+      parked.push(refused.body.query.id);
+    }
+    for (const id of parked) {
+      const at = (Key: Record<string, string>) => documents().send(new GetCommand({ TableName: app.tableName, Key, ConsistentRead: true }));
+      expect((await at(keys.txn(customer.accountId, id))).Item).toBeUndefined();
+      expect((await at(keys.spreadTxn(customer.accountId, id))).Item).toMatchObject({ status: 'parked', response: { statusCode: 402 } });
+    }
+    const topUp = (credits: number, id: string) =>
+      call(app.url, 'POST', `/v1/accounts/${customer.accountId}/top-ups`, { token: ADMIN_KEY, body: { credits }, idempotencyKey: id });
+    const statusOf = async (id: string) => (await call(app.url, 'GET', `/v1/queries/${id}`, { token: customer.apiKey })).body.status;
+    await topUp(1, 'resume-1');
+    await app.settle();
+    // Auto-resume found the oldest on the spread keys and ran it; the second waits for credits.
+    expect([await statusOf(parked[0]!), await statusOf(parked[1]!)]).toEqual(['completed', 'parked']);
+    await call(app.url, 'PATCH', `/v1/accounts/${customer.accountId}`, { token: ADMIN_KEY, body: { autoResume: false } });
+    await topUp(3, 'resume-2');
+    const resumed = await Promise.all([1, 2].map(() => call(app.url, 'POST', `/v1/queries/${parked[1]}/resume`, { token: customer.apiKey })));
+    expect(resumed.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect(await statusOf(parked[1]!)).toBe('completed');
+    expect(await totalOf(customer.accountId)).toBe(2);
+  });
+
   it('revokes a key at once on every sub-balance, and new keys work on them', async () => {
     const customer = await newCustomer(app.url, 100);
     await setShards(customer.accountId, 4);
