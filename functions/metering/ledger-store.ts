@@ -153,3 +153,102 @@ async function itemLedgerSince(accountId: string, from: Date): Promise<LedgerEnt
     before = page.nextBefore;
   }
 }
+
+/** Where a merged page stopped in each item's ledger: the sequence to continue below, or undefined for its newest end. */
+export type MergedCursor = (number | undefined)[];
+
+/** `m.<account item>.<sub-balance 0>…`, each a sequence or `t` (its newest end): opaque to clients. */
+export const MERGED_CURSOR = /^m(\.([1-9][0-9]{0,11}|t)){1,65}$/;
+
+export const encodeMergedCursor = (cursor: MergedCursor): string => `m.${cursor.map((before) => before ?? 't').join('.')}`;
+
+export const decodeMergedCursor = (text: string): MergedCursor =>
+  text
+    .split('.')
+    .slice(1)
+    .map((part) => (part === 't' ? undefined : Number(part)));
+
+export interface MergedLedgerPage {
+  entries: LedgerEntry[];
+  /** Where to continue, when any item's ledger has more. */
+  next?: MergedCursor;
+}
+
+/** One item's ledger (the account item's, or a sub-balance's), read newest first a page at a time. */
+interface ItemLedger {
+  pk: string;
+  /** Read but not yet merged, newest first. */
+  buffered: LedgerEntry[];
+  /** The sequence the next read continues below; undefined: from the newest. */
+  before?: number;
+  done: boolean;
+}
+
+/**
+ * A page of a sharded account's ledger (`slots` sub-balances besides the account item): every
+ * item's ledger merged newest first by time (the account item's first within one instant, as its
+ * changes come before what they spread), each item's own order kept. Transfers between the items
+ * are not listed: they do not change the total. Each entry's `balanceAfter` is the account's
+ * total right after it: its own item's balance then, plus every other item's balance as of its
+ * next older entry (0 before its first), so the column reads as one ledger that sums to the total.
+ */
+export async function mergedLedgerPage(accountId: string, slots: number, limit: number, cursor: MergedCursor = []): Promise<MergedLedgerPage> {
+  const pks = [keys.account(accountId).pk, ...Array.from({ length: slots }, (_, shard) => keys.balanceShard(accountId, shard).pk)];
+  const ledgers: ItemLedger[] = pks.map((pk, index) => ({ pk, buffered: [], before: cursor[index], done: false }));
+  await Promise.all(ledgers.map((ledger) => refill(ledger, limit)));
+  const entries: LedgerEntry[] = [];
+  while (entries.length < limit) {
+    const next = newestHead(ledgers);
+    if (next === undefined) break;
+    const head = ledgers[next]!.buffered[0]!;
+    // A transfer is taken whole, all its entries at once, so the total never shows half of one.
+    const taken = head.type === 'transfer' ? ledgers.flatMap((ledger, index) => (ledger.buffered[0]?.id === head.id ? [index] : [])) : [next];
+    for (const index of taken) ledgers[index]!.before = ledgers[index]!.buffered.shift()!.seq;
+    // Every other ledger's head must be known to sum the total: one that ran out of read entries reads more first.
+    await Promise.all(ledgers.map((ledger) => (ledger.buffered.length === 0 ? refill(ledger, limit) : undefined)));
+    if (head.type === 'transfer') continue;
+    const others = ledgers.reduce((sum, ledger, index) => sum + (index === next ? 0 : (ledger.buffered[0]?.balanceAfter ?? 0)), 0);
+    entries.push({ ...head, balanceAfter: head.balanceAfter + others });
+  }
+  const more = ledgers.some((ledger) => ledger.buffered.length > 0);
+  return { entries, next: more ? ledgers.map((ledger) => ledger.before) : undefined };
+}
+
+/** Reads the next entries of one item's ledger below where it stopped; marks it done at its oldest. */
+async function refill(ledger: ItemLedger, limit: number): Promise<void> {
+  if (ledger.done) return;
+  const upper = ledger.before === undefined ? `${LEDGER_PREFIX}~` : `${LEDGER_PREFIX}${String(ledger.before - 1).padStart(12, '0')}`;
+  const { Items = [] } = await documentClient().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': ledger.pk, ':from': LEDGER_PREFIX, ':to': upper },
+      ScanIndexForward: false,
+      Limit: limit + 1,
+      ConsistentRead: true,
+    }),
+  );
+  ledger.buffered.push(...(Items as LedgerEntry[]));
+  if (Items.length < limit + 1) ledger.done = true;
+}
+
+/**
+ * The ledger whose next entry is the newest (the account item's, index 0, last within one
+ * instant); undefined when all are read. A transfer's entry counts only once every one of its
+ * entries is next in its ledger (they sum to zero then): until then, a ledger that holds one of
+ * them further down still has newer changes of its own to list first. Transactions are
+ * serializable, so some ledger always has a head that can go (were an entry not yet written by the
+ * stream to hold one back, the newest head goes, so paging never stalls).
+ */
+function newestHead(ledgers: ItemLedger[], wholeTransfersOnly = true): number | undefined {
+  const heads = ledgers.map((ledger) => ledger.buffered[0]);
+  const whole = (transfer: LedgerEntry) => heads.reduce((sum, head) => sum + (head?.id === transfer.id ? head.credits : 0), 0) === 0;
+  let newest: number | undefined;
+  for (const [index, ledger] of ledgers.entries()) {
+    const head = ledger.buffered[0];
+    if (!head || (wholeTransfersOnly && head.type === 'transfer' && !whole(head))) continue;
+    const best = newest === undefined ? undefined : ledgers[newest]!.buffered[0]!;
+    if (!best || head.at > best.at || (head.at === best.at && newest === 0)) newest = index;
+  }
+  return newest ?? (wholeTransfersOnly ? newestHead(ledgers, false) : undefined);
+}

@@ -25,7 +25,7 @@ export const LedgerEntry = z.object({
   id: z.string(),
   type: z.enum(['top_up', 'debit', 'refund', 'grant', 'expiry', 'reversal', 'hold', 'settle', 'release', 'transfer']).meta({
     description:
-      "`grant`/`expiry`: plan credits of a period; `reversal`: credits taken back after a refund of the payment that bought them; `hold`: an estimate reserved for work priced afterwards; `settle`: what the work did not use given back (negative when an allowed overage was taken); `release`: a hold given back whole; `transfer`: credits moved between a sharded account's sub-balances (its entries sum to zero).",
+      "`grant`/`expiry`: plan credits of a period; `reversal`: credits taken back after a refund of the payment that bought them; `hold`: an estimate reserved for work priced afterwards; `settle`: what the work did not use given back (negative when an allowed overage was taken); `release`: a hold given back whole; `transfer`: credits moved between a sharded account's sub-balances (its entries sum to zero; not listed in the account's ledger, whose entries are changes of the total).",
   }),
   credits: z.int().meta({ description: 'Signed: negative for debits.' }),
   balanceAfter: z.int().min(0),
@@ -136,7 +136,7 @@ const operations: FeatureApi['operations'] = [
     operationId: 'listLedger',
     summary: 'List ledger entries',
     description:
-      'Every top-up, debit and refund with the balance after it, newest first. The ledger always sums to the balance. Unknown query parameters are refused (400).',
+      'Every top-up, debit and refund with the balance after it, newest first. The ledger always sums to the balance. A sharded account’s sub-balance ledgers are merged into this one, by time; `balanceAfter` is then the total after the entry. Unknown query parameters are refused (400).',
     parameters: [{ $ref: '#/components/parameters/AccountId' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }],
     responses: {
       '200': { description: 'A page of entries.', content: { 'application/json': { schema: LedgerPage } } },

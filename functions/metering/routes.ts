@@ -14,7 +14,7 @@ import * as z from '../shared/schema.ts';
 import { MAX_BALANCE } from './balance-store.ts';
 import { startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
-import { ledgerPage } from './ledger-store.ts';
+import { decodeMergedCursor, encodeMergedCursor, ledgerPage, MERGED_CURSOR, mergedLedgerPage } from './ledger-store.ts';
 import { replayed, settleSuccess, stored } from './metered-call.ts';
 import type { Debit } from './openapi.ts';
 import { creditTopUp } from './top-up.ts';
@@ -33,9 +33,11 @@ export const externalDebitBody = z.strictObject({
   credits: fields.credits,
   operation: fields.operation,
 });
+/** An account item's ledger is paged by sequence; a sharded account's merged ledger by `MERGED_CURSOR`. */
+const LEDGER_CURSOR = new RegExp(`^[1-9][0-9]{0,11}$|${MERGED_CURSOR.source}`);
 export const ledgerQuery = z.strictObject({
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
-  cursor: z.optional(z.string().check(z.regex(/^[1-9][0-9]{0,11}$/, 'must be a cursor returned as nextCursor'))),
+  cursor: z.optional(z.string().check(z.regex(LEDGER_CURSOR, 'must be a cursor returned as nextCursor'))),
 });
 
 /** Admin routes that move or show credits: top-ups, debits for non-Lambda backends, the ledger. */
@@ -121,7 +123,14 @@ async function ledger(event: HttpEvent): Promise<HttpResult> {
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const query = parseQuery(event, ledgerQuery);
-  await getAccount(accountId);
+  const account = await getAccount(accountId);
+  // A sharded account (or one that was) has a ledger per sub-balance besides its own: they are merged into one.
+  if (account.shardSlots) {
+    if (query.cursor && !MERGED_CURSOR.test(query.cursor)) throw new ValidationError('query.cursor: must be a cursor returned as nextCursor');
+    const page = await mergedLedgerPage(accountId, account.shardSlots, query.limit, query.cursor ? decodeMergedCursor(query.cursor) : undefined);
+    return json(200, { entries: page.entries.map(ledgerEntryView), nextCursor: page.next ? encodeMergedCursor(page.next) : null });
+  }
+  if (query.cursor && MERGED_CURSOR.test(query.cursor)) throw new ValidationError('query.cursor: must be a cursor returned as nextCursor');
   const page = await ledgerPage(accountId, query.limit, query.cursor ? Number(query.cursor) : undefined);
   return json(200, { entries: page.entries.map(ledgerEntryView), nextCursor: page.nextBefore === undefined ? null : String(page.nextBefore) });
 }

@@ -164,6 +164,38 @@ describe('sharded balances', () => {
     expect(await totalOf(customer.accountId)).toBe(2);
   });
 
+  it('lists one merged ledger: every change once, newest first, balanceAfter the running total, paged without gaps', async () => {
+    const customer = await newCustomer(app.url, 100);
+    await setShards(customer.accountId, 4);
+    const spend = (label: string, count: number) => Promise.all(Array.from({ length: count }, (_, i) => query(customer.apiKey, `${label}-${i}`)));
+    await spend('merged-a', 40); // drains some sub-balances: credits are gathered (transfers)
+    expect((await query(customer.apiKey, 'merged-keyed', 'merged-keyed')).status).toBe(200);
+    await call(app.url, 'POST', `/v1/accounts/${customer.accountId}/top-ups`, { token: ADMIN_KEY, body: { credits: 30 }, idempotencyKey: 'merged-top' });
+    await setShards(customer.accountId, 2);
+    await spend('merged-b', 25);
+    const total = await totalOf(customer.accountId);
+    await app.settle();
+    const entries: { id: string; type: string; credits: number; balanceAfter: number; at: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(app.url, 'GET', `/v1/accounts/${customer.accountId}/ledger?limit=7${cursor ? `&cursor=${cursor}` : ''}`, { token: ADMIN_KEY });
+      expect(page.status).toBe(200);
+      expect(page.body.entries.length).toBeLessThanOrEqual(7);
+      entries.push(...page.body.entries);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(entries.some((entry) => entry.type === 'transfer')).toBe(false);
+    expect(new Set(entries.map((entry) => entry.id)).size).toBe(entries.length);
+    expect(entries.filter((entry) => entry.type === 'debit')).toHaveLength(66);
+    expect(entries.reduce((sum, entry) => sum + entry.credits, 0)).toBe(total);
+    expect(entries[0]?.balanceAfter).toBe(total);
+    // Read as one ledger: each entry's balance before it is the next (older) entry's balance after.
+    expect(entries.map((entry) => entry.balanceAfter - entry.credits)).toEqual([...entries.slice(1).map((entry) => entry.balanceAfter), 0]);
+    const foreign = await call(app.url, 'GET', `/v1/accounts/${customer.accountId}/ledger?cursor=12`, { token: ADMIN_KEY });
+    expect(foreign.status).toBe(400);
+    expect(foreign.text).toContain('cursor');
+  });
+
   it('revokes a key at once on every sub-balance, and new keys work on them', async () => {
     const customer = await newCustomer(app.url, 100);
     await setShards(customer.accountId, 4);
