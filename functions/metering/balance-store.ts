@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
-import { documentClient, REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dynamodb.ts';
+import { documentClient, singleAttemptClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import { collectShards, readSharded, totalOf, withTotal } from './shard-store.ts';
 import { type TxnItem, txnKey } from './txn.ts';
@@ -114,22 +114,18 @@ export async function changeBalanceAlone(request: Omit<BalanceChangeRequest, 'tx
     ExpressionAttributeNames: request.unsharded ? { ...base.ExpressionAttributeNames, '#shards': 'shards' } : base.ExpressionAttributeNames,
     ReturnValues: 'ALL_NEW',
   });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // Sent once: a retry after a lost answer would debit twice (the sweeper refunds a debit whose answer was lost).
-      const { Attributes } = await singleAttemptClient().send(update);
-      return { kind: 'applied', account: Attributes as AccountItem };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const shards = request.unsharded ? (error.Item?.shards as { N?: string } | undefined)?.N : undefined;
-        if (shards) return { kind: 'sharded', shards: Number(shards) };
-        const refusal = accountRefusal(request, error.Item);
-        if (refusal.kind === 'applied' || refusal.kind === 'txn-conflict') throw error;
-        return refusal;
-      }
-      if (!REFUSED_UNAPPLIED.has((error as Error).name) || attempt >= MAX_ATTEMPTS) throw error;
-      await backoff(attempt);
-    }
+  try {
+    // Sent once: a retry after a lost answer would debit twice (the sweeper refunds a debit whose answer was lost).
+    // Sent again only while throttled (refused unapplied): a hot account's first debits in a container all probe its item.
+    const { Attributes } = await throttlePatient(() => singleAttemptClient().send(update));
+    return { kind: 'applied', account: Attributes as AccountItem };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const shards = request.unsharded ? (error.Item?.shards as { N?: string } | undefined)?.N : undefined;
+    if (shards) return { kind: 'sharded', shards: Number(shards) };
+    const refusal = accountRefusal(request, error.Item);
+    if (refusal.kind === 'applied' || refusal.kind === 'txn-conflict') throw error;
+    return refusal;
   }
 }
 

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
-import { conditionalWrite, documentClient, REFUSED_UNAPPLIED, tableName } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
 import { randomId } from '../shared/ids.ts';
 import { keys } from '../table/keys.ts';
 
@@ -116,7 +116,7 @@ export async function readSharded(accountId: string, consistent: boolean, knownS
   let slots = knownSlots;
   if (slots === undefined) {
     const command = new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: consistent });
-    const { Item } = await throttleTolerant(() => documentClient().send(command));
+    const { Item } = await throttlePatient(() => documentClient().send(command));
     if (!Item) return undefined;
     slots = (Item as AccountItem).shardSlots ?? 0;
     if (slots === 0) return { home: Item as AccountItem, shards: [] };
@@ -130,26 +130,32 @@ export async function readSharded(accountId: string, consistent: boolean, knownS
   return { home, shards: items.slice(1).filter((item) => item !== undefined) as unknown as ShardItem[] };
 }
 
-async function transactGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
-  const command = new TransactGetCommand({ TransactItems: itemKeys.map((Key) => ({ Get: { TableName: tableName(), Key } })) });
-  const { Responses } = await throttleTolerant(() => documentClient().send(command));
-  return (Responses ?? []).map((response) => response.Item);
+/**
+ * The account's total as of one moment, for deciding a 402, at about half the read units of the
+ * transactional snapshot: every sub-balance read consistently (1 RRU each), then the account item.
+ * When the account item's sequence is still `before.seq` (read before them all), nothing credited
+ * a sub-balance or changed the reserve meanwhile (every transfer, top-up, refund and settle moves
+ * that sequence) and sub-balances could only fall, so the sum is at least the total at the last
+ * read: a sum short of a price proves the account short then. Otherwise the transactional snapshot.
+ */
+export async function readTotalAfter(before: AccountItem, slots: number): Promise<ShardedView | undefined> {
+  const shardKeys = Array.from({ length: slots }, (_, shard) => keys.balanceShard(before.id, shard));
+  const shards = await Promise.all(shardKeys.map((Key) => consistentGet(Key)));
+  const home = (await consistentGet(keys.account(before.id))) as AccountItem | undefined;
+  if (!home) return undefined;
+  if (home.seq !== before.seq || (home.shardSlots ?? 0) !== slots) return readSharded(before.id, true);
+  return { home, shards: shards.filter((item) => item !== undefined) as unknown as ShardItem[] };
 }
 
-/**
- * Reads of every sub-balance meet every sub-balance's read limit: when an account runs dry under
- * load, many callers read at once. A throttled read applied nothing, so it is sent again (with
- * jittered backoff, about 5 s in all) rather than failing the request with a 503.
- */
-async function throttleTolerant<T>(send: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send();
-    } catch (error) {
-      if (!REFUSED_UNAPPLIED.has((error as Error).name) || attempt >= 12) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 20 * 2 ** attempt)));
-    }
-  }
+async function consistentGet(Key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+  const command = new GetCommand({ TableName: tableName(), Key, ConsistentRead: true });
+  return (await throttlePatient(() => documentClient().send(command))).Item;
+}
+
+async function transactGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
+  const command = new TransactGetCommand({ TransactItems: itemKeys.map((Key) => ({ Get: { TableName: tableName(), Key } })) });
+  const { Responses } = await throttlePatient(() => documentClient().send(command));
+  return (Responses ?? []).map((response) => response.Item);
 }
 
 /** Eventually consistent reads (½ RRU each) sent together; `GetItem` only, the one read action every function may use. */
@@ -157,7 +163,7 @@ async function eachGet(itemKeys: Record<string, string>[]): Promise<(Record<stri
   return Promise.all(
     itemKeys.map(async (Key) => {
       const command = new GetCommand({ TableName: tableName(), Key });
-      return (await throttleTolerant(() => documentClient().send(command))).Item;
+      return (await throttlePatient(() => documentClient().send(command))).Item;
     }),
   );
 }

@@ -13,6 +13,7 @@ import {
   MAX_SHARDS,
   openShards,
   readSharded,
+  readTotalAfter,
   releaseShardChangeLease,
   type ShardedView,
   type ShardItem,
@@ -110,7 +111,7 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
       shard = covering[randomInt(covering.length)]!.shard;
       continue;
     }
-    const snapshot = await readSharded(request.accountId, true, seen.home.shardSlots);
+    const snapshot = await readTotalAfter(seen.home, seen.home.shardSlots ?? 0);
     if (!snapshot) return { kind: 'account-missing' };
     if (totalOf(snapshot) < price) {
       if (request.activeKeyId && !snapshot.home.keys?.[request.activeKeyId]) return { kind: 'key-inactive' };

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, documentClient, tableName } from '../shared/dynamodb.ts';
+import { conditionalWrite, documentClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import { recordOf, type StoredResponse, type TxnItem, txnKey } from './txn.ts';
 
@@ -59,16 +59,15 @@ export function recordCompletedTxn(txn: TxnItem, fields: { response: StoredRespo
 
 /** Keeps the answer given for a txn (a 402, a failure) so a retry with the same key gets it again. */
 export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id' | 'spread'>, response: StoredResponse): Promise<void> {
-  await documentClient().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: txnKey(txn),
-      UpdateExpression: 'SET #response = :response',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#response': 'response' },
-      ExpressionAttributeValues: { ':response': response },
-    }),
-  );
+  const update = new UpdateCommand({
+    TableName: tableName(),
+    Key: txnKey(txn),
+    UpdateExpression: 'SET #response = :response',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#response': 'response' },
+    ExpressionAttributeValues: { ':response': response },
+  });
+  await throttlePatient(() => documentClient().send(update));
 }
 
 /** Claims a running txn whose work was abandoned; undefined when another retry claimed it first. */

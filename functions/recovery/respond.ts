@@ -14,12 +14,30 @@ import { saveResponse } from '../metering/txn-store.ts';
 import { buyLinks } from '../payments/buy-links.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { config } from '../shared/config.ts';
-import { summarizeUsage } from '../usage/aggregate.ts';
+import { throttlePatient } from '../shared/dynamodb.ts';
+import { summarizeUsage, type UsageSummary } from '../usage/aggregate.ts';
 import { insufficientCreditsProblem } from './insufficient-credits.ts';
 import { socialProofFor } from './social-proof-source.ts';
 
 /** The usage period the 402 explains: the last 30 days. */
 const USAGE_WINDOW_DAYS = 30;
+/**
+ * Per container: an account's usage summary is reused for the 402s of this long. An account that
+ * ran dry under load is refused many times a second, and each refusal would otherwise read its
+ * whole month of ledger (on every sub-balance's key when sharded), throttling the refusals themselves.
+ */
+const USAGE_REUSE_MS = 10_000;
+const recentUsage = new Map<string, { summary: UsageSummary; at: number }>();
+
+/** The account's spending of the last 30 days, as of now or at most `USAGE_REUSE_MS` before (the summary says until when). */
+async function usageFor(account: Pick<AccountItem, 'id' | 'shardSlots'>, now: Date): Promise<UsageSummary> {
+  const reused = recentUsage.get(account.id);
+  if (reused && now.getTime() - reused.at >= 0 && now.getTime() - reused.at < USAGE_REUSE_MS) return reused.summary;
+  const from = new Date(now.getTime() - USAGE_WINDOW_DAYS * 86_400_000);
+  const summary = summarizeUsage(await throttlePatient(() => ledgerSince(account.id, from, account.shardSlots)), from, now);
+  recentUsage.set(account.id, { summary, at: now.getTime() });
+  return summary;
+}
 
 /** Builds the 402 recovery answer for a refused txn, with where the credits went. */
 export async function insufficientCreditsResponse(p: {
@@ -30,8 +48,7 @@ export async function insufficientCreditsResponse(p: {
   billingUrl?: string;
   copy?: Copy;
 }): Promise<HttpResult> {
-  const from = new Date(p.now.getTime() - USAGE_WINDOW_DAYS * 86_400_000);
-  const usage = summarizeUsage(await ledgerSince(p.account.id, from, p.account.shardSlots), from, p.now);
+  const usage = await usageFor(p.account, p.now);
   // Buying from this answer (or from the usage page it links to) runs the parked query once paid.
   const parkedId = p.txn.status === 'parked' ? p.txn.id : undefined;
   const pricing = priceBook();

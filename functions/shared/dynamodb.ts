@@ -41,6 +41,27 @@ export function singleAttemptClient(): DynamoDBDocumentClient {
 /** Errors with which DynamoDB refused a call without applying it: safe to send again. */
 export const REFUSED_UNAPPLIED = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
 
+/** How long a throttle-patient call keeps trying: partition limits are per second, so this outlasts a burst. */
+const THROTTLE_PATIENCE_MS = 6000;
+
+/**
+ * Sends a call again (jittered backoff up to 1 s) for as long as DynamoDB throttles it, up to
+ * `THROTTLE_PATIENCE_MS`: for calls on a hot account's keys (its sub-balances, its spread records,
+ * its ledgers), where the SDK's own few retries give up within a second and turn a busy moment
+ * into a 503. Only what DynamoDB certainly refused unapplied is sent again.
+ */
+export async function throttlePatient<T>(send: () => Promise<T>): Promise<T> {
+  const giveUpAt = performance.now() + THROTTLE_PATIENCE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!REFUSED_UNAPPLIED.has((error as Error).name) || performance.now() >= giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 20 * 2 ** attempt)));
+    }
+  }
+}
+
 /** DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones. */
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -69,8 +90,7 @@ export async function* queryItems<T>(input: Omit<QueryCommandInput, 'TableName' 
 export async function conditionalWrite(command: PutCommand | UpdateCommand): Promise<boolean> {
   try {
     // Narrowed by hand: the client's send() overloads do not accept a union of commands.
-    if (command instanceof PutCommand) await documentClient().send(command);
-    else await documentClient().send(command);
+    await throttlePatient(() => (command instanceof PutCommand ? documentClient().send(command) : documentClient().send(command)));
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
