@@ -84,8 +84,9 @@ describe('sharded balances', () => {
           let mine = 0;
           for (let i = 0; i < 40; i++) {
             const answer = await query(customer.apiKey, `online-${client}-${i}`);
-            expect([200, 503]).toContain(answer.status);
-            if (answer.status === 200) mine++;
+            // Every query is served while the count changes: debits never meet a sub-balance left closed.
+            expect(answer.status, answer.text).toBe(200);
+            mine++;
           }
           return mine;
         }),
