@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
-import { documentClient, singleAttemptClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
+import { documentClient, REFUSED_UNAPPLIED, singleAttemptClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import { collectShards, readSharded, totalOf, withTotal } from './shard-store.ts';
 import { type TxnItem, txnKey } from './txn.ts';
@@ -105,7 +105,13 @@ export type BalanceDebitOutcome =
  * right after this change, so the answer's `Credits-Remaining` needs no read; a refusal gets the
  * old image (`ALL_OLD`) for free. See docs/design/debit-protocol.md.
  */
-export async function changeBalanceAlone(request: Omit<BalanceChangeRequest, 'txn'> & { unsharded?: boolean }): Promise<BalanceDebitOutcome> {
+export async function changeBalanceAlone(
+  request: Omit<BalanceChangeRequest, 'txn'> & {
+    unsharded?: boolean;
+    /** With `unsharded`: the account's shard count once learned meanwhile (by a concurrent debit's refusal); a throttled probe stops waiting then. */
+    shardsLearned?: () => number | undefined;
+  },
+): Promise<BalanceDebitOutcome> {
   const base = accountUpdate(request);
   // A sharded account's item holds only a reserve: a routed debit goes to its sub-balances instead.
   const update = new UpdateCommand({
@@ -117,9 +123,14 @@ export async function changeBalanceAlone(request: Omit<BalanceChangeRequest, 'tx
   try {
     // Sent once: a retry after a lost answer would debit twice (the sweeper refunds a debit whose answer was lost).
     // Sent again only while throttled (refused unapplied): a hot account's first debits in a container all probe its item.
-    const { Attributes } = await throttlePatient(() => singleAttemptClient().send(update));
+    const { Attributes } = await throttlePatient(
+      () => singleAttemptClient().send(update),
+      () => request.shardsLearned?.() !== undefined,
+    );
     return { kind: 'applied', account: Attributes as AccountItem };
   } catch (error) {
+    const learned = request.shardsLearned?.();
+    if (learned !== undefined && REFUSED_UNAPPLIED.has((error as Error).name)) return { kind: 'sharded', shards: learned };
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const shards = request.unsharded ? (error.Item?.shards as { N?: string } | undefined)?.N : undefined;
     if (shards) return { kind: 'sharded', shards: Number(shards) };

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AccountItem } from '../accounts/model.ts';
-import { REFUSED_UNAPPLIED, singleAttemptClient, tableName } from '../shared/dynamodb.ts';
+import { singleAttemptClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
 import { keys } from '../table/keys.ts';
@@ -45,8 +45,11 @@ const snapshots = new Map<string, { view: ShardedView; at: number }>();
 export async function debitAnywhere(request: DebitRequest): Promise<BalanceDebitOutcome> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const shards = routing.get(request.accountId);
-    const outcome = shards ? await debitSharded(request, shards) : await changeBalanceAlone({ ...request, unsharded: true });
-    if (outcome.kind === 'insufficient' && outcome.account.shardSlots) {
+    const outcome = shards
+      ? await debitSharded(request, shards)
+      : await changeBalanceAlone({ ...request, unsharded: true, shardsLearned: () => routing.get(request.accountId) });
+    // A routed debit's refusal was decided on the total already; the account item's own refusal was not.
+    if (!shards && outcome.kind === 'insufficient' && outcome.account.shardSlots) {
       // Sharding is being switched off: sub-balances may still hold credits the account item does not have yet.
       const decided = await refuseOrGather(request, outcome.account.shardSlots);
       if (decided) return decided;
@@ -147,22 +150,17 @@ async function debitShard(request: DebitRequest, shard: number): Promise<ShardDe
     ReturnValues: 'ALL_NEW',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const { Attributes } = await singleAttemptClient().send(update);
-      return { kind: 'applied', shard: Attributes as ShardItem };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const open = error.Item?.open as { BOOL?: boolean } | undefined;
-        if (!open?.BOOL) return { kind: 'closed' };
-        const activeKeys = error.Item?.keys as { M?: Record<string, unknown> } | undefined;
-        if (request.activeKeyId && !activeKeys?.M?.[request.activeKeyId]) return { kind: 'key-inactive' };
-        return { kind: 'short' };
-      }
-      // Throttled calls were refused unapplied: another sub-balance is as good as this one.
-      if (!REFUSED_UNAPPLIED.has((error as Error).name) || attempt >= 8) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(320, 5 * 2 ** attempt)));
-    }
+  try {
+    // Sent again only while throttled (refused unapplied); a lost answer stays lost (the sweeper refunds it).
+    const { Attributes } = await throttlePatient(() => singleAttemptClient().send(update));
+    return { kind: 'applied', shard: Attributes as ShardItem };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const open = error.Item?.open as { BOOL?: boolean } | undefined;
+    if (!open?.BOOL) return { kind: 'closed' };
+    const activeKeys = error.Item?.keys as { M?: Record<string, unknown> } | undefined;
+    if (request.activeKeyId && !activeKeys?.M?.[request.activeKeyId]) return { kind: 'key-inactive' };
+    return { kind: 'short' };
   }
 }
 

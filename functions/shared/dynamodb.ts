@@ -48,15 +48,16 @@ const THROTTLE_PATIENCE_MS = 6000;
  * Sends a call again (jittered backoff up to 1 s) for as long as DynamoDB throttles it, up to
  * `THROTTLE_PATIENCE_MS`: for calls on a hot account's keys (its sub-balances, its spread records,
  * its ledgers), where the SDK's own few retries give up within a second and turn a busy moment
- * into a 503. Only what DynamoDB certainly refused unapplied is sent again.
+ * into a 503. Only what DynamoDB certainly refused unapplied is sent again; `stop` ends the
+ * waiting early (the throttling error is thrown) when the call is no longer needed.
  */
-export async function throttlePatient<T>(send: () => Promise<T>): Promise<T> {
+export async function throttlePatient<T>(send: () => Promise<T>, stop: () => boolean = () => false): Promise<T> {
   const giveUpAt = performance.now() + THROTTLE_PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (error) {
-      if (!REFUSED_UNAPPLIED.has((error as Error).name) || performance.now() >= giveUpAt) throw error;
+      if (!REFUSED_UNAPPLIED.has((error as Error).name) || performance.now() >= giveUpAt || stop()) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 20 * 2 ** attempt)));
     }
   }
