@@ -27,15 +27,20 @@ const USAGE_WINDOW_DAYS = 30;
  * whole month of ledger (on every sub-balance's key when sharded), throttling the refusals themselves.
  */
 const USAGE_REUSE_MS = 10_000;
-const recentUsage = new Map<string, { summary: UsageSummary; at: number }>();
+const recentUsage = new Map<string, { summary: Promise<UsageSummary>; at: number }>();
 
 /** The account's spending of the last 30 days, as of now or at most `USAGE_REUSE_MS` before (the summary says until when). */
 async function usageFor(account: Pick<AccountItem, 'id' | 'shardSlots'>, now: Date): Promise<UsageSummary> {
   const reused = recentUsage.get(account.id);
   if (reused && now.getTime() - reused.at >= 0 && now.getTime() - reused.at < USAGE_REUSE_MS) return reused.summary;
   const from = new Date(now.getTime() - USAGE_WINDOW_DAYS * 86_400_000);
-  const summary = summarizeUsage(await throttlePatient(() => ledgerSince(account.id, from, account.shardSlots)), from, now);
+  // Kept while it is read, so refusals arriving together share one read; a failed read is not kept.
+  const summary = throttlePatient(() => ledgerSince(account.id, from, account.shardSlots)).then((entries) => summarizeUsage(entries, from, now));
+  for (const [id, kept] of recentUsage) if (now.getTime() - kept.at >= USAGE_REUSE_MS) recentUsage.delete(id);
   recentUsage.set(account.id, { summary, at: now.getTime() });
+  summary.catch(() => {
+    if (recentUsage.get(account.id)?.summary === summary) recentUsage.delete(account.id);
+  });
   return summary;
 }
 
