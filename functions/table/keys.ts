@@ -54,7 +54,7 @@ export const keys = {
   spreadTxn: (accountId: string, txnId: string) => ({ pk: spreadTxnPartition(accountId, bucketOf(txnId, SPREAD_TXN_PARTITIONS)), sk: `TXN#${txnId}` }),
   /** One of the 64 partition keys a sharded account's spread records live on (for listing them). */
   spreadTxnPartition: (accountId: string, bucket: number) => spreadTxnPartition(accountId, bucket),
-  /** One of a sharded account's sub-balances, each on its own partition key (docs/design/sharded-balances.md). */
+  /** One of a sharded account's sub-balances, each on its own partition key (README, "Hot accounts"). */
   balanceShard: (accountId: string, shard: number) => ({ pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`, sk: 'SHARD' }),
   /** A ledger entry of a sub-balance's own changes, on the sub-balance's partition key. */
   shardLedgerEntry: (accountId: string, shard: number, seq: number) => ({
