@@ -10,7 +10,7 @@ const OWN_MODULE_STATE = [
   'test/copy/{overrides,preview,variants}.test.ts',
   'test/holds/overage.test.ts',
   'test/lib/{config,price-book,schedules,sweeper}.test.ts',
-  'test/metering/{abandoned,concurrency,sharded}.test.ts',
+  'test/metering/{abandoned,concurrency,sharded,sharded-throttled}.test.ts',
   'test/payments/{checkout.browser,checkout,webhook}.test.ts',
   'test/pricing/{operator-price-book,price-book}.test.ts',
   'test/properties/dynamodb-unavailable.test.ts',
