@@ -85,6 +85,16 @@ function coldInit(file: string, runs: number, env: NodeJS.ProcessEnv): { imports
   return { imports, processes };
 }
 
+/** A copy in random order (Fisher–Yates). */
+function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -93,8 +103,10 @@ export const median = (values: number[]) => {
 
 /**
  * Bundles every Lambda, then times `runs` rounds of fresh processes, each round importing every
- * bundle once: on a loaded machine a slow minute then slows every bundle alike, so the ratios
- * between them (what issue 12's targets are) hold even when the absolute times drift.
+ * bundle once, in a new random order: on a loaded machine a slow minute then slows every bundle
+ * alike, and no bundle always follows the same neighbour (a heavy import before it leaves the OS
+ * busy), so the ratios between them (what issue 12's targets are) hold even when the absolute
+ * times drift.
  */
 export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Promise<{ empty: BundleResult; lambdas: BundleResult[] }> {
   const dir = join(tmpdir(), `tollgate-bench-${process.pid}`);
@@ -114,7 +126,7 @@ export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Prom
     measured.push(sample);
   }
   for (let round = 0; round < runs; round++) {
-    for (const sample of measured.filter((m) => !m.error)) {
+    for (const sample of shuffled(measured.filter((m) => !m.error))) {
       const { imports, processes } = coldInit(sample.outfile, 1, env);
       sample.imports.push(...imports);
       sample.processes.push(...processes);

@@ -27,7 +27,7 @@ import { measureStreamLag, type StreamLagDeps } from './stream-lag.ts';
 const CONCURRENCY = [1, 8, 32, 64];
 const ACCOUNTS = 64;
 const UNIT_SAMPLES = 30;
-const COLD_RUNS = 11;
+const COLD_RUNS = 21;
 const LAMBDA_GB = 1; // lib/tollgate-function.ts: memorySize 1024 MB, arm64
 const PRICES = { wru: 0.625, rru: 0.125, lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2, httpApi: 1.0 } as const; // USD; per million except GB-s
 const TOLLGATE_TABLE = 'tollgate-bench';
