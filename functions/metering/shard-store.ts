@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactGetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountItem, BalanceChange } from '../accounts/model.ts';
 import { conditionalWrite, documentClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
 import { randomId } from '../shared/ids.ts';
@@ -51,7 +50,7 @@ const leaseHeld = (leaseId: string): ExtraCondition => ({
 });
 
 /** `taken`; `busy` while another change's lease runs; `missing` when there is no such account. */
-export type LeaseOutcome = { kind: 'taken' } | { kind: 'busy'; until: string } | { kind: 'missing' };
+export type LeaseOutcome = 'taken' | 'busy' | 'missing';
 
 /** Takes the account's shard-change lease until `until`, unless another change holds it still. */
 export async function takeShardChangeLease(accountId: string, leaseId: string, now: Date, until: Date): Promise<LeaseOutcome> {
@@ -67,12 +66,10 @@ export async function takeShardChangeLease(accountId: string, leaseId: string, n
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return { kind: 'taken' };
+    return 'taken';
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    if (!error.Item) return { kind: 'missing' };
-    const held = unmarshall(error.Item).shardChange as { until: string } | undefined;
-    return { kind: 'busy', until: held?.until ?? now.toISOString() };
+    return error.Item ? 'busy' : 'missing';
   }
 }
 
@@ -115,14 +112,13 @@ export function spreadShares(reserve: number, n: number): number[] {
 export async function readSharded(accountId: string, consistent: boolean, knownSlots?: number): Promise<ShardedView | undefined> {
   let slots = knownSlots;
   if (slots === undefined) {
-    const command = new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: consistent });
-    const { Item } = await throttlePatient(() => documentClient().send(command));
-    if (!Item) return undefined;
-    slots = (Item as AccountItem).shardSlots ?? 0;
-    if (slots === 0) return { home: Item as AccountItem, shards: [] };
+    const account = (await getItem(keys.account(accountId), consistent)) as AccountItem | undefined;
+    if (!account) return undefined;
+    slots = account.shardSlots ?? 0;
+    if (slots === 0) return { home: account, shards: [] };
   }
   const itemKeys = [keys.account(accountId), ...Array.from({ length: slots }, (_, shard) => keys.balanceShard(accountId, shard))];
-  const items = consistent ? await transactGet(itemKeys) : await eachGet(itemKeys);
+  const items = consistent ? await transactGet(itemKeys) : await Promise.all(itemKeys.map((Key) => getItem(Key, false)));
   const home = items[0] as AccountItem | undefined;
   if (!home) return undefined;
   // Slots only grow: a snapshot taken while more were opened is read again with all of them.
@@ -138,17 +134,18 @@ export async function readSharded(accountId: string, consistent: boolean, knownS
  * that sequence) and sub-balances could only fall, so the sum is at least the total at the last
  * read: a sum short of a price proves the account short then. Otherwise the transactional snapshot.
  */
-export async function readTotalAfter(before: AccountItem, slots: number): Promise<ShardedView | undefined> {
-  const shardKeys = Array.from({ length: slots }, (_, shard) => keys.balanceShard(before.id, shard));
-  const shards = await Promise.all(shardKeys.map((Key) => consistentGet(Key)));
-  const home = (await consistentGet(keys.account(before.id))) as AccountItem | undefined;
+export async function readTotalAfter(before: AccountItem): Promise<ShardedView | undefined> {
+  const slots = before.shardSlots ?? 0;
+  const shards = await Promise.all(Array.from({ length: slots }, (_, shard) => getItem(keys.balanceShard(before.id, shard), true)));
+  const home = (await getItem(keys.account(before.id), true)) as AccountItem | undefined;
   if (!home) return undefined;
   if (home.seq !== before.seq || (home.shardSlots ?? 0) !== slots) return readSharded(before.id, true);
   return { home, shards: shards.filter((item) => item !== undefined) as unknown as ShardItem[] };
 }
 
-async function consistentGet(Key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
-  const command = new GetCommand({ TableName: tableName(), Key, ConsistentRead: true });
+/** One `GetItem` (1 RRU consistent, ½ otherwise; the one read action every function may use), sent again while throttled. */
+async function getItem(Key: Record<string, string>, consistent: boolean): Promise<Record<string, unknown> | undefined> {
+  const command = new GetCommand({ TableName: tableName(), Key, ConsistentRead: consistent });
   return (await throttlePatient(() => documentClient().send(command))).Item;
 }
 
@@ -156,16 +153,6 @@ async function transactGet(itemKeys: Record<string, string>[]): Promise<(Record<
   const command = new TransactGetCommand({ TransactItems: itemKeys.map((Key) => ({ Get: { TableName: tableName(), Key } })) });
   const { Responses } = await throttlePatient(() => documentClient().send(command));
   return (Responses ?? []).map((response) => response.Item);
-}
-
-/** Eventually consistent reads (½ RRU each) sent together; `GetItem` only, the one read action every function may use. */
-async function eachGet(itemKeys: Record<string, string>[]): Promise<(Record<string, unknown> | undefined)[]> {
-  return Promise.all(
-    itemKeys.map(async (Key) => {
-      const command = new GetCommand({ TableName: tableName(), Key });
-      return (await throttlePatient(() => documentClient().send(command))).Item;
-    }),
-  );
 }
 
 function transfer(credits: number, at: string, id: string): BalanceChange {

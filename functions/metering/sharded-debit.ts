@@ -98,7 +98,6 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
     if (!seen) return { kind: 'account-missing' };
     if (!seen.home.shards) return { kind: 'sharded', shards: 1 };
     if (seen.home.shardSlots) slotsSeen.set(request.accountId, seen.home.shardSlots);
-    // Closed, and the count changed back since: credits are looked for as for a short sub-balance.
     if (seen.home.shards !== shards) {
       shards = seen.home.shards;
       routing.set(request.accountId, shards);
@@ -114,7 +113,7 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
       shard = covering[randomInt(covering.length)]!.shard;
       continue;
     }
-    const snapshot = await readTotalAfter(seen.home, seen.home.shardSlots ?? 0);
+    const snapshot = await readTotalAfter(seen.home);
     if (!snapshot) return { kind: 'account-missing' };
     if (totalOf(snapshot) < price) {
       if (request.activeKeyId && !snapshot.home.keys?.[request.activeKeyId]) return { kind: 'key-inactive' };
@@ -129,7 +128,7 @@ async function debitSharded(request: DebitRequest, shardCount: number): Promise<
   throw new ServiceUnavailableError('The account is too busy to find its credits right now. Retry in a moment.');
 }
 
-type ShardDebit = { kind: 'applied'; shard: ShardItem } | { kind: 'short' } | { kind: 'closed' } | { kind: 'key-inactive' };
+type ShardDebit = { kind: 'applied'; shard: ShardItem } | { kind: 'short' } | { kind: 'key-inactive' };
 
 /** The one conditional write of a sharded debit; sent once, like the key-less debit (a retry after a lost answer would debit twice). */
 async function debitShard(request: DebitRequest, shard: number): Promise<ShardDebit> {
@@ -156,8 +155,9 @@ async function debitShard(request: DebitRequest, shard: number): Promise<ShardDe
     return { kind: 'applied', shard: Attributes as ShardItem };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // A closed sub-balance (a count change under way, or one changed back since) is looked past like a short one.
     const open = error.Item?.open as { BOOL?: boolean } | undefined;
-    if (!open?.BOOL) return { kind: 'closed' };
+    if (!open?.BOOL) return { kind: 'short' };
     const activeKeys = error.Item?.keys as { M?: Record<string, unknown> } | undefined;
     if (request.activeKeyId && !activeKeys?.M?.[request.activeKeyId]) return { kind: 'key-inactive' };
     return { kind: 'short' };
@@ -216,8 +216,8 @@ async function waitForLease(accountId: string, leaseId: string, now: () => Date)
   const giveUpAt = performance.now() + SHARD_CHANGE_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
     const lease = await takeShardChangeLease(accountId, leaseId, now(), new Date(now().getTime() + SHARD_CHANGE_LEASE_MS));
-    if (lease.kind === 'taken') return;
-    if (lease.kind === 'missing') throw new NotFoundError(`There is no account "${accountId}".`);
+    if (lease === 'taken') return;
+    if (lease === 'missing') throw new NotFoundError(`There is no account "${accountId}".`);
     if (performance.now() >= giveUpAt) {
       throw new ConflictError('Another change of this account’s sub-balances is in progress. Retry when it has finished.', { 'Retry-After': '1' });
     }
