@@ -1,6 +1,6 @@
 import { BatchWriteCommand, type BatchWriteCommandOutput, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, queryItems, tableName } from '../shared/dynamodb.ts';
-import { keys, LEDGER_PREFIX } from '../table/keys.ts';
+import { keys, LEDGER_PREFIX, ledgerSortKey } from '../table/keys.ts';
 import type { LedgerEntry } from './ledger.ts';
 
 /** BatchWriteItem takes at most 25 puts. */
@@ -90,22 +90,26 @@ export interface LedgerPage {
 
 /** Newest first, starting below `before` when given. */
 export async function ledgerPage(accountId: string, limit: number, before?: number): Promise<LedgerPage> {
-  const { pk } = keys.account(accountId);
-  const upper = before === undefined ? `${LEDGER_PREFIX}~` : keys.ledgerEntry(accountId, before - 1).sk;
+  const entries = await ledgerBelow(keys.account(accountId).pk, limit + 1, before);
+  const page = entries.slice(0, limit);
+  const last = page.at(-1);
+  return { entries: page, nextBefore: entries.length > limit && last ? last.seq : undefined };
+}
+
+/** Up to `count` entries of the ledger on partition `pk` (an account item's or a sub-balance's), newest first, below `before` when given. */
+async function ledgerBelow(pk: string, count: number, before?: number): Promise<LedgerEntry[]> {
+  const upper = before === undefined ? `${LEDGER_PREFIX}~` : ledgerSortKey(before - 1);
   const { Items = [] } = await documentClient().send(
     new QueryCommand({
       TableName: tableName(),
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': pk, ':from': LEDGER_PREFIX, ':to': upper },
       ScanIndexForward: false,
-      Limit: limit + 1,
+      Limit: count,
       ConsistentRead: true,
     }),
   );
-  const entries = Items as LedgerEntry[];
-  const page = entries.slice(0, limit);
-  const last = page.at(-1);
-  return { entries: page, nextBefore: entries.length > limit && last ? last.seq : undefined };
+  return Items as LedgerEntry[];
 }
 
 /**
@@ -217,19 +221,9 @@ export async function mergedLedgerPage(accountId: string, slots: number, limit: 
 /** Reads the next entries of one item's ledger below where it stopped; marks it done at its oldest. */
 async function refill(ledger: ItemLedger, limit: number): Promise<void> {
   if (ledger.done) return;
-  const upper = ledger.before === undefined ? `${LEDGER_PREFIX}~` : `${LEDGER_PREFIX}${String(ledger.before - 1).padStart(12, '0')}`;
-  const { Items = [] } = await documentClient().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': ledger.pk, ':from': LEDGER_PREFIX, ':to': upper },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ConsistentRead: true,
-    }),
-  );
-  ledger.buffered.push(...(Items as LedgerEntry[]));
-  if (Items.length < limit + 1) ledger.done = true;
+  const entries = await ledgerBelow(ledger.pk, limit + 1, ledger.before);
+  ledger.buffered.push(...entries);
+  if (entries.length < limit + 1) ledger.done = true;
 }
 
 /**

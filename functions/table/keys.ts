@@ -50,20 +50,20 @@ export const keys = {
   webhookEvent: (eventId: string) => ({ pk: `WEBHOOKEVENT#${eventId}`, sk: 'EVENT' }),
   /** One event for one endpoint; sorted by account, then by the account's stream order. */
   webhookDelivery: (endpointId: string, accountId: string, order: string) => ({ pk: `WEBHOOK#${endpointId}`, sk: `DELIVERY#${accountId}#${order}` }),
-  /** A sharded account's key-less charge record, on one of 64 partition keys picked by a hash of its id (`findTxn` looks here second). */
+  /** A sharded account's key-less charge or refusal record, on one of 64 partition keys picked by a hash of its id (`findTxn` looks here second). */
   spreadTxn: (accountId: string, txnId: string) => ({ pk: spreadTxnPartition(accountId, bucketOf(txnId, SPREAD_TXN_PARTITIONS)), sk: `TXN#${txnId}` }),
   /** One of the 64 partition keys a sharded account's spread records live on (for listing them). */
-  spreadTxnPartition: (accountId: string, bucket: number) => spreadTxnPartition(accountId, bucket),
+  spreadTxnPartition,
   /** One of a sharded account's sub-balances, each on its own partition key (README, "Hot accounts"). */
   balanceShard: (accountId: string, shard: number) => ({ pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`, sk: 'SHARD' }),
   /** A ledger entry of a sub-balance's own changes, on the sub-balance's partition key. */
   shardLedgerEntry: (accountId: string, shard: number, seq: number) => ({
     pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`,
-    sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
+    sk: ledgerSortKey(seq),
   }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
-    sk: `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`,
+    sk: ledgerSortKey(seq),
   }),
 } as const;
 
@@ -72,6 +72,11 @@ export const SPREAD_TXN_PARTITIONS = 64;
 const SHARD_INFIX = '#SHARD#';
 export const COPY_VERSION_PREFIX = 'VERSION#';
 export const FUNNEL_EPISODE_PREFIX = 'FUNNEL#EP#';
+
+/** A ledger entry's sort key, the same on the account item's partition and a sub-balance's: entries sort by sequence. */
+export function ledgerSortKey(seq: number): string {
+  return `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`;
+}
 
 function spreadTxnPartition(accountId: string, bucket: number): string {
   return `${ACCOUNT}${accountId}#TXN#${String(bucket).padStart(2, '0')}`;
