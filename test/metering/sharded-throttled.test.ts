@@ -16,7 +16,7 @@ let proxy: ThrottleProxy;
 let app: TestApp;
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal({ port: await freePort() });
-  proxy = await new ThrottleProxy(dynamo.endpoint, { wcuPerKey: 20, rcuPerKey: 60 }).start();
+  proxy = await new ThrottleProxy(dynamo.endpoint, { wcuPerKey: 10, rcuPerKey: 60 }).start();
   app = await startTestApp({ dynamoDbEndpoint: proxy.endpoint });
 });
 afterAll(async () => {
