@@ -22,6 +22,9 @@ const OWN_MODULE_STATE = [
   'test/webhooks/delivery.test.ts',
 ];
 
+/** The test of Tollgate as platform teams install it (the packed tarball in fresh projects). */
+const PACKAGE = 'test/package/consumer.test.ts';
+
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
@@ -36,9 +39,13 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Most files reuse one worker's loaded modules (isolate: false saves about 2 s of imports per file); files
     // that change process.env, the price book, a module's clients or fake the SDK get a fresh worker each.
+    // The packed-tarball test has a project of its own: its global setup starts making the consumer projects in
+    // the background when the run starts (a minute of CPU while the other files mostly wait on DynamoDB Local), and,
+    // isolated on one worker, it runs last, when they are long made.
     projects: [
-      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: OWN_MODULE_STATE, isolate: false } },
+      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: [...OWN_MODULE_STATE, PACKAGE], isolate: false } },
       { extends: true, test: { name: 'isolated', include: OWN_MODULE_STATE } },
+      { extends: true, test: { name: 'package', include: [PACKAGE], globalSetup: ['test/package/global-setup.ts'] } },
     ],
   },
 });

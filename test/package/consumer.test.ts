@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,83 +7,27 @@ import type { HttpEvent } from '../../functions/http/types.ts';
 import { ADMIN_KEY, LINK_SECRET, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { apiEvent, type Invocation, invokeInProcess, localConnection, templateEnvironment } from '../support/lambda-run.ts';
+import { type ConsumerProject, consumerProjects, type Fixture, fixtures, installedVersion, repo } from './consumer-projects.ts';
 
 /**
- * Tollgate as platform teams get it: `npm pack`, the tarball installed into fresh projects outside
- * this repository (so nothing resolves from our own node_modules), each synthesizing an app that
- * composes TollgateStack and a MeteredFunction, then running its meter()-wrapped handler, which
- * imports `tollgate/meter` from the installed package, against DynamoDB Local with exactly the
- * environment its template gives it.
+ * Tollgate as platform teams get it: the packed tarball installed into fresh projects outside
+ * this repository (made in the background since the run started: consumer-projects.ts), each
+ * running its meter()-wrapped handler, which imports `tollgate/meter` from the installed package,
+ * against DynamoDB Local with exactly the environment its template gives it.
  */
 const run = promisify(execFile);
-const repo = path.resolve(import.meta.dirname, '../..');
-const installedVersion = async (name: string) =>
-  (JSON.parse(await readFile(path.join(repo, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface Fixture {
-  name: 'esm' | 'cjs' | 'ts';
-  type?: 'module';
-  app: string;
-  handler: string;
-  /** aws-cdk-lib and constructs versions; the TypeScript project uses the floor of the peer ranges, another minor than ours. */
-  cdk?: { 'aws-cdk-lib': string; constructs: string };
-  /**
-   * Whether synth bundles every function with esbuild (Tollgate's own handlers from
-   * node_modules/tollgate/dist, the team's from its src/). Bundling is the same code whatever loads
-   * the package, and costs half a minute of CPU, so one project does it: the TypeScript one, on the
-   * other aws-cdk-lib version. The others synthesize the same app without running esbuild.
-   */
-  bundle: boolean;
-}
-
-const fixtures: Fixture[] = [
-  { name: 'esm', type: 'module', app: 'app.mjs', handler: 'src/handler.mjs', bundle: false },
-  { name: 'cjs', app: 'app.cjs', handler: 'src/handler.cjs', bundle: false },
-  { name: 'ts', type: 'module', app: 'app.ts', handler: 'src/handler.ts', cdk: { 'aws-cdk-lib': '2.270.0', constructs: '10.5.1' }, bundle: true },
-];
-
-let work: string;
 let app: TestApp;
-const projects = new Map<Fixture['name'], { dir: string; template: { Resources: Record<string, any> } }>();
+let projects: Map<Fixture['name'], ConsumerProject>;
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'tollgate-consumers-'));
-  const [packed] = JSON.parse((await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, maxBuffer: 64 * 1024 * 1024 })).stdout) as {
-    filename: string;
-  }[];
-  const tarball = path.join(work, packed!.filename);
-  const ours = { 'aws-cdk-lib': await installedVersion('aws-cdk-lib'), constructs: await installedVersion('constructs') };
-  const shared = { '@middy/core': await installedVersion('@middy/core'), esbuild: await installedVersion('esbuild') };
-
-  await Promise.all(
-    fixtures.map(async (fixture) => {
-      const dir = path.join(work, fixture.name);
-      await cp(path.join(import.meta.dirname, 'fixtures', fixture.name), dir, { recursive: true });
-      const dependencies = { tollgate: `file:${tarball}`, ...(fixture.cdk ?? ours), '@middy/core': shared['@middy/core'] };
-      const manifest = {
-        name: `tollgate-consumer-${fixture.name}`,
-        private: true,
-        ...(fixture.type ? { type: fixture.type } : {}),
-        dependencies,
-        devDependencies: { esbuild: shared.esbuild },
-      };
-      await writeFile(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
-      await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
-        cwd: dir,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      const context = fixture.bundle ? {} : { CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [] }) };
-      await run(process.execPath, [fixture.app], { cwd: dir, env: { PATH: process.env.PATH, ...context }, maxBuffer: 64 * 1024 * 1024 });
-      const template = JSON.parse(await readFile(path.join(dir, 'cdk.out', 'Tollgate.template.json'), 'utf8'));
-      projects.set(fixture.name, { dir, template });
-    }),
-  );
+  // Run alone, this file waits for the whole preparation; in the full run it is long done.
+  projects = await consumerProjects(inject('consumersDir'), 600_000);
   app = await startTestApp();
 }, 900_000);
 
 afterAll(async () => {
   await app?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 const project = (name: Fixture['name']) => projects.get(name)!;
