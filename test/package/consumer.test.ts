@@ -104,6 +104,26 @@ describe.each(fixtures)('a $name project with the packed tarball installed', (fi
 });
 
 describe('the TypeScript project', () => {
+  it('bakes its own price book into every bundle that reads prices, Tollgate’s and its own', async () => {
+    const { dir } = project('ts');
+    const assets = (await readdir(path.join(dir, 'cdk.out'))).filter((name) => name.startsWith('asset.'));
+    const bundles = await Promise.all(assets.map((name) => readFile(path.join(dir, 'cdk.out', name, 'index.mjs'), 'utf8').catch(() => undefined))).then(
+      (codes) => codes.filter((code) => code !== undefined),
+    );
+    const readers = bundles.filter((code) => code.includes('Missing price book'));
+    // The baked text: the consumer's price book (tollgate.prices.json) as the JSON string esbuild's define inlines.
+    const baked = JSON.stringify(JSON.parse(await readFile(path.join(dir, 'tollgate.prices.json'), 'utf8'))).slice(1, -1);
+    // Eight of Tollgate's functions read prices (the 402, emails, renewal, account creation, checkout, holds' overage
+    // policy), and the team's metered function; the health check, alert settings, sweeper, webhooks, funnel and digest
+    // jobs never do.
+    expect(bundles).toHaveLength(16);
+    expect(readers).toHaveLength(9);
+    for (const code of readers) {
+      expect(code).not.toContain('process.env.TOLLGATE_PRICE_BOOK');
+      expect(code).toContain(baked);
+    }
+  });
+
   it('type-checks against the package’s .d.ts files (strict, NodeNext)', async () => {
     const tsc = path.join(repo, 'node_modules', '.bin', 'tsc');
     await expect(run(tsc, ['-p', project('ts').dir], { cwd: project('ts').dir })).resolves.toBeDefined();
