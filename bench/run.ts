@@ -796,7 +796,8 @@ export interface Target {
 const KEYED_PROOFS: Record<string, string> = {
   'keyed: ≤ 2 DynamoDB round trips': 'TransactWriteItems returns no item: see docs/design/debit-protocol.md, "Keyed"',
   'keyed: no balance read': 'TransactWriteItems returns no item: see docs/design/debit-protocol.md, "Keyed"',
-  'keyed: cost per million': '5 WRU floor: see docs/design/debit-protocol.md, "Cost ≤ 1.25×"',
+  'keyed: ≤ 5 WRU': 'transaction 4 + answer 1 + a ledger entry > 0 with one round trip before the work: see docs/design/debit-protocol.md, "Keyed"',
+  'keyed: cost per million': '5 WRU floor with one round trip before the work: see docs/design/debit-protocol.md, "Cost ≤ 1.25×"',
 };
 
 /** Issue 12's targets, each judged on this run's figures. */
