@@ -5,6 +5,7 @@ import { logger } from '../shared/logger.ts';
 import { publishMetrics } from '../shared/metrics.ts';
 import { errorPage, wantsErrorPage } from './error-page.ts';
 import { headAsGet, headWithoutBody } from './head.ts';
+import { header } from './request.ts';
 import { problemResponse } from './response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
 
@@ -32,7 +33,7 @@ function problemErrors(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Cont
   return {
     onError: (request) => {
       const { event } = request;
-      const error = asTollgateError(request.error);
+      const error = asTollgateError(request.error, header(event, 'idempotency-key') !== undefined);
       const instance = `urn:tollgate:request:${event.requestContext?.requestId ?? 'unknown'}`;
       const answer = (problem: ProblemFields) => (wantsErrorPage(event) ? errorPage(problem) : problemResponse(problem, instance));
       if (error) {
@@ -65,15 +66,21 @@ const UNAVAILABLE_ERRORS = new Set([
   'TransactionConflictException',
 ]);
 
-function asTollgateError(error: Error | null | undefined): TollgateError | undefined {
+/**
+ * Honest about what is known: a write may have been applied before its answer was lost. A request
+ * with an Idempotency-Key can be retried under it; one without has no key to retry under (a charge
+ * taken without its work is refunded by the sweeper: 15 minutes on, run every 5).
+ */
+const UNCONFIRMED = {
+  keyed:
+    'Our database is unavailable right now, so this request could not be confirmed. Retry it with the same Idempotency-Key: it will not be charged twice. A charge that was taken without its work being delivered is refunded automatically.',
+  keyless:
+    'Our database is unavailable right now, so this request could not be confirmed. If it was charged without its work being delivered, the charge is refunded automatically within about 20 minutes. A request sent with an Idempotency-Key can be retried under it without being charged twice.',
+};
+
+function asTollgateError(error: Error | null | undefined, keyed: boolean): TollgateError | undefined {
   if (error instanceof TollgateError) return error;
   const code = (error as { code?: string } | undefined)?.code ?? error?.name;
-  if (code && UNAVAILABLE_ERRORS.has(code)) {
-    // Honest about what is known: a write may have been applied before its answer was lost.
-    return new ServiceUnavailableError(
-      'Our database is unavailable right now, so this request could not be confirmed. Retry it with the same Idempotency-Key: it will not be charged twice. A charge that was taken without its work being delivered is refunded automatically.',
-      { cause: error },
-    );
-  }
+  if (code && UNAVAILABLE_ERRORS.has(code)) return new ServiceUnavailableError(keyed ? UNCONFIRMED.keyed : UNCONFIRMED.keyless, { cause: error });
   return undefined;
 }

@@ -109,7 +109,11 @@ describe('DynamoDB unreachable for the whole request', () => {
         topUp: () => call(gateway.url, 'POST', `/v1/accounts/${customer.accountId}/top-ups`, { token: ADMIN_KEY, body: { credits: 7 }, idempotencyKey: 'k' }),
         resume: () => call(gateway.url, 'POST', `/v1/queries/${parked.body.query.id}/resume`, { token: customer.apiKey }),
       };
-      expectUnavailable(await requests[kind]());
+      const reply = await requests[kind]();
+      expectUnavailable(reply);
+      // Retrying under the same key is the advice only where the request carried one (a resume has none).
+      if (kind === 'resume') expect(reply.body.detail).not.toMatch(/Idempotency-Key:/);
+      else expect(reply.body.detail).toMatch(/Retry it with the same Idempotency-Key/);
     } finally {
       await proxy.up();
     }
@@ -208,6 +212,9 @@ describe('DynamoDB lost in the middle of a key-less metered query', () => {
       }
       expectUnavailable(first);
       expect(first.body.detail).not.toMatch(/nothing was charged/i);
+      // No key was sent, so there is none to retry under: the answer says how a charge without its work is settled.
+      expect(first.body.detail).not.toMatch(/same Idempotency-Key/);
+      expect(first.body.detail).toMatch(/refunded automatically within about 20 minutes/);
       expect([before.balance, before.balance - 1]).toContain((await partition(customer.accountId)).balance);
       await projectLedger();
       const later = { now: () => new Date(Date.now() + 16 * 60_000) };
