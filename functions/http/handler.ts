@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type ProblemFields, ServiceUnavailableError, TollgateError } from '../shared/errors.ts';
+import type { ProblemFields } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { publishMetrics } from '../shared/metrics.ts';
 import { errorPage, wantsErrorPage } from './error-page.ts';
@@ -8,6 +8,7 @@ import { headAsGet, headWithoutBody } from './head.ts';
 import { header } from './request.ts';
 import { problemResponse } from './response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
+import { asTollgateError } from './unavailable.ts';
 
 /** Route key as API Gateway names it, e.g. `POST /v1/accounts/{accountId}/keys`. */
 export type RouteMap = Record<string, RouteHandler>;
@@ -50,37 +51,4 @@ function problemErrors(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Cont
       });
     },
   };
-}
-
-const UNAVAILABLE_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'TimeoutError',
-  'RequestTimeout',
-  'ServiceUnavailable',
-  'InternalServerError',
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-]);
-
-/**
- * Honest about what is known: a write may have been applied before its answer was lost. A request
- * with an Idempotency-Key can be retried under it; one without has no key to retry under (a charge
- * taken without its work is refunded by the sweeper: 15 minutes on, run every 5).
- */
-const UNCONFIRMED = {
-  keyed:
-    'Our database is unavailable right now, so this request could not be confirmed. Retry it with the same Idempotency-Key: it will not be charged twice. A charge that was taken without its work being delivered is refunded automatically.',
-  keyless:
-    'Our database is unavailable right now, so this request could not be confirmed. If it was charged without its work being delivered, the charge is refunded automatically within about 20 minutes. A request sent with an Idempotency-Key can be retried under it without being charged twice.',
-};
-
-function asTollgateError(error: Error | null | undefined, keyed: boolean): TollgateError | undefined {
-  if (error instanceof TollgateError) return error;
-  const code = (error as { code?: string } | undefined)?.code ?? error?.name;
-  if (code && UNAVAILABLE_ERRORS.has(code)) return new ServiceUnavailableError(keyed ? UNCONFIRMED.keyed : UNCONFIRMED.keyless, { cause: error });
-  return undefined;
 }

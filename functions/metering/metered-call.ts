@@ -2,10 +2,11 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { type AccountItem, type Balance, balanceOf } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
+import { header } from '../http/request.ts';
 import { json, problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
+import { asTollgateError } from '../http/unavailable.ts';
 import type { Clock } from '../shared/clock.ts';
-import { TollgateError } from '../shared/errors.ts';
 import { logger } from '../shared/logger.ts';
 import { balanceSignalHeaders, lowBalance } from './balance-signals.ts';
 import { refundCharge } from './charges.ts';
@@ -13,13 +14,15 @@ import type { StoredResponse, TxnItem } from './txn.ts';
 import { completeTxn, findTxn, recordCompletedTxn, saveResponse } from './txn-store.ts';
 
 /**
- * `meter()`'s answer to a request refused before anything was charged (key, Idempotency-Key, price):
- * the problem, so the handler needs no error middleware of its own. Other errors pass on untouched.
+ * `meter()`'s answer to a request refused before anything was charged (key, Idempotency-Key, price)
+ * or whose charge DynamoDB could not confirm (a 503, as Tollgate's own functions answer): the
+ * problem, so the handler needs no error middleware of its own. Other errors pass on untouched.
  */
 export function answerRefusal(request: { error: unknown; response?: HttpResult | null; event: HttpEvent }): void {
-  if (!(request.error instanceof TollgateError)) return;
-  if (request.error.problem.status >= 500) logger.error('metered request refused', { error: request.error });
-  request.response = problemResponse(request.error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
+  const error = asTollgateError(request.error, header(request.event, 'idempotency-key') !== undefined);
+  if (!error) return;
+  if (error.problem.status >= 500) logger.error('metered request refused', { error: request.error });
+  request.response = problemResponse(error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
 }
 
 /** A stored answer given again, marked as a replay (draft-ietf-httpapi-idempotency-key-header). */

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { HttpEvent, HttpResult } from '../../functions/http/types.ts';
+import { meter } from '../../functions/metering/meter.ts';
 import { sweep } from '../../functions/metering/sweeper.ts';
 import { resetConfig } from '../../functions/shared/config.ts';
 import { ensureTable, localCredentials, localRegion } from '../../local/dynamodb-local.ts';
@@ -13,6 +17,7 @@ import { freePort } from '../../local/ports.ts';
 import { type StreamLambda, StreamPoller } from '../../local/stream-poller.ts';
 import { ADMIN_KEY, LINK_SECRET } from '../support/app.ts';
 import { call, newCustomer, type Reply } from '../support/http.ts';
+import { apiEvent } from '../support/lambda-run.ts';
 import { type CutMode, DynamoDbProxy } from './dynamodb-proxy.ts';
 
 /**
@@ -128,6 +133,35 @@ const cuts: [number, CutMode][] = [1, 2, 3].flatMap((k) => [
   [k, 'before'],
   [k, 'after'],
 ]);
+
+describe('meter() in a platform team’s own Lambda, with no error middleware of its own', () => {
+  const team = middy<HttpEvent, HttpResult, Error, Context>()
+    .use(meter({ price: 'search' }))
+    .handler(async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"thumbnail":"ok"}' }));
+  const invoke = (apiKey: string, idempotencyKey?: string) =>
+    team(apiEvent({ method: 'POST', path: '/v1/thumbnails', token: apiKey, body: {}, idempotencyKey }), {} as Context);
+
+  it('answers 503 problem+json with Retry-After, not an unhandled error (a 500), whether the key owner is cached or not', async () => {
+    const warm = await newCustomer(gateway.url, 5);
+    const cold = await newCustomer(gateway.url, 5);
+    expect((await invoke(warm.apiKey)).statusCode).toBe(200); // caches the key's owner in this container
+    await proxy.down();
+    let replies: HttpResult[];
+    try {
+      replies = [await invoke(warm.apiKey), await invoke(warm.apiKey, 'k'), await invoke(cold.apiKey)];
+    } finally {
+      await proxy.up();
+    }
+    for (const [i, reply] of replies.entries()) {
+      expect(reply.statusCode, `reply ${i}`).toBe(503);
+      expect(reply.headers?.['Content-Type']).toBe('application/problem+json');
+      expect(reply.headers?.['Retry-After']).toMatch(/^\d+$/);
+    }
+    const detail = (reply: HttpResult) => (JSON.parse(String(reply.body)) as { detail: string }).detail;
+    expect(detail(replies[1]!)).toMatch(/Retry it with the same Idempotency-Key/);
+    expect(detail(replies[0]!)).toMatch(/refunded automatically within about 20 minutes/);
+  });
+});
 
 describe('DynamoDB lost in the middle of a metered query', () => {
   it('a warm keyed query makes the three calls the cuts below aim at', async () => {
