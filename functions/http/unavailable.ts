@@ -27,10 +27,15 @@ const UNCONFIRMED = {
     'Our database is unavailable right now, so this request could not be confirmed. If it was charged without its work being delivered, the charge is refunded automatically within about 20 minutes. A request sent with an Idempotency-Key can be retried under it without being charged twice.',
 };
 
+/** Whether the error is DynamoDB's (or the network's) being unreachable, throttling or in conflict: a 503, not a 500. */
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string; name?: string } | undefined)?.code ?? (error as { name?: string } | undefined)?.name;
+  return code !== undefined && UNAVAILABLE_ERRORS.has(code);
+}
+
 /** The error as the TollgateError it is answered with, or undefined for a failure that is a 500. `keyed`: the request carried an Idempotency-Key. */
 export function asTollgateError(error: unknown, keyed: boolean): TollgateError | undefined {
   if (error instanceof TollgateError) return error;
-  const code = (error as { code?: string; name?: string } | undefined)?.code ?? (error as { name?: string } | undefined)?.name;
-  if (code && UNAVAILABLE_ERRORS.has(code)) return new ServiceUnavailableError(keyed ? UNCONFIRMED.keyed : UNCONFIRMED.keyless, { cause: error });
+  if (isUnavailable(error)) return new ServiceUnavailableError(keyed ? UNCONFIRMED.keyed : UNCONFIRMED.keyless, { cause: error });
   return undefined;
 }

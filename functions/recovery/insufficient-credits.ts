@@ -14,7 +14,8 @@ export interface RecoveryInput {
   operation?: string;
   /** The parked query, when the request can be resumed. */
   query?: { id: string; resumableUntil: string };
-  usage: UsageSummary;
+  /** Where the credits went; absent when it could not be read in time (the 402 is not held back for it). */
+  usage?: UsageSummary;
   pricing: PriceBook;
   /** Absolute base URL of the API, e.g. `https://api.example.com`. */
   baseUrl: string;
@@ -61,12 +62,9 @@ export function insufficientCreditsProblem(input: RecoveryInput): ProblemFields 
       retryable: false,
       balance: { available: input.balance.available, held: input.balance.held, required: input.required, shortfall, unit: 'credits', asOf: input.balance.asOf },
       query: input.query ? { id: input.query.id, status: 'parked', expiresAt: input.query.resumableUntil } : undefined,
-      usage: {
-        from: input.usage.from,
-        to: input.usage.to,
-        total: input.usage.total,
-        topOperations: input.usage.byOperation.slice(0, TOP_OPERATIONS),
-      },
+      usage: input.usage
+        ? { from: input.usage.from, to: input.usage.to, total: input.usage.total, topOperations: input.usage.byOperation.slice(0, TOP_OPERATIONS) }
+        : undefined,
       socialProof: input.socialProof ? { ...input.socialProof, message: socialProofMessage(input.socialProof, input.pricing, copy) } : undefined,
       actions: actions(input, shortfall, copy),
     },

@@ -84,7 +84,10 @@ export const InsufficientCredits = Problem.extend({
   retryable: z.literal(false),
   balance: BalanceShortfall,
   query: ParkedQuery.optional(),
-  usage: UsageDigest,
+  usage: UsageDigest.optional().meta({
+    description:
+      'Where the credits went in the last 30 days. Absent only when the ledger could not be read in time (DynamoDB throttling or unreachable): the 402 is answered without it rather than held back or turned into a 503; `view_usage` still links to it.',
+  }),
   actions: z.array(RecoveryAction),
   socialProof: SocialProof.optional(),
 }).meta({

@@ -7,6 +7,7 @@ import type { Copy } from '../copy/render.ts';
 import { baseUrl, header } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
+import { isUnavailable } from '../http/unavailable.ts';
 import { ledgerSince } from '../metering/ledger-store.ts';
 import { stored } from '../metering/metered-call.ts';
 import type { TxnItem } from '../metering/txn.ts';
@@ -15,6 +16,7 @@ import { buyLinks } from '../payments/buy-links.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { config } from '../shared/config.ts';
 import { throttlePatient } from '../shared/dynamodb.ts';
+import { logger } from '../shared/logger.ts';
 import { summarizeUsage, type UsageSummary } from '../usage/aggregate.ts';
 import { insufficientCreditsProblem } from './insufficient-credits.ts';
 import { socialProofFor } from './social-proof-source.ts';
@@ -53,7 +55,13 @@ export async function insufficientCreditsResponse(p: {
   billingUrl?: string;
   copy?: Copy;
 }): Promise<HttpResult> {
-  const usage = await usageFor(p.account, p.now);
+  const usage = await usageFor(p.account, p.now).catch((error: unknown) => {
+    // Where the credits went is part of the way forward, not a condition of it: a ledger that cannot be read in time
+    // (throttled past patience, unreachable) leaves it out; the refusal itself is already decided and recorded.
+    if (!isUnavailable(error)) throw error;
+    logger.warn('the 402 is answered without its usage summary: the ledger could not be read', { error, accountId: p.account.id });
+    return undefined;
+  });
   // Buying from this answer (or from the usage page it links to) runs the parked query once paid.
   const parkedId = p.txn.status === 'parked' ? p.txn.id : undefined;
   const pricing = priceBook();

@@ -11,7 +11,8 @@ export type CutMode =
  * A switchable HTTP proxy in front of DynamoDB Local, standing for the network path to DynamoDB.
  * `down()` closes the listening port (new connections are refused, open ones reset), `up()` opens
  * it again on the same port, and `cutAt(k, mode)` takes DynamoDB away at the k-th call from now —
- * in the middle of a request — and keeps it away until `up()`.
+ * in the middle of a request — and keeps it away until `up()`. `throttle(operation)` answers every
+ * call of one operation with DynamoDB's throttling error, unapplied, until `up()`.
  */
 export class DynamoDbProxy {
   readonly calls: string[] = [];
@@ -20,6 +21,7 @@ export class DynamoDbProxy {
   private readonly sockets = new Set<Socket>();
   private cut?: { at: number; mode: CutMode };
   private isDown = false;
+  private readonly throttled = new Set<string>();
   private readonly target: URL;
 
   constructor(target: string) {
@@ -46,8 +48,13 @@ export class DynamoDbProxy {
     await closed;
   }
 
+  throttle(operation: string): void {
+    this.throttled.add(operation);
+  }
+
   async up(): Promise<void> {
     this.cut = undefined;
+    this.throttled.clear();
     if (!this.isDown) return;
     await this.listen();
     this.isDown = false;
@@ -81,6 +88,16 @@ export class DynamoDbProxy {
         .split('.')
         .pop() ?? '?';
     this.calls.push(operation);
+    if (this.throttled.has(operation)) {
+      res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded.',
+        }),
+      );
+      return;
+    }
     const cutHere = this.cut && this.calls.length === this.cut.at ? this.cut.mode : undefined;
     if (cutHere === 'before') {
       req.socket.destroy();

@@ -163,6 +163,28 @@ describe('meter() in a platform team’s own Lambda, with no error middleware of
   });
 });
 
+describe('a 402 whose usage summary cannot be read in time', () => {
+  it('is still the 402, every way forward in it, without `usage` (not a 503 for a refusal already decided)', async () => {
+    const customer = await newCustomer(gateway.url, 1);
+    // Every Query (the ledger behind "where the credits went") is throttled; the debit, the parked record and the rest pass.
+    proxy.throttle('Query');
+    let refused: Reply;
+    try {
+      refused = await call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'report' } });
+    } finally {
+      await proxy.up();
+    }
+    expect(refused.status).toBe(402);
+    expect(refused.body).toMatchObject({ balance: { available: 1, required: 10, shortfall: 9 }, query: { status: 'parked' } });
+    expect(refused.body.usage).toBeUndefined();
+    expect(refused.body.actions.map((action: { id: string }) => action.id)).toEqual(expect.arrayContaining(['top_up', 'view_usage', 'resume']));
+    // With the ledger readable again, the next refusal shows where the credits went.
+    const again = await call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'report' } });
+    expect(again.status).toBe(402);
+    expect(again.body.usage).toMatchObject({ total: expect.any(Number) });
+  }, 30_000);
+});
+
 describe('DynamoDB lost in the middle of a metered query', () => {
   it('a warm keyed query makes the three calls the cuts below aim at', async () => {
     const customer = await newCustomer(gateway.url, 5);
