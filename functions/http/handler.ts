@@ -5,7 +5,6 @@ import { logger } from '../shared/logger.ts';
 import { publishMetrics } from '../shared/metrics.ts';
 import { errorPage, wantsErrorPage } from './error-page.ts';
 import { headAsGet, headWithoutBody } from './head.ts';
-import { header } from './request.ts';
 import { problemResponse } from './response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
 import { asTollgateError } from './unavailable.ts';
@@ -34,7 +33,7 @@ function problemErrors(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Cont
   return {
     onError: (request) => {
       const { event } = request;
-      const error = asTollgateError(request.error, header(event, 'idempotency-key') !== undefined);
+      const error = asTollgateError(request.error, event);
       const instance = `urn:tollgate:request:${event.requestContext?.requestId ?? 'unknown'}`;
       const answer = (problem: ProblemFields) => (wantsErrorPage(event) ? errorPage(problem) : problemResponse(problem, instance));
       if (error) {

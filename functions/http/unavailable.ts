@@ -1,4 +1,6 @@
 import { ServiceUnavailableError, TollgateError } from '../shared/errors.ts';
+import { header } from './request.ts';
+import type { HttpEvent } from './types.ts';
 
 /** Errors of an unreachable, throttling or conflicting DynamoDB: a 503 with Retry-After, never a 500. */
 const UNAVAILABLE_ERRORS = new Set([
@@ -33,9 +35,10 @@ export function isUnavailable(error: unknown): boolean {
   return code !== undefined && UNAVAILABLE_ERRORS.has(code);
 }
 
-/** The error as the TollgateError it is answered with, or undefined for a failure that is a 500. `keyed`: the request carried an Idempotency-Key. */
-export function asTollgateError(error: unknown, keyed: boolean): TollgateError | undefined {
+/** The error of `event`'s request as the TollgateError it is answered with, or undefined for a failure that is a 500. */
+export function asTollgateError(error: unknown, event: HttpEvent): TollgateError | undefined {
   if (error instanceof TollgateError) return error;
-  if (isUnavailable(error)) return new ServiceUnavailableError(keyed ? UNCONFIRMED.keyed : UNCONFIRMED.keyless, { cause: error });
-  return undefined;
+  if (!isUnavailable(error)) return undefined;
+  const keyed = header(event, 'idempotency-key') !== undefined;
+  return new ServiceUnavailableError(keyed ? UNCONFIRMED.keyed : UNCONFIRMED.keyless, { cause: error });
 }

@@ -2,7 +2,6 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { type AccountItem, type Balance, balanceOf } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
 import { signedUrl } from '../alerts/links.ts';
-import { header } from '../http/request.ts';
 import { json, problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { asTollgateError } from '../http/unavailable.ts';
@@ -19,7 +18,7 @@ import { completeTxn, findTxn, recordCompletedTxn, saveResponse } from './txn-st
  * problem, so the handler needs no error middleware of its own. Other errors pass on untouched.
  */
 export function answerRefusal(request: { error: unknown; response?: HttpResult | null; event: HttpEvent }): void {
-  const error = asTollgateError(request.error, header(request.event, 'idempotency-key') !== undefined);
+  const error = asTollgateError(request.error, request.event);
   if (!error) return;
   if (error.problem.status >= 500) logger.error('metered request refused', { error: request.error });
   request.response = problemResponse(error.problem, `urn:tollgate:request:${request.event.requestContext?.requestId ?? 'unknown'}`);
