@@ -155,11 +155,11 @@ async function debitShard(request: DebitRequest, shard: number): Promise<ShardDe
     return { kind: 'applied', shard: Attributes as ShardItem };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    // A closed sub-balance (a count change under way, or one changed back since) is looked past like a short one.
-    const open = error.Item?.open as { BOOL?: boolean } | undefined;
-    if (!open?.BOOL) return { kind: 'short' };
+    // A closed sub-balance (a count change under way, or one changed back since) is looked past like a short one;
+    // only an open one's key set is current.
+    const open = (error.Item?.open as { BOOL?: boolean } | undefined)?.BOOL;
     const activeKeys = error.Item?.keys as { M?: Record<string, unknown> } | undefined;
-    if (request.activeKeyId && !activeKeys?.M?.[request.activeKeyId]) return { kind: 'key-inactive' };
+    if (open && request.activeKeyId && !activeKeys?.M?.[request.activeKeyId]) return { kind: 'key-inactive' };
     return { kind: 'short' };
   }
 }

@@ -55,12 +55,9 @@ export const keys = {
   /** One of the 64 partition keys a sharded account's spread records live on (for listing them). */
   spreadTxnPartition,
   /** One of a sharded account's sub-balances, each on its own partition key (README, "Hot accounts"). */
-  balanceShard: (accountId: string, shard: number) => ({ pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`, sk: 'SHARD' }),
+  balanceShard: (accountId: string, shard: number) => ({ pk: shardPartition(accountId, shard), sk: 'SHARD' }),
   /** A ledger entry of a sub-balance's own changes, on the sub-balance's partition key. */
-  shardLedgerEntry: (accountId: string, shard: number, seq: number) => ({
-    pk: `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`,
-    sk: ledgerSortKey(seq),
-  }),
+  shardLedgerEntry: (accountId: string, shard: number, seq: number) => ({ pk: shardPartition(accountId, shard), sk: ledgerSortKey(seq) }),
   ledgerEntry: (accountId: string, seq: number) => ({
     pk: `${ACCOUNT}${accountId}`,
     sk: ledgerSortKey(seq),
@@ -76,6 +73,11 @@ export const FUNNEL_EPISODE_PREFIX = 'FUNNEL#EP#';
 /** A ledger entry's sort key, the same on the account item's partition and a sub-balance's: entries sort by sequence. */
 export function ledgerSortKey(seq: number): string {
   return `${LEDGER_PREFIX}${String(seq).padStart(12, '0')}`;
+}
+
+/** A sub-balance's partition key: its item and its ledger. */
+function shardPartition(accountId: string, shard: number): string {
+  return `${ACCOUNT}${accountId}${SHARD_INFIX}${String(shard).padStart(2, '0')}`;
 }
 
 function spreadTxnPartition(accountId: string, bucket: number): string {
