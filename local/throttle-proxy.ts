@@ -231,7 +231,7 @@ export class ThrottleProxy {
 }
 
 /** DynamoDB's answer to a call over a partition key's limit (JSON 1.0 protocol). */
-function answerThrottled(response: ServerResponse, kind: 'write' | 'read', table: string): void {
+export function answerThrottled(response: ServerResponse, kind: 'write' | 'read', table: string): void {
   const reason = kind === 'write' ? 'TableWriteKeyRangeThroughputExceeded' : 'TableReadKeyRangeThroughputExceeded';
   const body = JSON.stringify({
     __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',

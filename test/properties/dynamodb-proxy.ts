@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { answerThrottled } from '../../local/throttle-proxy.ts';
 
 export type CutMode =
   /** The k-th call never reaches DynamoDB. */
@@ -89,14 +90,8 @@ export class DynamoDbProxy {
         .pop() ?? '?';
     this.calls.push(operation);
     if (this.throttled.has(operation)) {
-      res.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0' });
-      res.end(
-        JSON.stringify({
-          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-          message: 'The level of configured provisioned throughput for the table was exceeded.',
-        }),
-      );
-      return;
+      const { TableName } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { TableName?: string };
+      return answerThrottled(res, operation.startsWith('Get') || operation === 'Query' || operation === 'Scan' ? 'read' : 'write', TableName ?? 'unknown');
     }
     const cutHere = this.cut && this.calls.length === this.cut.at ? this.cut.mode : undefined;
     if (cutHere === 'before') {
