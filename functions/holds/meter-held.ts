@@ -11,7 +11,7 @@ import type { TxnItem } from '../metering/txn.ts';
 import { saveResponse } from '../metering/txn-store.ts';
 import { priceBook } from '../pricing/configured.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
-import { refusalAnswer } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/refusal.ts';
 import { durationMs } from '../reminders/duration.ts';
 import type { Clock } from '../shared/clock.ts';
 import { GoneError, PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';

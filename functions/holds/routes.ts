@@ -8,7 +8,7 @@ import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { replayed, stored } from '../metering/metered-call.ts';
 import { saveResponse } from '../metering/txn-store.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
-import { refusalAnswer } from '../recovery/respond.ts';
+import { refusalAnswer } from '../recovery/refusal.ts';
 import { durationMs } from '../reminders/duration.ts';
 import type { Clock } from '../shared/clock.ts';
 import { derivedId, randomId } from '../shared/ids.ts';

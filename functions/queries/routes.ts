@@ -1,9 +1,5 @@
 import { identifyClient, requireClientAccount } from '../accounts/auth.ts';
-import { getAccount } from '../accounts/store.ts';
-import { signedUrl } from '../alerts/links.ts';
-import { accountCopy } from '../copy/account-copy.ts';
 import type { RouteMap } from '../http/handler.ts';
-import { linkClaims } from '../http/link-token.ts';
 import { fields, idempotencyKey, parseBody, pathParam, validate } from '../http/request.ts';
 import { json } from '../http/response.ts';
 import type { HttpEvent } from '../http/types.ts';
@@ -18,7 +14,6 @@ import type { Clock } from '../shared/clock.ts';
 import { NotFoundError, ValidationError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
 import * as z from '../shared/schema.ts';
-import { resumedPage, resumePage } from './resume-pages.ts';
 import type { MeteredService } from './service.ts';
 
 export interface QueryDeps {
@@ -35,38 +30,10 @@ export function queryRoutes(deps: QueryDeps): RouteMap {
     'POST /v1/queries': (event) => submit(event, deps),
     'GET /v1/queries/{queryId}': (event) => show(event, deps),
     'POST /v1/queries/{queryId}/resume': (event) => resume(event, deps),
-    'GET /resume': async (event) => {
-      const { claims, txn } = await linkedQuery(event, deps);
-      const now = deps.clock.now();
-      const account = await getAccount(claims.accountId);
-      return resumePage(event, txn, account, await signedUrl('usage', claims.accountId, now, { queryId: txn.id }), now, await accountCopy(account));
-    },
-    'POST /resume': async (event) => {
-      const { claims, txn } = await linkedQuery(event, deps);
-      const now = deps.clock.now();
-      const start = await resumeCharge(claims.accountId, undefined, txn.id, now);
-      if (start.kind === 'insufficient')
-        return resumePage(
-          event,
-          start.txn,
-          start.account,
-          await signedUrl('usage', claims.accountId, now, { queryId: txn.id }),
-          now,
-          await accountCopy(start.account),
-        );
-      const charged = start.txn;
-      const response = await runCharged(charged, () => deps.service.run(charged.operation ?? '', charged.input), deps.clock);
-      return resumedPage(charged, response, await signedUrl('usage', claims.accountId, now), await accountCopy(await getAccount(claims.accountId)));
-    },
+    // The resume link's pages bring the copy catalogue: loaded by the first person who opens one, not at every cold start.
+    'GET /resume': async (event) => (await import('./resume-link.ts')).showParkedQuery(event, deps),
+    'POST /resume': async (event) => (await import('./resume-link.ts')).resumeParkedQuery(event, deps),
   };
-}
-
-/** The parked query a signed resume link names. */
-async function linkedQuery(event: HttpEvent, deps: QueryDeps) {
-  const claims = await linkClaims(event, 'resume', deps.clock.now());
-  const txn = await findTxn(claims.accountId, claims.queryId);
-  if (txn?.kind !== 'query') throw new NotFoundError('This link names no query on your account.');
-  return { claims, txn };
 }
 
 async function submit(event: HttpEvent, deps: QueryDeps) {
