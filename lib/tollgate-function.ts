@@ -3,11 +3,11 @@ import path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PriceBook } from '../functions/pricing/price-book.ts';
+import { BUNDLE_ENTRY, bundledCode } from './bundling.ts';
 import type { RemovalPolicyName, TollgateConfig } from './config.ts';
 import { priceBookDefine } from './price-book-source.ts';
 
@@ -36,7 +36,7 @@ export function tollgateEntry(file: string): string {
   return path.join(PACKAGE_ROOT, file.replace(/\.ts$/, OWN_EXTENSION));
 }
 
-/** Lock files NodejsFunction bundling understands, in the order they are looked for. */
+/** Lock files that mark a project's root, in the order they are looked for. */
 const LOCK_FILES = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb'] as const;
 
 /**
@@ -103,12 +103,13 @@ export interface TollgateFunctionProps extends FunctionSettings {
 
 /**
  * A Tollgate Lambda function with the defaults fixed once: Node.js 24 on arm64, esbuild
- * bundling (ESM, minified, source maps, AWS SDK bundled so the version is the one we tested),
+ * bundling with code splitting (`bundleOptions`: ESM, minified, source maps, AWS SDK bundled so the
+ * version is the one we tested, rarely used code in chunks loaded on first use),
  * Powertools service name and log level, JSON logs in its own log group with a retention
  * period, and a role that starts with nothing but writing to that log group.
  * Grant table access with {@link TollgateFunction.bindTable}.
  */
-export class TollgateFunction extends NodejsFunction {
+export class TollgateFunction extends LambdaFunction {
   constructor(scope: Construct, id: string, props: TollgateFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: (props.logRetentionDays ?? 30) as RetentionDays,
@@ -122,11 +123,15 @@ export class TollgateFunction extends NodejsFunction {
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     const depsLockFilePath = props.depsLockFilePath ?? findLockFile(props.projectRoot ?? process.cwd());
     const projectRoot = props.projectRoot ?? path.dirname(depsLockFilePath);
+    const entry = path.resolve(projectRoot, props.entry);
+    if (!existsSync(entry)) throw new Error(`TollgateFunction ${id}: no entry file at ${entry}.`);
     super(scope, id, {
-      entry: path.resolve(projectRoot, props.entry),
-      projectRoot,
-      depsLockFilePath,
-      handler: props.handler ?? 'handler',
+      code: bundledCode({
+        entry,
+        projectRoot,
+        define: props.priceBook ? priceBookDefine(props.priceBook) : undefined,
+      }),
+      handler: `${BUNDLE_ENTRY}.${props.handler ?? 'handler'}`,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -142,20 +147,6 @@ export class TollgateFunction extends NodejsFunction {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-        banner: "import { createRequire as __tollgateCreateRequire } from 'node:module'; const require = __tollgateCreateRequire(import.meta.url);",
-        forceDockerBundling: false,
-        define: props.priceBook ? priceBookDefine(props.priceBook) : undefined,
       },
     });
     if (props.tracing) {

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePriceBookJson } from '../../functions/pricing/price-book.ts';
 import { httpFunctions } from '../../functions/routes.ts';
 import { findLockFile, TollgateFunction, tollgateEntry } from '../../lib/tollgate-function.ts';
 
@@ -54,28 +56,73 @@ describe('tollgateEntry', () => {
   });
 });
 
+/** Every chunk a module imports statically, and theirs: what Node loads and compiles at the function's cold start. */
+async function loadedAtStart(dir: string, file: string, seen = new Set<string>()): Promise<Set<string>> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = await readFile(path.join(dir, file), 'utf8');
+  // Static imports only (`import{…}from"./x.mjs"`, `import"./x.mjs"`); `import("./x.mjs")` is loaded on first use.
+  for (const [, specifier] of code.matchAll(/\bimport\s*(?:[^"'()]*?from\s*)?["']([^"']+)["']/g)) {
+    if (specifier!.startsWith('.')) await loadedAtStart(dir, path.posix.join(path.posix.dirname(file), specifier!), seen);
+  }
+  return seen;
+}
+
 describe('TollgateFunction bundling', () => {
   // The one function this repository bundles in its tests, as `cdk deploy` would; every function is bundled from
   // the packed tarball in test/package/consumer.test.ts, so the stack's own tests synthesize without esbuild.
-  it('bundles a handler from this repository into a minified ESM index.mjs with its source map, that answers when invoked', async () => {
+  it('bundles a handler into a minified ESM index.mjs with its rarely used code in chunks loaded on first use, that answers when invoked', async () => {
     const outdir = path.join(root, 'cdk.out');
     const app = new App({ outdir });
     const stack = new Stack(app, 'Bundled', { env: { account: '123456789012', region: 'eu-west-1' } });
-    new TollgateFunction(stack, 'Health', { entry: tollgateEntry(httpFunctions.health), description: 'bundling test' });
+    const priceBook = parsePriceBookJson(await readFile(path.join(import.meta.dirname, '../../tollgate.prices.json'), 'utf8'), 'tollgate.prices.json');
+    const queries = new TollgateFunction(stack, 'Queries', { entry: tollgateEntry(httpFunctions.queries), description: 'bundling test', priceBook });
+    const health = new TollgateFunction(stack, 'Health', { entry: tollgateEntry(httpFunctions.health), description: 'bundling test' });
     app.synth();
-    const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as { Properties: { Code: { S3Key: string } } }[];
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function') as Record<
+      string,
+      { Properties: { Code: { S3Key: string }; Handler: string } }
+    >;
+    const fn = functions[stack.getLogicalId(queries.node.defaultChild as CfnFunction)];
+    expect(fn!.Properties.Handler).toBe('index.handler');
+    // Each function its own bundle (CDK caches staged assets by their bundling options).
+    expect(functions[stack.getLogicalId(health.node.defaultChild as CfnFunction)]!.Properties.Code.S3Key).not.toBe(fn!.Properties.Code.S3Key);
     const asset = path.join(outdir, `asset.${fn!.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
-    expect((await readdir(asset)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
-    const bundle = await readFile(path.join(asset, 'index.mjs'), 'utf8');
-    expect(bundle.split('\n').length).toBeLessThan(50); // minified
-    expect(bundle).not.toMatch(/from ['"](@aws-sdk|@middy|zod)/); // dependencies inside, not imported at run time
+    const files = (await readdir(asset, { recursive: true })).filter((file) => file.endsWith('.mjs')).sort();
+    expect(files).toContain('index.mjs');
+    for (const file of files) {
+      expect(existsSync(path.join(asset, `${file}.map`)), `${file}.map`).toBe(true);
+      const code = await readFile(path.join(asset, file), 'utf8');
+      expect(code.split('\n').length, file).toBeLessThan(50); // minified
+      expect(code, file).not.toMatch(/from\s*["'](@aws-sdk|@middy|zod)/); // dependencies inside, not imported at run time
+    }
+    // The 402's German copy and the Secrets Manager client are in the asset, but not in what a cold start loads.
+    const holding = async (text: string) =>
+      (await Promise.all(files.map(async (file) => ((await readFile(path.join(asset, file), 'utf8')).includes(text) ? file : undefined)))).filter(Boolean);
+    const atStart = await loadedAtStart(asset, 'index.mjs');
+    for (const rare of ['Ihr Guthaben ist aufgebraucht', 'secretsmanager']) {
+      const chunks = await holding(rare);
+      expect(chunks.length, rare).toBeGreaterThan(0);
+      for (const chunk of chunks) expect(atStart.has(chunk!), `${chunk} (${rare}) loaded at cold start`).toBe(false);
+    }
+    expect(atStart.size).toBeLessThan(files.length);
+
     const script = `const { handler } = await import(${JSON.stringify(path.join(asset, 'index.mjs'))});
-const reply = await handler({ version: '2.0', routeKey: 'GET /health', rawPath: '/health', rawQueryString: '', headers: {}, isBase64Encoded: false,
-  requestContext: { http: { method: 'GET', path: '/health', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'GET /health', stage: '$default', timeEpoch: 0 } }, { awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 });
+const reply = await handler({ version: '2.0', routeKey: 'POST /v1/queries', rawPath: '/v1/queries', rawQueryString: '', headers: {}, body: '{}', isBase64Encoded: false,
+  requestContext: { http: { method: 'POST', path: '/v1/queries', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'POST /v1/queries', stage: '$default', timeEpoch: 0 } }, { awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 });
 console.log(JSON.stringify(reply));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+      env: {
+        PATH: process.env.PATH,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        TABLE_NAME: 'bundling-test',
+        AWS_REGION: 'eu-west-1',
+        TOLLGATE_ADMIN_KEY: 'a'.repeat(40),
+        LINK_SIGNING_SECRET: 'b'.repeat(64),
+      },
     });
-    expect(JSON.parse(stdout)).toMatchObject({ statusCode: 200 });
+    const reply = JSON.parse(stdout);
+    expect(reply).toMatchObject({ statusCode: 401, headers: { 'Content-Type': expect.stringContaining('application/problem+json') } });
   }, 120_000);
 });

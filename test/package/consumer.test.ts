@@ -107,9 +107,13 @@ describe('the TypeScript project', () => {
   it('bakes its own price book into every bundle that reads prices, Tollgate’s and its own', async () => {
     const { dir } = project('ts');
     const assets = (await readdir(path.join(dir, 'cdk.out'))).filter((name) => name.startsWith('asset.'));
-    const bundles = await Promise.all(assets.map((name) => readFile(path.join(dir, 'cdk.out', name, 'index.mjs'), 'utf8').catch(() => undefined))).then(
-      (codes) => codes.filter((code) => code !== undefined),
-    );
+    // A bundle is index.mjs and its chunks (loaded at cold start or on first use): the price book may sit in any of them.
+    const bundleOf = async (asset: string) => {
+      const files = (await readdir(path.join(dir, 'cdk.out', asset), { recursive: true })).filter((file) => file.endsWith('.mjs'));
+      if (!files.includes('index.mjs')) return undefined;
+      return (await Promise.all(files.map((file) => readFile(path.join(dir, 'cdk.out', asset, file), 'utf8')))).join('\n');
+    };
+    const bundles = (await Promise.all(assets.map(bundleOf))).filter((code) => code !== undefined);
     const readers = bundles.filter((code) => code.includes('Missing price book'));
     // The baked text: the consumer's price book (tollgate.prices.json) as the JSON string esbuild's define inlines.
     const baked = JSON.stringify(JSON.parse(await readFile(path.join(dir, 'tollgate.prices.json'), 'utf8'))).slice(1, -1);
