@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { BUNDLE_ENTRY, bundleOptions } from '../lib/bundling.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
 export interface BundleResult {
   name: string;
   entry: string;
+  /** What a cold start loads: `index.mjs` and the chunks it imports statically, theirs included (source maps not counted). */
   bytes: number;
+  /** Every chunk of the bundle, the ones loaded on first use included (source maps not counted). */
+  totalBytes: number;
   /** Median time to import the bundle in a fresh process (what Lambda's Init phase adds to the runtime's own start). */
   coldInitMs: number;
   /** Median wall time of the whole fresh process: Node start + import + exit. */
@@ -46,21 +50,21 @@ export function lambdaEntries(): { name: string; entry: string }[] {
   ];
 }
 
-/** Bundles as CDK's NodejsFunction would for this stack: ESM, minified, AWS SDK included (not external). */
-async function bundle(entry: string, outfile: string): Promise<number> {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    minify: true,
-    logLevel: 'silent',
-    // CommonJS dependencies inside an ESM bundle need a require().
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
-  return statSync(outfile).size;
+/** Bundles as `TollgateFunction` deploys it (`bundleOptions`: ESM, minified, AWS SDK inside, code splitting). */
+async function bundle(entry: string, outdir: string): Promise<{ file: string; bytes: number; totalBytes: number }> {
+  const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root }, outdir), metafile: true, logLevel: 'silent' });
+  const outputs = metafile.outputs;
+  const file = join(outdir, `${BUNDLE_ENTRY}.mjs`);
+  const code = Object.keys(outputs).filter((output) => output.endsWith('.mjs'));
+  const loaded = new Set<string>();
+  const load = (output: string) => {
+    if (loaded.has(output)) return;
+    loaded.add(output);
+    for (const { path, kind } of outputs[output]!.imports) if (kind === 'import-statement' && outputs[path]) load(path);
+  };
+  load(code.find((output) => resolve(root, output) === file)!);
+  const bytesOf = (files: Iterable<string>) => [...files].reduce((sum, output) => sum + outputs[output]!.bytes, 0);
+  return { file, bytes: bytesOf(loaded), totalBytes: bytesOf(code) };
 }
 
 /** Init time of a fresh Node process importing the module: the median of `runs` processes. */
@@ -115,9 +119,8 @@ export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Prom
   writeFileSync(emptyEntry, 'export const handler = async () => ({ statusCode: 200, body: "" });\n');
   const measured = [];
   for (const { name, entry } of [{ name: 'empty', entry: emptyEntry }, ...lambdaEntries()]) {
-    const outfile = join(dir, `${name.replace(/\W/g, '-')}.mjs`);
-    const bytes = await bundle(entry, outfile);
-    const sample = { name, entry, outfile, bytes, imports: [] as number[], processes: [] as number[], error: undefined as string | undefined };
+    const { file: outfile, bytes, totalBytes } = await bundle(entry, join(dir, name.replace(/\W/g, '-')));
+    const sample = { name, entry, outfile, bytes, totalBytes, imports: [] as number[], processes: [] as number[], error: undefined as string | undefined };
     try {
       coldInit(outfile, 1, env); // warm the OS file cache; not counted
     } catch (failure) {
@@ -133,10 +136,11 @@ export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Prom
     }
   }
   const [empty, ...lambdas] = measured.map(
-    ({ name, entry, bytes, imports, processes, error }): BundleResult => ({
+    ({ name, entry, bytes, totalBytes, imports, processes, error }): BundleResult => ({
       name,
       entry: entry.startsWith(root) ? entry.slice(root.length + 1) : 'empty',
       bytes,
+      totalBytes,
       coldInitMs: error ? Number.NaN : median(imports),
       processMs: error ? Number.NaN : median(processes),
       samples: imports,
