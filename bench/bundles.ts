@@ -27,7 +27,7 @@ export interface BundleResult {
 
 /**
  * Tollgate's Lambdas (every functions/<name>/handler.ts), a platform team's Lambda metered with
- * `meter()`, the baseline's, and the SDK-only handler (the empty one is added by measureBundles).
+ * `meter()`, the baseline's, the SDK-only handler and the stack floor (the empty one is added by measureBundles).
  */
 export function lambdaEntries(): { name: string; entry: string }[] {
   const functions = readdirSync(join(root, 'functions'))
@@ -47,6 +47,7 @@ export function lambdaEntries(): { name: string; entry: string }[] {
     { name: 'platform/meter', entry: join(root, 'bench', 'metered-consumer', 'handler.ts') },
     { name: 'baseline/queries', entry: join(root, 'bench', 'baseline', 'handler.ts') },
     { name: 'sdk-only', entry: join(root, 'bench', 'sdk-only', 'handler.ts') },
+    { name: 'stack-floor', entry: join(root, 'bench', 'stack-floor', 'handler.ts') },
   ];
 }
 
