@@ -27,9 +27,10 @@ export interface BundleResult {
 
 /**
  * Tollgate's Lambdas (every functions/<name>/handler.ts), a platform team's Lambda metered with
- * `meter()`, the baseline's, the SDK-only handler and the stack floor (the empty one is added by measureBundles).
+ * `meter()`, the baseline's, the SDK-only handler, the stack floor, and the metering function bundled as one file
+ * (the empty one is added by measureBundles).
  */
-export function lambdaEntries(): { name: string; entry: string }[] {
+export function lambdaEntries(): { name: string; entry: string; oneFile?: boolean }[] {
   const functions = readdirSync(join(root, 'functions'))
     .filter((dir) => statSync(join(root, 'functions', dir)).isDirectory())
     .filter((dir) => {
@@ -48,12 +49,14 @@ export function lambdaEntries(): { name: string; entry: string }[] {
     { name: 'baseline/queries', entry: join(root, 'bench', 'baseline', 'handler.ts') },
     { name: 'sdk-only', entry: join(root, 'bench', 'sdk-only', 'handler.ts') },
     { name: 'stack-floor', entry: join(root, 'bench', 'stack-floor', 'handler.ts') },
+    // What NodejsFunction made of the metering function: the same options, but one file, so no chunk is left for later.
+    { name: 'tollgate/metering, one file', entry: join(root, 'functions', 'metering', 'handler.ts'), oneFile: true },
   ];
 }
 
-/** Bundles as `TollgateFunction` deploys it (`bundleOptions`: ESM, minified, AWS SDK inside, code splitting). */
-async function bundle(entry: string, outdir: string): Promise<{ file: string; bytes: number; totalBytes: number }> {
-  const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root }, outdir), metafile: true, logLevel: 'silent' });
+/** Bundles as `TollgateFunction` deploys it (`bundleOptions`: ESM, minified, AWS SDK inside, code splitting), or as one file. */
+async function bundle(entry: string, outdir: string, oneFile = false): Promise<{ file: string; bytes: number; totalBytes: number }> {
+  const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root }, outdir), splitting: !oneFile, metafile: true, logLevel: 'silent' });
   const outputs = metafile.outputs;
   const file = join(outdir, `${BUNDLE_ENTRY}.mjs`);
   const code = Object.keys(outputs).filter((output) => output.endsWith('.mjs'));
@@ -119,8 +122,8 @@ export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Prom
   const emptyEntry = join(dir, 'empty-handler.mjs');
   writeFileSync(emptyEntry, 'export const handler = async () => ({ statusCode: 200, body: "" });\n');
   const measured = [];
-  for (const { name, entry } of [{ name: 'empty', entry: emptyEntry }, ...lambdaEntries()]) {
-    const { file: outfile, bytes, totalBytes } = await bundle(entry, join(dir, name.replace(/\W/g, '-')));
+  for (const { name, entry, oneFile } of [{ name: 'empty', entry: emptyEntry }, ...lambdaEntries()]) {
+    const { file: outfile, bytes, totalBytes } = await bundle(entry, join(dir, name.replace(/\W/g, '-')), oneFile);
     const sample = { name, entry, outfile, bytes, totalBytes, imports: [] as number[], processes: [] as number[], error: undefined as string | undefined };
     try {
       coldInit(outfile, 1, env); // warm the OS file cache; not counted
