@@ -765,7 +765,7 @@ async function bundlesOnly() {
   const bundleOf = (name: string): BundleResult => bundles.lambdas.find((b) => b.name === name)!;
   for (const bundle of [bundles.empty, ...bundles.lambdas])
     console.log(
-      `  ${bundle.name.padEnd(20)} ${String(kb(bundle.bytes)).padStart(6)} KB at start, ${String(kb(bundle.totalBytes)).padStart(6)} KB in all  ${String(round(bundle.coldInitMs, 1)).padStart(7)} ms${bundle.error ? `  ${bundle.error}` : ''}`,
+      `  ${bundle.name.padEnd(28)} ${String(kb(bundle.bytes)).padStart(6)} KB at start, ${String(kb(bundle.totalBytes)).padStart(6)} KB in all  ${String(round(bundle.coldInitMs, 1)).padStart(7)} ms${bundle.error ? `  ${bundle.error}` : ''}`,
     );
   const sdkOnly = bundleOf('sdk-only');
   const targets = meteredPathTargets(
@@ -1049,10 +1049,10 @@ function print(results: any, units: Record<Design, { calls: string; localReporte
   console.log(
     `\nHold + settle (work priced afterwards): ${hd.total.roundTrips} round trips, ${hd.total.wru} WRU, ${hd.total.rru} RRU in all — hold ${hd.hold.calls}; settle ${hd.settle.calls}; stream ${hd.stream.calls}`,
   );
-  console.log('\nBundles (esbuild, ESM, minified, SDK included) and cold init (median import ms in fresh processes):');
+  console.log('\nBundles (as TollgateFunction deploys them) and cold init (median import ms in fresh processes):');
   for (const bundle of results.bundles)
     console.log(
-      `  ${bundle.name.padEnd(20)} ${String(bundle.kb).padStart(6)} KB  ${String(bundle.coldInitMs).padStart(7)} ms  (process ${bundle.processMs} ms)`,
+      `  ${bundle.name.padEnd(28)} ${String(bundle.kb).padStart(6)} KB at start, ${String(bundle.totalKb).padStart(6)} KB in all  ${String(bundle.coldInitMs).padStart(7)} ms  (process ${bundle.processMs} ms)`,
     );
   console.log('\nCost arithmetic per million metered requests:');
   for (const design of designs) {
