@@ -24,10 +24,12 @@
  * tollgate.api.addMeteredRoute('POST', '/v1/search', fn);
  */
 
+import { priceBookSchemas } from './functions/pricing/price-book.ts';
+
 export type { DeferredPricing } from './functions/holds/meter-held.ts';
 export type { HttpEvent, HttpResult } from './functions/http/types.ts';
 export { type AccountRef, type DeferredMeterOptions, type MeteredResult, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
-export { type PriceBook, PriceBookError, parsePriceBook, priceBookSchema } from './functions/pricing/price-book.ts';
+export { type PriceBook, PriceBookError, parsePriceBook, priceBookSchemas } from './functions/pricing/price-book.ts';
 export { EVENT_TYPES, type EventType, eventDataSchemas, type WebhookEvent, webhookEventSchema } from './functions/webhooks/events.ts';
 export { createWebhookReceiver, RejectedWebhookError, type SeenIds, seenInMemory } from './functions/webhooks/receiver.ts';
 export { ADMIN_KEY_SECRET_ARN_ENV, AdminKeySecret, type AdminKeySecretProps } from './lib/admin-key-secret.ts';
@@ -44,3 +46,6 @@ export { type FunctionSettings, findLockFile, type TableAccess, TollgateFunction
 export { type MeteredRoute, TollgateHttpApi, type TollgateHttpApiProps } from './lib/tollgate-http-api.ts';
 export { TollgateStack, type TollgateStackProps } from './lib/tollgate-stack.ts';
 export { WebhookDelivery, type WebhookDeliveryProps } from './lib/webhook-delivery.ts';
+
+/** The price book's `zod/mini` schema, to validate a book in your own tooling (`parsePriceBook` also names each bad field). */
+export const priceBookSchema = priceBookSchemas().priceBook;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { FeatureApi } from '../http/openapi.ts';
-import { money, parsePriceBookJson, plan, topUpPack } from './price-book.ts';
+import { parsePriceBookJson, priceBookSchemas } from './price-book.ts';
 
 /**
  * The price book the document is generated with: this repository's `tollgate.prices.json` (the
@@ -11,6 +11,7 @@ import { money, parsePriceBookJson, plan, topUpPack } from './price-book.ts';
 export const documentedPriceBook = parsePriceBookJson(readFileSync(new URL('../../tollgate.prices.json', import.meta.url), 'utf8'), 'tollgate.prices.json');
 
 const namesOf = (values: string[]) => values as [string, ...string[]];
+const { money, plan, topUpPack } = priceBookSchemas();
 
 export const OperationName = z.enum(namesOf(Object.keys(documentedPriceBook.operations))).meta({
   description:

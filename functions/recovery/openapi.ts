@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Held } from '../accounts/openapi.ts';
 import { localeSchema } from '../copy/locales-schema.ts';
 import { type FeatureApi, Problem } from '../http/openapi.ts';
-import { plan, topUpPack } from '../pricing/price-book.ts';
+import { priceBookSchemas } from '../pricing/price-book.ts';
 import { ReminderDelay } from '../reminders/openapi.ts';
 import { OperationUsage } from '../usage/openapi.ts';
 import { RECOVERY_HOURS, WINDOW_DAYS } from './social-proof.ts';
@@ -25,6 +25,8 @@ export const ParkedQuery = z.object({
 export const UsageDigest = z
   .object({ from: z.iso.datetime(), to: z.iso.datetime(), total: z.int(), topOperations: z.array(OperationUsage).max(3) })
   .meta({ description: 'Where the credits went in the last 30 days: the net total and the (at most three) biggest operations.' });
+
+const { plan, topUpPack } = priceBookSchemas();
 
 export const TopUpOption = z.intersection(topUpPack, z.object({ href: z.url().meta({ description: 'Where to buy this pack: its signed checkout link.' }) }));
 
