@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { BUNDLE_ENTRY, bundleOptions } from '../lib/bundling.ts';
+import { priceBookDefine, readPriceBookFile } from '../lib/price-book-source.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -54,9 +55,13 @@ export function lambdaEntries(): { name: string; entry: string; oneFile?: boolea
   ];
 }
 
-/** Bundles as `TollgateFunction` deploys it (`bundleOptions`: ESM, minified, AWS SDK inside, code splitting), or as one file. */
+/**
+ * Bundles as `TollgateFunction` deploys it (`bundleOptions`: ESM, minified, AWS SDK inside, code splitting, this
+ * repository's price book baked in), or as one file.
+ */
 async function bundle(entry: string, outdir: string, oneFile = false): Promise<{ file: string; bytes: number; totalBytes: number }> {
-  const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root }, outdir), splitting: !oneFile, metafile: true, logLevel: 'silent' });
+  const define = priceBookDefine(readPriceBookFile(join(root, 'tollgate.prices.json')));
+  const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root, define }, outdir), splitting: !oneFile, metafile: true, logLevel: 'silent' });
   const outputs = metafile.outputs;
   const file = join(outdir, `${BUNDLE_ENTRY}.mjs`);
   const code = Object.keys(outputs).filter((output) => output.endsWith('.mjs'));
