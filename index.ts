@@ -29,7 +29,7 @@ import { priceBookSchemas } from './functions/pricing/price-book.ts';
 export type { DeferredPricing } from './functions/holds/meter-held.ts';
 export type { HttpEvent, HttpResult } from './functions/http/types.ts';
 export { type AccountRef, type DeferredMeterOptions, type MeteredResult, type MeterOptions, type MeterPrice, meter } from './functions/metering/meter.ts';
-export { type PriceBook, PriceBookError, parsePriceBook, priceBookSchemas } from './functions/pricing/price-book.ts';
+export { type PriceBook, PriceBookError, parsePriceBook } from './functions/pricing/price-book.ts';
 export { EVENT_TYPES, type EventType, eventDataSchemas, type WebhookEvent, webhookEventSchema } from './functions/webhooks/events.ts';
 export { createWebhookReceiver, RejectedWebhookError, type SeenIds, seenInMemory } from './functions/webhooks/receiver.ts';
 export { ADMIN_KEY_SECRET_ARN_ENV, AdminKeySecret, type AdminKeySecretProps } from './lib/admin-key-secret.ts';

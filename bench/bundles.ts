@@ -60,7 +60,7 @@ export function lambdaEntries(): { name: string; entry: string; oneFile?: boolea
  * repository's price book baked in), or as one file.
  */
 async function bundle(entry: string, outdir: string, oneFile = false): Promise<{ file: string; bytes: number; totalBytes: number }> {
-  const define = priceBookDefine(readPriceBookFile(join(root, 'tollgate.prices.json')));
+  const define = priceBookDefine(readPriceBookFile(join(root, 'tollgate.prices.json')), 'tollgate.prices.json');
   const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root, define }, outdir), splitting: !oneFile, metafile: true, logLevel: 'silent' });
   const outputs = metafile.outputs;
   const file = join(outdir, `${BUNDLE_ENTRY}.mjs`);

@@ -52,8 +52,11 @@ export function bundleOptions(source: BundleSource, outdir: string): BuildOption
 function projectEsbuild(projectRoot: string): typeof import('esbuild') {
   try {
     return createRequire(path.join(projectRoot, 'package.json'))('esbuild') as typeof import('esbuild');
-  } catch {
-    throw new Error(`TollgateFunction bundles with the esbuild of ${projectRoot}, and there is none: run \`npm install --save-dev esbuild\` there.`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error(`TollgateFunction bundles with the esbuild of ${projectRoot}, and there is none: run \`npm install --save-dev esbuild\` there.`, {
+      cause: error,
+    });
   }
 }
 

@@ -34,10 +34,11 @@ export function resolvePriceBook(source: unknown, label: string): PriceBook {
 
 /**
  * The esbuild `define` that bakes the price book into a function's bundle, where `functions/pricing/configured.ts`
- * reads it as `TOLLGATE_BAKED_PRICE_BOOK`, already validated (by `resolvePriceBook`), so the function does not validate
- * it again. Not an environment variable: Lambda allows 4 KB of environment in total, and a price book with forty
- * operations and six plans with provider price ids already takes about 2.4 KB of it.
+ * reads it as `TOLLGATE_BAKED_PRICE_BOOK` without validating it again: it is validated here, at synth (`label` names
+ * it in the error), whichever construct it was given to. Not an environment variable: Lambda allows 4 KB of
+ * environment in total, and a price book with forty operations and six plans with provider price ids already takes
+ * about 2.4 KB of it.
  */
-export function priceBookDefine(book: PriceBook): Record<string, string> {
-  return { TOLLGATE_BAKED_PRICE_BOOK: JSON.stringify(JSON.stringify(book)) };
+export function priceBookDefine(book: PriceBook, label: string): Record<string, string> {
+  return { TOLLGATE_BAKED_PRICE_BOOK: JSON.stringify(JSON.stringify(parsePriceBook(book, label))) };
 }

@@ -48,7 +48,7 @@ export function findLockFile(from: string): string {
     const found = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
     if (found) return found;
     if (path.dirname(dir) === dir) {
-      throw new Error(`TollgateFunction: no lock file (${LOCK_FILES.join(', ')}) in ${from} or above; set projectRoot and depsLockFilePath.`);
+      throw new Error(`TollgateFunction: no lock file (${LOCK_FILES.join(', ')}) in ${from} or above; set projectRoot (or depsLockFilePath).`);
     }
   }
 }
@@ -66,7 +66,7 @@ export interface FunctionSettings {
   readonly logLevel?: TollgateConfig['logLevel'];
   /** Whether what the construct keeps (log groups, queues) outlives the stack. @default 'retain' */
   readonly removalPolicy?: RemovalPolicyName;
-  /** The deployment's price book, baked into the bundle (see `priceBookDefine`). @default none: a function that reads prices fails its cold start */
+  /** The deployment's price book, validated at synth and baked into the bundle (see `priceBookDefine`). @default none: a function that reads prices fails on its first read */
   readonly priceBook?: PriceBook;
   /** X-Ray active tracing: each invocation's segment with its initialization, invocation and overhead. @default false */
   readonly tracing?: boolean;
@@ -81,14 +81,15 @@ export interface TollgateFunctionProps extends FunctionSettings {
    */
   readonly handler?: string;
   /**
-   * The project that is bundled from: esbuild runs there and resolves the entry's imports from its
+   * The project that is bundled from: its esbuild runs there and resolves the entry's imports from its
    * `node_modules` (Tollgate's own handlers included, under `node_modules/tollgate`).
    * @default the directory of `depsLockFilePath`
    */
   readonly projectRoot?: string;
   /**
-   * The lock file that pins what is bundled.
-   * @default the nearest lock file at or above `projectRoot`, or else at or above the current working directory (your CDK app's project)
+   * A lock file that marks the project to bundle from (its directory is the default `projectRoot`); not read when
+   * `projectRoot` is given.
+   * @default the nearest lock file at or above the current working directory (your CDK app's project)
    */
   readonly depsLockFilePath?: string;
   /** What the function does, shown in the Lambda console. */
@@ -121,17 +122,20 @@ export class TollgateFunction extends LambdaFunction {
       description: `Runs the ${id} function: its own log group, plus what bindTable and grants add.`,
     });
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-    const depsLockFilePath = props.depsLockFilePath ?? findLockFile(props.projectRoot ?? process.cwd());
-    const projectRoot = props.projectRoot ?? path.dirname(depsLockFilePath);
+    const projectRoot = props.projectRoot ?? path.dirname(props.depsLockFilePath ?? findLockFile(process.cwd()));
     const entry = path.resolve(projectRoot, props.entry);
     if (!existsSync(entry)) throw new Error(`TollgateFunction ${id}: no entry file at ${entry}.`);
+    const exported = props.handler ?? 'handler';
+    // Lambda's handler setting is `<file>.<export>`; a dotted name would be read as a file path and fail only when invoked.
+    if (!/^[A-Za-z_$][\w$]*$/.test(exported))
+      throw new Error(`TollgateFunction ${id}: handler must be the name of the entry's export, such as "handler"; got "${exported}".`);
     super(scope, id, {
       code: bundledCode({
         entry,
         projectRoot,
-        define: props.priceBook ? priceBookDefine(props.priceBook) : undefined,
+        define: props.priceBook ? priceBookDefine(props.priceBook, `${id}: priceBook`) : undefined,
       }),
-      handler: `${BUNDLE_ENTRY}.${props.handler ?? 'handler'}`,
+      handler: `${BUNDLE_ENTRY}.${exported}`,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

@@ -74,6 +74,17 @@ describe('the price book given to the stack', () => {
   });
 });
 
+describe('the price book given to a function', () => {
+  it('is validated at synth too, since the function will not validate what is baked into it', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Functions');
+    // A book from plain JavaScript, or cast: a negative price would turn a debit into a credit.
+    const negative = { ...teamBook, operations: { thumbnail: -5 } } as PriceBook;
+    expect(
+      () => new TollgateFunction(stack, 'Thumbnails', { entry: 'test/lib/fixtures/price-book-handler.ts', description: 'Prices.', priceBook: negative }),
+    ).toThrow('Invalid price book (Thumbnails: priceBook):\n  - priceBook.operations.thumbnail: must be a positive integer');
+  });
+});
+
 describe('the demo service', () => {
   it('is off for library users: no queries function and none of its routes', () => {
     const stack = stackWith({ priceBook: teamBook });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -41,7 +42,7 @@ describe('findLockFile: the project esbuild bundles from is the consumer’s', (
     // The temporary directory's ancestors hold no lock file on these machines; skip rather than pass vacuously if one does.
     if (existsSync(path.join(tmpdir(), 'package-lock.json')) || existsSync('/package-lock.json')) return;
     expect(() => findLockFile(bare)).toThrow(
-      `no lock file (package-lock.json, pnpm-lock.yaml, yarn.lock, bun.lock, bun.lockb) in ${bare} or above; set projectRoot and depsLockFilePath`,
+      `no lock file (package-lock.json, pnpm-lock.yaml, yarn.lock, bun.lock, bun.lockb) in ${bare} or above; set projectRoot (or depsLockFilePath)`,
     );
   });
 });
@@ -56,17 +57,24 @@ describe('tollgateEntry', () => {
   });
 });
 
-/** Every chunk a module imports statically, and theirs: what Node loads and compiles at the function's cold start. */
-async function loadedAtStart(dir: string, file: string, seen = new Set<string>()): Promise<Set<string>> {
-  if (seen.has(file)) return seen;
-  seen.add(file);
-  const code = await readFile(path.join(dir, file), 'utf8');
-  // Static imports only (`import{…}from"./x.mjs"`, `import"./x.mjs"`); `import("./x.mjs")` is loaded on first use.
-  for (const [, specifier] of code.matchAll(/\bimport\s*(?:[^"'()]*?from\s*)?["']([^"']+)["']/g)) {
-    if (specifier!.startsWith('.')) await loadedAtStart(dir, path.posix.join(path.posix.dirname(file), specifier!), seen);
-  }
-  return seen;
-}
+describe('TollgateFunction props', () => {
+  it('takes the handler as the name of an export: a dotted one would only fail when Lambda invokes it', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Props');
+    const props = { entry: tollgateEntry(httpFunctions.health), description: 'props test' };
+    expect(() => new TollgateFunction(stack, 'Dotted', { ...props, handler: 'index.main' })).toThrow(
+      'TollgateFunction Dotted: handler must be the name of the entry\'s export, such as "handler"; got "index.main".',
+    );
+    const named = new TollgateFunction(stack, 'Named', { ...props, handler: 'main' });
+    expect((named.node.defaultChild as CfnFunction).handler).toBe('index.main');
+  });
+
+  it('says where the missing entry file was looked for', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Entry');
+    expect(() => new TollgateFunction(stack, 'Missing', { entry: 'src/missing.ts', description: 'entry test', projectRoot: root })).toThrow(
+      `TollgateFunction Missing: no entry file at ${path.join(root, 'src/missing.ts')}.`,
+    );
+  });
+});
 
 describe('TollgateFunction bundling', () => {
   // The one function this repository bundles in its tests, as `cdk deploy` would; every function is bundled from
@@ -96,21 +104,15 @@ describe('TollgateFunction bundling', () => {
       expect(code.split('\n').length, file).toBeLessThan(50); // minified
       expect(code, file).not.toMatch(/from\s*["'](@aws-sdk|@middy|zod)/); // dependencies inside, not imported at run time
     }
-    // The 402's German copy and the Secrets Manager client are in the asset, but not in what a cold start loads.
-    const holding = async (text: string) =>
-      (await Promise.all(files.map(async (file) => ((await readFile(path.join(asset, file), 'utf8')).includes(text) ? file : undefined)))).filter(Boolean);
-    const atStart = await loadedAtStart(asset, 'index.mjs');
-    for (const rare of ['Ihr Guthaben ist aufgebraucht', 'secretsmanager']) {
-      const chunks = await holding(rare);
-      expect(chunks.length, rare).toBeGreaterThan(0);
-      for (const chunk of chunks) expect(atStart.has(chunk!), `${chunk} (${rare}) loaded at cold start`).toBe(false);
-    }
-    expect(atStart.size).toBeLessThan(files.length);
-
-    const script = `const { handler } = await import(${JSON.stringify(path.join(asset, 'index.mjs'))});
+    // A fresh Node imports the bundle and answers one request (401: no key), recording every module it loads.
+    const script = `import { registerHooks } from 'node:module';
+const loaded = [];
+registerHooks({ load(url, context, nextLoad) { loaded.push(url); return nextLoad(url, context); } });
+const { handler } = await import(${JSON.stringify(pathToFileURL(path.join(asset, 'index.mjs')).href)});
+const atStart = [...loaded];
 const reply = await handler({ version: '2.0', routeKey: 'POST /v1/queries', rawPath: '/v1/queries', rawQueryString: '', headers: {}, body: '{}', isBase64Encoded: false,
   requestContext: { http: { method: 'POST', path: '/v1/queries', sourceIp: '127.0.0.1', userAgent: 'test' }, requestId: 'r', routeKey: 'POST /v1/queries', stage: '$default', timeEpoch: 0 } }, { awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 });
-console.log(JSON.stringify(reply));`;
+console.log(JSON.stringify({ reply, atStart, afterRequest: loaded }));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
       env: {
         PATH: process.env.PATH,
@@ -122,7 +124,19 @@ console.log(JSON.stringify(reply));`;
         LINK_SIGNING_SECRET: 'b'.repeat(64),
       },
     });
-    const reply = JSON.parse(stdout);
+    const { reply, atStart, afterRequest } = JSON.parse(stdout) as { reply: unknown; atStart: string[]; afterRequest: string[] };
     expect(reply).toMatchObject({ statusCode: 401, headers: { 'Content-Type': expect.stringContaining('application/problem+json') } });
+    const bundleFiles = (urls: string[]) =>
+      urls.filter((url) => url.startsWith(pathToFileURL(asset).href)).map((url) => path.relative(asset, fileURLToPath(url)));
+    expect(bundleFiles(atStart)).toContain('index.mjs');
+    // The 402's German copy and the Secrets Manager client are in the asset, but neither the cold start nor a request
+    // that needs them loads them.
+    const holding = async (text: string) =>
+      (await Promise.all(files.map(async (file) => ((await readFile(path.join(asset, file), 'utf8')).includes(text) ? file : undefined)))).filter(Boolean);
+    for (const rare of ['Ihr Guthaben ist aufgebraucht', 'secretsmanager']) {
+      const chunks = await holding(rare);
+      expect(chunks.length, rare).toBeGreaterThan(0);
+      for (const chunk of chunks) expect(bundleFiles(afterRequest), `${chunk} (${rare}) loaded`).not.toContain(chunk);
+    }
   }, 120_000);
 });
