@@ -14,7 +14,7 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import { PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId, sha256 } from '../shared/ids.ts';
 import { startCharge } from './charges.ts';
-import { answerRefusal, replayed, settleFailure, settleSuccess } from './metered-call.ts';
+import { answerRefusal, balanceAfterCharge, replayed, settleFailure, settleSuccess } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
 
 /** What one call costs: the operation it is recorded under (usage, ledger, 402) and its price in credits. */
@@ -107,7 +107,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
   const priceOfEvent: PriceOfEvent<TEvent> =
     typeof options.price === 'string' ? named(options.price, () => options.pricing ?? priceBook()) : computed(options.price);
   /** The charge of each request in flight, from `before` to `after` or `onError`, and the balance item its debit returned. */
-  const charges = new WeakMap<object, { txn: TxnItem; account?: AccountItem }>();
+  const charges = new WeakMap<object, { txn: TxnItem; afterCharge: Promise<AccountItem | undefined> }>();
 
   const meterMiddlewareBefore: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
     const { event } = request;
@@ -129,7 +129,8 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
     });
     if (start.kind === 'replay') return replayed(start.response);
     if (start.kind === 'insufficient') return refusalAnswer(event, start, now);
-    charges.set(request, { txn: start.txn, account: start.account });
+    // Asked for now, while the team's handler runs: see balanceAfterCharge.
+    charges.set(request, { txn: start.txn, afterCharge: balanceAfterCharge(start.txn, start.account) });
     return undefined;
   };
 
@@ -146,7 +147,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
     request.response =
       response.statusCode >= 500
         ? await settleFailure(txn, { response }, options.clock)
-        : await settleSuccess(txn, () => response, options.clock, charge.account);
+        : await settleSuccess(txn, () => response, options.clock, charge.afterCharge);
   };
 
   const meterMiddlewareOnError: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {

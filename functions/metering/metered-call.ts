@@ -76,14 +76,31 @@ export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: C
 }
 
 /**
- * Charged work delivered: completes the txn with the answer (kept once, for replays and for
- * `GET /v1/queries/{id}`) and tells the caller what it cost and what is left. `debited` is the
- * balance item the debit itself returned (key-less charges): then no read is made, and
- * `Credits-Remaining` is exactly what this debit left.
+ * The balance item `Credits-Remaining` is answered from, asked for as soon as the charge is taken: the item the debit
+ * itself returned (key-less charges: no read, and exactly what this debit left), or else a read started now and
+ * awaited only when the answer is made, so it runs while the work does (a transaction returns no item). Work that
+ * fails never waits for it, and its error is only seen by the answer that needs it.
  */
-export async function settleSuccess(txn: TxnItem, answer: (balance: Balance) => HttpResult, clock: Clock, debited?: AccountItem): Promise<HttpResult> {
+export function balanceAfterCharge(txn: TxnItem, debited: AccountItem | undefined): Promise<AccountItem | undefined> {
+  if (debited) return Promise.resolve(debited);
+  const read = findAccount(txn.accountId);
+  read.catch(() => undefined);
+  return read;
+}
+
+/**
+ * Charged work delivered: completes the txn with the answer (kept once, for replays and for
+ * `GET /v1/queries/{id}`) and tells the caller what it cost and what is left, from the
+ * balance item {@link balanceAfterCharge} asked for.
+ */
+export async function settleSuccess(
+  txn: TxnItem,
+  answer: (balance: Balance) => HttpResult,
+  clock: Clock,
+  afterCharge: Promise<AccountItem | undefined>,
+): Promise<HttpResult> {
   const now = clock.now();
-  const account = debited ?? (await findAccount(txn.accountId)) ?? { balance: 0 };
+  const account = (await afterCharge) ?? { balance: 0 };
   const balance = balanceOf(account, now);
   const base = answer(balance);
   const signals = balanceSignalHeaders(account, lowBalance(account) ? await usagePageLink(txn.accountId, now) : undefined);
@@ -120,6 +137,7 @@ async function settledElsewhere(txn: TxnItem): Promise<HttpResult> {
  * Pays only for delivered work. `meter()` settles a team's handler with the same functions.
  */
 export async function runCharged(txn: TxnItem, work: () => Promise<unknown>, clock: Clock, debited?: AccountItem): Promise<HttpResult> {
+  const afterCharge = balanceAfterCharge(txn, debited);
   let result: unknown;
   try {
     result = await work();
@@ -130,6 +148,6 @@ export async function runCharged(txn: TxnItem, work: () => Promise<unknown>, clo
     txn,
     (balance) => json(200, { id: txn.id, operation: txn.operation, status: 'completed', charged: txn.credits, result, balance }),
     clock,
-    debited,
+    afterCharge,
   );
 }

@@ -15,7 +15,7 @@ import { MAX_BALANCE } from './balance-store.ts';
 import { startCharge } from './charges.ts';
 import { ledgerEntryView } from './ledger.ts';
 import { decodeMergedCursor, encodeMergedCursor, ledgerPage, MERGED_CURSOR, mergedLedgerPage } from './ledger-store.ts';
-import { replayed, settleSuccess, stored } from './metered-call.ts';
+import { balanceAfterCharge, replayed, settleSuccess, stored } from './metered-call.ts';
 import type { Debit } from './openapi.ts';
 import { creditTopUp } from './top-up.ts';
 import { replayTopUp, topUpAnswer } from './top-up-replay.ts';
@@ -116,6 +116,7 @@ async function debit(event: HttpEvent, value: DebitRequest, deps: MeteringDeps):
     start.txn,
     (balance) => json(201, { id: start.txn.id, credits: value.credits, operation: value.operation, balance } satisfies Debit),
     deps.clock,
+    balanceAfterCharge(start.txn, start.account),
   );
 }
 

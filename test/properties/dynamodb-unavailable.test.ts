@@ -163,6 +163,28 @@ describe('meter() in a platform team’s own Lambda, with no error middleware of
   });
 });
 
+describe('the balance a keyed charge answers with', () => {
+  it('is read while the work runs, not after it: a transaction returns no item, and the work need not wait for the read', async () => {
+    const customer = await newCustomer(gateway.url, 5);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey }); // caches the key's owner
+    const from = proxy.calls.length;
+    let readDuringWork = false;
+    const team = middy<HttpEvent, HttpResult, Error, Context>()
+      .use(meter({ price: 'search' }))
+      .handler(async () => {
+        // Work that takes a while: it ends once the balance read has reached DynamoDB, or after 2 s.
+        const deadline = Date.now() + 2_000;
+        while (!proxy.calls.slice(from).includes('GetItem') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+        readDuringWork = proxy.calls.slice(from).includes('GetItem');
+        return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"thumbnail":"ok"}' };
+      });
+    const reply = await team(apiEvent({ method: 'POST', path: '/v1/thumbnails', token: customer.apiKey, body: {}, idempotencyKey: 'overlap' }), {} as Context);
+    expect(readDuringWork).toBe(true);
+    expect(reply).toMatchObject({ statusCode: 200, headers: { 'Credits-Charged': '1', 'Credits-Remaining': '4' } });
+    expect(proxy.calls.slice(from)).toEqual(['TransactWriteItems', 'GetItem', 'UpdateItem']);
+  });
+});
+
 describe('a 402 whose usage summary cannot be read in time', () => {
   it('is still the 402, every way forward in it, without `usage` (not a 503 for a refusal already decided)', async () => {
     const customer = await newCustomer(gateway.url, 1);
