@@ -59,8 +59,12 @@ export function lambdaEntries(): { name: string; entry: string; oneFile?: boolea
  * Bundles as `TollgateFunction` deploys it (`bundleOptions`: ESM, minified, AWS SDK inside, code splitting, this
  * repository's price book baked in), or as one file.
  */
-async function bundle(entry: string, outdir: string, oneFile = false): Promise<{ file: string; bytes: number; totalBytes: number }> {
-  const define = priceBookDefine(readPriceBookFile(join(root, 'tollgate.prices.json')), 'tollgate.prices.json');
+async function bundle(
+  entry: string,
+  outdir: string,
+  define: Record<string, string>,
+  oneFile = false,
+): Promise<{ file: string; bytes: number; totalBytes: number }> {
   const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root, define }, outdir), splitting: !oneFile, metafile: true, logLevel: 'silent' });
   const outputs = metafile.outputs;
   const file = join(outdir, `${BUNDLE_ENTRY}.mjs`);
@@ -127,8 +131,9 @@ export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Prom
   const emptyEntry = join(dir, 'empty-handler.mjs');
   writeFileSync(emptyEntry, 'export const handler = async () => ({ statusCode: 200, body: "" });\n');
   const measured = [];
+  const define = priceBookDefine(readPriceBookFile(join(root, 'tollgate.prices.json')), 'tollgate.prices.json');
   for (const { name, entry, oneFile } of [{ name: 'empty', entry: emptyEntry }, ...lambdaEntries()]) {
-    const { file: outfile, bytes, totalBytes } = await bundle(entry, join(dir, name.replace(/\W/g, '-')), oneFile);
+    const { file: outfile, bytes, totalBytes } = await bundle(entry, join(dir, name.replace(/\W/g, '-')), define, oneFile);
     const sample = { name, entry, outfile, bytes, totalBytes, imports: [] as number[], processes: [] as number[], error: undefined as string | undefined };
     try {
       coldInit(outfile, 1, env); // warm the OS file cache; not counted

@@ -664,9 +664,8 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     p50ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p50: ratio(t.latency[i]!.p50Ms, base.latency[i]!.p50Ms) })),
     p99ByConcurrency: CONCURRENCY.map((c, i) => ({ concurrency: c, p99: ratio(t.latency[i]!.p99Ms, base.latency[i]!.p99Ms) })),
   });
-  const sdkOnly = bundleOf('sdk-only');
-  const { name: _, ...sdkOnlyHandler } = bundleFigures('sdk-only', sdkOnly);
-  const { name: __, ...stackFloorHandler } = bundleFigures('stack-floor', bundleOf('stack-floor'));
+  const sdkOnlyHandler = bundleFigures(bundleOf('sdk-only'));
+  const stackFloorHandler = bundleFigures(bundleOf('stack-floor'));
   const hot = (design: Design) => {
     const { rps, p50Ms, p99Ms, overdrafts } = hotAccount[design];
     return { rps, p50Ms, p99Ms, overdrafts };
@@ -675,9 +674,9 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     keyed: tollgate,
     keyless: tollgateKeyless,
     baseline: base,
-    sdkOnly: bundleFigures('sdk-only', sdkOnly),
-    stackFloor: bundleFigures('stack-floor', bundleOf('stack-floor')),
-    meteredPath: METERED_PATH.map((name) => bundleFigures(name, bundleOf(name))),
+    sdkOnly: sdkOnlyHandler,
+    stackFloor: stackFloorHandler,
+    meteredPath: meteredPathFigures(bundleOf),
   });
   // After every other measurement, on an idle stack: its own process, DynamoDB Local and throttling proxy.
   log('Hot account, sharded: single item vs 16 sub-balances behind the throttling proxy…');
@@ -767,12 +766,7 @@ async function bundlesOnly() {
     console.log(
       `  ${bundle.name.padEnd(28)} ${String(kb(bundle.bytes)).padStart(6)} KB at start, ${String(kb(bundle.totalBytes)).padStart(6)} KB in all  ${String(round(bundle.coldInitMs, 1)).padStart(7)} ms${bundle.error ? `  ${bundle.error}` : ''}`,
     );
-  const sdkOnly = bundleOf('sdk-only');
-  const targets = meteredPathTargets(
-    bundleFigures('sdk-only', sdkOnly),
-    bundleFigures('stack-floor', bundleOf('stack-floor')),
-    METERED_PATH.map((name) => bundleFigures(name, bundleOf(name))),
-  );
+  const targets = meteredPathTargets(bundleFigures(bundleOf('sdk-only')), bundleFigures(bundleOf('stack-floor')), meteredPathFigures(bundleOf));
   console.log(
     table(
       ['target', 'measured', ''],
@@ -817,7 +811,7 @@ function issueTargets(m: {
   baseline: DesignSummary;
   sdkOnly: BundleFigures;
   stackFloor: BundleFigures;
-  meteredPath: BundleFigures[];
+  meteredPath: NamedBundleFigures[];
 }): Target[] {
   const at64 = (s: DesignSummary) => s.latency.find((l) => l.concurrency === 64)!;
   const r = (a: number, b: number) => round(a / b, 2);
@@ -858,7 +852,6 @@ function issueTargets(m: {
 }
 
 interface BundleFigures {
-  name: string;
   coldInitMs: number;
   /** Loaded at cold start. */
   bundleKb: number;
@@ -866,20 +859,25 @@ interface BundleFigures {
   bundleTotalKb: number;
 }
 
-const bundleFigures = (name: string, bundle: BundleResult): BundleFigures => ({
-  name,
+type NamedBundleFigures = BundleFigures & { name: string };
+
+const bundleFigures = (bundle: BundleResult): BundleFigures => ({
   coldInitMs: round(bundle.coldInitMs, 1),
   bundleKb: round(bundle.bytes / 1024, 0),
   bundleTotalKb: round(bundle.totalBytes / 1024, 0),
 });
 
+/** Each function on the metered path with its figures. */
+const meteredPathFigures = (bundleOf: (name: string) => BundleResult): NamedBundleFigures[] =>
+  METERED_PATH.map((name) => ({ name, ...bundleFigures(bundleOf(name)) }));
+
 /**
  * Cold init and bundle size of each function on the metered path, against the SDK-only handler bundled the same way.
  * Where the stack floor (the SDK-only handler plus the stack's libraries) is itself over a limit, the target says so.
  */
-function meteredPathTargets(sdkOnly: BundleFigures, stackFloor: BundleFigures, meteredPath: BundleFigures[]): Target[] {
+function meteredPathTargets(sdkOnly: BundleFigures, stackFloor: BundleFigures, meteredPath: NamedBundleFigures[]): Target[] {
   const r = (a: number, b: number) => round(a / b, 2);
-  const judged = (target: string, pick: (figures: BundleFigures) => number, limit: number, fn: BundleFigures): Target => {
+  const judged = (target: string, pick: (figures: BundleFigures) => number, limit: number, fn: NamedBundleFigures): Target => {
     const floor = pick(stackFloor) / pick(sdkOnly);
     return {
       target: `${fn.name}: ${target} ≤ ${limit}× the SDK-only handler's`,

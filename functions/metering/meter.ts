@@ -106,7 +106,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
   // A named operation is priced on its first call, not at import: the price book is read once per container.
   const priceOfEvent: PriceOfEvent<TEvent> =
     typeof options.price === 'string' ? named(options.price, () => options.pricing ?? priceBook()) : computed(options.price);
-  /** The charge of each request in flight, from `before` to `after` or `onError`, and the balance item its debit returned. */
+  /** The charge of each request in flight, from `before` to `after` or `onError`, and the balance item it answers with (`balanceAfterCharge`). */
   const charges = new WeakMap<object, { txn: TxnItem; afterCharge: Promise<AccountItem | undefined> }>();
 
   const meterMiddlewareBefore: middy.MiddlewareFn<TEvent, HttpResult, Error, Context> = async (request) => {
