@@ -52,10 +52,15 @@ export async function findAccountIdByExternalId(externalId: string): Promise<str
   return Item?.accountId as string | undefined;
 }
 
+/** The account item as stored (consistent): on a sharded account, `balance` is its reserve alone. */
+export async function findAccountItem(accountId: string): Promise<AccountItem | undefined> {
+  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: true }));
+  return Item as AccountItem | undefined;
+}
+
 /** The account; on a sharded account `balance` is the exact total of its item and sub-balances (one consistent snapshot). */
 export async function findAccount(accountId: string): Promise<AccountItem | undefined> {
-  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: keys.account(accountId), ConsistentRead: true }));
-  const account = Item as AccountItem | undefined;
+  const account = await findAccountItem(accountId);
   if (!account?.shardSlots) return account;
   const view = await readSharded(accountId, true, account.shardSlots);
   return view ? withTotal(view) : undefined;

@@ -15,7 +15,10 @@ type TxnItemWrite =
   | { put: TxnItem }
   /** Move an existing txn from one status to another (resume, refund); fails if it is not in `from`. */
   /** `spread`: the record lives where a sharded account's key-less records do (`TxnItem.spread`). */
-  | { transition: { accountId: string; txnId: string; spread?: true; from: TxnItem['status']; set: Partial<TxnItem>; resumableAfter?: string } };
+  /** `seen`: only while the record's `updatedAt` is still this (no retry has claimed it meanwhile). */
+  | {
+      transition: { accountId: string; txnId: string; spread?: true; from: TxnItem['status']; set: Partial<TxnItem>; resumableAfter?: string; seen?: string };
+    };
 
 export interface BalanceChangeRequest {
   accountId: string;
@@ -110,6 +113,8 @@ export async function changeBalanceAlone(
     unsharded?: boolean;
     /** With `unsharded`: the account's shard count once learned meanwhile (by a concurrent debit's refusal); a throttled probe stops waiting then. */
     shardsLearned?: () => number | undefined;
+    /** How long a throttled debit is sent again (`throttlePatient`'s default when absent). */
+    patienceMs?: number;
   },
 ): Promise<BalanceDebitOutcome> {
   const base = accountUpdate(request);
@@ -126,6 +131,7 @@ export async function changeBalanceAlone(
     const { Attributes } = await throttlePatient(
       () => singleAttemptClient().send(update),
       () => request.shardsLearned?.() !== undefined,
+      request.patienceMs,
     );
     return { kind: 'applied', account: Attributes as AccountItem };
   } catch (error) {
@@ -219,7 +225,7 @@ function txnWrite(write: TxnItemWrite): NonNullable<TransactWriteCommandInput['T
       },
     };
   }
-  const { accountId, txnId, spread, from, set, resumableAfter } = write.transition;
+  const { accountId, txnId, spread, from, set, resumableAfter, seen } = write.transition;
   const entries = Object.entries(set).filter(([, value]) => value !== undefined);
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = { ':from': from };
@@ -229,6 +235,10 @@ function txnWrite(write: TxnItemWrite): NonNullable<TransactWriteCommandInput['T
   if (resumableAfter) {
     condition += ' AND resumableUntil > :now';
     values[':now'] = resumableAfter;
+  }
+  if (seen) {
+    condition += ' AND updatedAt = :seen';
+    values[':seen'] = seen;
   }
   return {
     Update: {

@@ -1,12 +1,16 @@
 import type { AccountItem } from '../accounts/model.ts';
+import { findAccountItem } from '../accounts/store.ts';
 import { addHours, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
+import { THROTTLE_PATIENCE_MS } from '../shared/dynamodb.ts';
 import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError, UnknownAccountError } from '../shared/errors.ts';
+import { randomId } from '../shared/ids.ts';
+import { logger } from '../shared/logger.ts';
 import { countMetric } from '../shared/metrics.ts';
-import { type BalanceChangeOutcome, type BalanceDebitOutcome, changeBalance } from './balance-store.ts';
+import { type BalanceChangeOutcome, type BalanceDebitOutcome, changeBalance, changeBalanceAlone } from './balance-store.ts';
 import { debitAnywhere } from './sharded-debit.ts';
 import { changeFor, recordOf, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
-import { claimAbandoned, findTxn, putUnchargedTxn } from './txn-store.ts';
+import { claimAbandoned, dropRunningTxn, findTxn, putRunningTxn, putUnchargedTxn, refuseRunningTxn } from './txn-store.ts';
 
 /** Txn records outlive the idempotency window and the resume window by this much. */
 const RECORD_RETENTION_DAYS = 30;
@@ -56,23 +60,83 @@ export function newTxn(request: ChargeRequest): TxnItem {
   };
 }
 
-/** Debits the price and records the txn atomically, or explains why not. */
+/**
+ * Records the charge and debits its price, or explains why not. A keyed charge (an Idempotency-Key) writes its record
+ * first, then debits with one conditional `UpdateItem` whose new image answers `Credits-Remaining`; a key-less one only
+ * debits, and its record is written when it settles (docs/design/debit-protocol.md).
+ */
 export async function startCharge(request: ChargeRequest): Promise<ChargeStart> {
   if (request.keyless) return startKeylessCharge(request);
-  const txn = newTxn(request);
-  const outcome = await changeBalance({ accountId: request.accountId, activeKeyId: request.keyId, change: changeFor(txn, request.now), txn: { put: txn } });
+  const txn: TxnItem = { ...newTxn(request), attempt: randomId('at', 9) };
+  const existing = await putRunningTxn(txn);
+  // The SDK sent the Put again after its answer was lost: the record found is this attempt's own.
+  if (existing && existing.attempt !== txn.attempt) return retryOf(request, existing);
+  return debitRecorded(request, txn);
+}
+
+/**
+ * The debit of a keyed charge whose `running` record is written. A refusal settles the record: parked or refused
+ * for credits, removed for a revoked key or a missing account (nothing happened). A sharded account is debited in
+ * one transaction with its record (`debited`), which gathers its sub-balances when the account item is short.
+ */
+async function debitRecorded(request: ChargeRequest, txn: TxnItem): Promise<ChargeStart> {
+  const change = changeFor(txn, request.now);
+  const outcome = await changeBalanceAlone({
+    accountId: request.accountId,
+    activeKeyId: request.keyId,
+    change,
+    unsharded: true,
+    patienceMs: debitPatienceMs(),
+  });
+  if (outcome.kind === 'sharded' || (outcome.kind === 'insufficient' && outcome.account.shardSlots)) return debitWithRecord(request, txn);
   switch (outcome.kind) {
     case 'applied':
       countMetric('debits');
-      return { kind: 'charged', txn };
-    case 'txn-conflict':
-      return (await takeOver(request, outcome.existing)) ?? replayOf(request.requestHash, outcome.existing);
+      return { kind: 'charged', txn, account: outcome.account };
     case 'insufficient':
-      return refuse(request, txn, outcome.account);
+      return refuseRecorded(request, txn, outcome.account);
     default:
+      await dropRunningTxn(txn).catch((error: unknown) => logger.warn('a refused charge left its record; the sweeper settles it', { error }));
       throw refusalError(outcome, request);
   }
 }
+
+/** The debit and the record's `debited` in one transaction (a sharded account), while the record is still this attempt's. */
+async function debitWithRecord(request: ChargeRequest, txn: TxnItem): Promise<ChargeStart> {
+  const debited: TxnItem = { ...txn, debited: true };
+  const outcome = await changeBalance({
+    accountId: request.accountId,
+    activeKeyId: request.keyId,
+    change: changeFor(txn, request.now),
+    txn: { transition: { accountId: txn.accountId, txnId: txn.id, from: 'running', seen: txn.updatedAt, set: { debited: true } } },
+  });
+  switch (outcome.kind) {
+    case 'applied':
+      countMetric('debits');
+      return { kind: 'charged', txn: debited };
+    case 'insufficient':
+      return refuseRecorded(request, txn, outcome.account);
+    case 'txn-conflict':
+      throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+    default:
+      await dropRunningTxn(txn).catch((error: unknown) => logger.warn('a refused charge left its record; the sweeper settles it', { error }));
+      throw refusalError(outcome, request);
+  }
+}
+
+/** The record of a charge refused for credits: a parked query (resumable) or a refused debit. */
+async function refuseRecorded(request: ChargeRequest, txn: TxnItem, account: AccountItem): Promise<ChargeStart> {
+  const refused = refusedTxn(request, txn);
+  if (!(await refuseRunningTxn(txn, refused))) throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+  countMetric('insufficientCredits');
+  return { kind: 'insufficient', account, txn: refused };
+}
+
+/**
+ * How long a keyed charge's debit is sent again while throttled: over by half the work timeout, so that a retry taking
+ * the charge over (after the whole timeout) never races a first attempt still sending its debit (`chargeTaken`).
+ */
+export const debitPatienceMs = () => Math.min(THROTTLE_PATIENCE_MS, (config().METERED_WORK_TIMEOUT_SECONDS * 1000) / 2);
 
 /** One conditional `UpdateItem`; its new image answers `Credits-Remaining`. */
 async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> {
@@ -91,11 +155,14 @@ async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> 
   }
 }
 
+function refusedTxn(request: ChargeRequest, txn: TxnItem): TxnItem {
+  return request.kind === 'query'
+    ? { ...txn, status: 'parked', resumableUntil: addHours(request.now, config().PARKED_QUERY_TTL_HOURS).toISOString() }
+    : { ...txn, status: 'refused' };
+}
+
 async function refuse(request: ChargeRequest, txn: TxnItem, account: AccountItem): Promise<ChargeStart> {
-  const refused: TxnItem =
-    request.kind === 'query'
-      ? { ...txn, status: 'parked', resumableUntil: addHours(request.now, config().PARKED_QUERY_TTL_HOURS).toISOString() }
-      : { ...txn, status: 'refused' };
+  const refused = refusedTxn(request, txn);
   const existing = await putUnchargedTxn(refused);
   if (existing) return replayOf(request.requestHash, existing);
   countMetric('insufficientCredits');
@@ -103,15 +170,32 @@ async function refuse(request: ChargeRequest, txn: TxnItem, account: AccountItem
 }
 
 /**
- * The retry of a request whose first attempt was charged and then abandoned (its invocation
- * died, or DynamoDB failed before the answer was stored) carries on with that charge: the
- * work runs now and nothing is charged twice. A claim on the txn makes one retry do it.
+ * A keyed request whose record exists: a retry, a concurrent duplicate, or the key reused. A revoked key or a
+ * missing account gets nothing back, not even a replay; a charge abandoned by its first attempt is taken over.
  */
-async function takeOver(request: ChargeRequest, existing: TxnItem | undefined): Promise<ChargeStart | undefined> {
-  if (existing?.status !== 'running' || existing.requestHash !== request.requestHash) return undefined;
+async function retryOf(request: ChargeRequest, existing: TxnItem): Promise<ChargeStart> {
+  const account = await findAccountItem(request.accountId);
+  if (!account) throw refusalError({ kind: 'account-missing' }, request);
+  if (request.keyId && !account.keys?.[request.keyId]) throw refusalError({ kind: 'key-inactive' }, request);
+  return (await takeOver(request, existing)) ?? replayOf(request.requestHash, existing);
+}
+
+/**
+ * The retry of a request whose first attempt was abandoned (its invocation died, or DynamoDB failed before the
+ * answer was stored) carries on with it: the work runs now and nothing is charged twice. A claim on the txn makes one
+ * retry do it. Whether the first attempt's debit was taken is read from the account (`chargeTaken`): if it was, the
+ * retry keeps it; if not, the retry debits now.
+ */
+async function takeOver(request: ChargeRequest, existing: TxnItem): Promise<ChargeStart | undefined> {
+  if (existing.status !== 'running' || existing.requestHash !== request.requestHash) return undefined;
   if (Date.parse(existing.updatedAt) > request.now.getTime() - config().METERED_WORK_TIMEOUT_SECONDS * 1000) return undefined;
+  // Rare (a first attempt died), so its reads of the ledger load only then.
+  const { chargeTaken } = await import('./charge-taken.ts');
+  const taken = await chargeTaken(existing);
+  if (taken === 'unknown') throw new ConflictError('The first request with this Idempotency-Key is being settled. Retry in a moment.', { 'Retry-After': '2' });
   const claimed = await claimAbandoned(existing, request.now);
-  return claimed ? { kind: 'charged', txn: claimed } : undefined;
+  if (!claimed) return undefined;
+  return taken === 'taken' ? { kind: 'charged', txn: claimed } : debitRecorded(request, claimed);
 }
 
 /** A txn with this id exists: the same request retried, or the key reused for another request. */
@@ -160,7 +244,7 @@ export async function resumeCharge(accountId: string, keyId: string | undefined,
   const parked = await findTxn(accountId, queryId);
   if (parked?.kind !== 'query') throw new NotFoundError(`There is no query "${queryId}" on this account.`);
   assertResumable(parked, now);
-  const running: TxnItem = { ...parked, status: 'running', updatedAt: now.toISOString() };
+  const running: TxnItem = { ...parked, status: 'running', updatedAt: now.toISOString(), debited: true };
   const outcome = await changeBalance({
     accountId,
     activeKeyId: keyId,
@@ -172,7 +256,7 @@ export async function resumeCharge(accountId: string, keyId: string | undefined,
         spread: parked.spread,
         from: 'parked',
         resumableAfter: now.toISOString(),
-        set: { status: 'running', updatedAt: running.updatedAt },
+        set: { status: 'running', updatedAt: running.updatedAt, debited: true },
       },
     },
   });

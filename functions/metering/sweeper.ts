@@ -5,11 +5,12 @@ import { config } from '../shared/config.ts';
 import { conditionalWrite, documentClient, scanItems, tableName } from '../shared/dynamodb.ts';
 import { logger } from '../shared/logger.ts';
 import { keys } from '../table/keys.ts';
+import { chargeTaken } from './charge-taken.ts';
 import { newTxn } from './charges.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { settleFailure } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
-import { findTxn } from './txn-store.ts';
+import { dropRunningTxn, findTxn } from './txn-store.ts';
 
 /** Retries get this long to take an abandoned charge over before it is refunded instead. */
 export const SWEEP_AFTER_MS = 15 * 60_000;
@@ -22,14 +23,17 @@ export interface SweepResult {
   refunded: number;
   /** Holds past their expiry released. */
   released: number;
+  /** Keyed charges abandoned before their debit was taken: their records removed, as if never sent. */
+  dropped: number;
 }
 
 /**
  * One scan, three kinds of leftovers. Charges whose work was abandoned — the invocation died, or
  * DynamoDB failed before the answer was stored — and that no retry took over are refunded (the
  * same at-most-once transition as any failed work, keeping a "refunded" answer for late retries):
- * keyed charges are found as `running` txn records; key-less ones, which have no record until they
- * settle, as ledger entries marked `pendingTxn` without a record (docs/design/debit-protocol.md).
+ * keyed charges are found as `running` txn records (one whose debit was never taken is removed);
+ * key-less ones, which have no record until they settle, as ledger entries marked `pendingTxn`
+ * without a record (docs/design/debit-protocol.md).
  * Holds neither settled nor released by their expiry are released (a settle racing the sweep wins
  * or loses on the hold's own transition, never both). Runs on a schedule.
  */
@@ -37,7 +41,7 @@ export async function sweep(clock: Clock): Promise<SweepResult> {
   const now = clock.now();
   const cutoff = new Date(now.getTime() - Math.max(SWEEP_AFTER_MS, config().METERED_WORK_TIMEOUT_SECONDS * 1000)).toISOString();
   const checkedUntil = await keylessCheckpoint();
-  const result: SweepResult = { refunded: 0, released: 0 };
+  const result: SweepResult = { refunded: 0, released: 0, dropped: 0 };
   const leftovers = scanItems<SweptItem>({
     FilterExpression:
       '(entity = :txn AND ((#status = :running AND updatedAt < :cutoff) OR (#status = :held AND holdExpiresAt <= :now))) OR (entity = :ledger AND pendingTxn = :yes AND projectedAt > :checked AND projectedAt <= :cutoff)',
@@ -60,7 +64,7 @@ export async function sweep(clock: Clock): Promise<SweepResult> {
       continue;
     }
     if (item.entity === 'ledger' && item.projectedAt > checked) checked = item.projectedAt;
-    const txn = item.entity === 'txn' ? item : await unsettledKeyless(item);
+    const txn = item.entity === 'txn' ? await unsettledKeyed(item, result) : await unsettledKeyless(item);
     if (!txn) continue;
     await settleFailure(txn, { error: new Error('abandoned: no answer was recorded and no retry took it over') }, clock);
     result.refunded++;
@@ -71,6 +75,7 @@ export async function sweep(clock: Clock): Promise<SweepResult> {
   if (checked) await moveKeylessCheckpoint(checked);
   if (result.refunded > 0) logger.warn('refunded abandoned charges', { refunded: result.refunded });
   if (result.released > 0) logger.info('released expired holds', { released: result.released });
+  if (result.dropped > 0) logger.info('removed the records of keyed charges abandoned before their debit', { dropped: result.dropped });
   return result;
 }
 
@@ -78,6 +83,18 @@ export async function sweep(clock: Clock): Promise<SweepResult> {
 function settledMeanwhile(error: unknown): { applied: false } {
   if (error instanceof Error && error.name === 'ConflictError') return { applied: false };
   throw error;
+}
+
+/**
+ * A running record, when its debit was taken: a keyed charge's record is written before its debit, so one whose
+ * invocation died may have none. That one is removed (nothing was charged, and its key is free again); one whose debit
+ * the ledger cannot tell yet waits for the next run.
+ */
+async function unsettledKeyed(txn: TxnItem, result: SweepResult): Promise<TxnItem | undefined> {
+  const taken = await chargeTaken(txn);
+  if (taken === 'taken') return txn;
+  if (taken === 'not-taken' && (await dropRunningTxn(txn))) result.dropped++;
+  return undefined;
 }
 
 /** The key-less charge a ledger entry stands for, when it never settled (no record was written for it). */

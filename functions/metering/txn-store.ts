@@ -1,4 +1,6 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { conditionalWrite, documentClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
 import { keys } from '../table/keys.ts';
 import { recordOf, type StoredResponse, type TxnItem, txnKey } from './txn.ts';
@@ -10,6 +12,61 @@ export async function findTxn(accountId: string, txnId: string): Promise<TxnItem
     if (Item) return Item as TxnItem;
   }
   return undefined;
+}
+
+/**
+ * Writes a keyed charge's record, `running`, before its debit: one `PutItem`. The record already there when this
+ * key was seen before (a retry, a concurrent duplicate, a reused key), read from the refusal for free.
+ */
+export async function putRunningTxn(txn: TxnItem): Promise<TxnItem | undefined> {
+  const put = new PutCommand({
+    TableName: tableName(),
+    Item: { ...txnKey(txn), entity: 'txn', ...recordOf(txn) },
+    ConditionExpression: 'attribute_not_exists(pk)',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+  try {
+    await throttlePatient(() => documentClient().send(put));
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // Without the item (an emulator that does not return it), read it.
+    return error.Item ? (unmarshall(error.Item) as TxnItem) : ((await findTxn(txn.accountId, txn.id)) ?? txn);
+  }
+}
+
+/** A running charge whose debit was refused for credits: parked (a query) or refused (a debit), while it is still this attempt's. */
+export function refuseRunningTxn(txn: TxnItem, refused: Pick<TxnItem, 'status' | 'resumableUntil' | 'updatedAt'>): Promise<boolean> {
+  const sets = ['#status = :status', 'updatedAt = :at', ...(refused.resumableUntil ? ['resumableUntil = :until'] : [])];
+  return conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: txnKey(txn),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: '#status = :running AND updatedAt = :seen',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': refused.status,
+        ':at': refused.updatedAt,
+        ':running': 'running',
+        ':seen': txn.updatedAt,
+        ...(refused.resumableUntil ? { ':until': refused.resumableUntil } : {}),
+      },
+    }),
+  );
+}
+
+/** Removes a running charge's record whose debit was refused outright (a revoked key, no such account): nothing happened. */
+export function dropRunningTxn(txn: TxnItem): Promise<boolean> {
+  return conditionalWrite(
+    new DeleteCommand({
+      TableName: tableName(),
+      Key: txnKey(txn),
+      ConditionExpression: '#status = :running AND updatedAt = :seen',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt },
+    }),
+  );
 }
 
 /** Records a txn that moves no credits (a parked query, a refused debit); returns the existing one on a race. */

@@ -23,8 +23,9 @@ export interface StoredResponse {
 
 /**
  * One record per charge, top-up or parked query, keyed by an id derived from the
- * Idempotency-Key when there is one. Written in the same transaction as the balance change,
- * it is what makes a retry find the first attempt instead of charging again.
+ * Idempotency-Key when there is one. A keyed charge writes it before its debit, a top-up in the
+ * same transaction as its credit: it is what makes a retry find the first attempt instead of
+ * charging again (docs/design/debit-protocol.md).
  */
 export interface TxnItem {
   id: string;
@@ -62,6 +63,14 @@ export interface TxnItem {
    * whose write ceiling the sub-balances exist to pass.
    */
   spread?: true;
+  /** Who wrote a keyed charge's record (a random id): the SDK's retry of that `PutItem` finds its own record, not a duplicate. */
+  attempt?: string;
+  /**
+   * A running charge whose debit was taken in one transaction with this record (a resume, a sharded account's keyed
+   * charge): known to be paid for. A keyed charge's record is otherwise written before its debit, and whether the debit
+   * followed is read from the account (`chargeTaken`).
+   */
+  debited?: true;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }

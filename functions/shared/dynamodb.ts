@@ -1,12 +1,13 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  type DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
   paginateQuery,
   paginateScan,
   type QueryCommandInput,
   type ScanCommandInput,
-  type UpdateCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { config } from './config.ts';
 
@@ -42,17 +43,18 @@ export function singleAttemptClient(): DynamoDBDocumentClient {
 export const REFUSED_UNAPPLIED = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
 
 /** How long a throttle-patient call keeps trying: partition limits are per second, so this outlasts a burst. */
-const THROTTLE_PATIENCE_MS = 6000;
+export const THROTTLE_PATIENCE_MS = 6000;
 
 /**
  * Sends a call again (jittered backoff up to 1 s) for as long as DynamoDB throttles it, up to
  * `THROTTLE_PATIENCE_MS`: for calls on a hot account's keys (its sub-balances, its spread records,
  * its ledgers), where the SDK's own few retries give up within a second and turn a busy moment
  * into a 503. Only what DynamoDB certainly refused unapplied is sent again; `stop` ends the
- * waiting early (the throttling error is thrown) when the call is no longer needed.
+ * waiting early (the throttling error is thrown) when the call is no longer needed; `patienceMs`
+ * shortens the wait for a call that must not be sent after a deadline.
  */
-export async function throttlePatient<T>(send: () => Promise<T>, stop: () => boolean = () => false): Promise<T> {
-  const giveUpAt = performance.now() + THROTTLE_PATIENCE_MS;
+export async function throttlePatient<T>(send: () => Promise<T>, stop: () => boolean = () => false, patienceMs = THROTTLE_PATIENCE_MS): Promise<T> {
+  const giveUpAt = performance.now() + patienceMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
@@ -88,10 +90,16 @@ export async function* queryItems<T>(input: Omit<QueryCommandInput, 'TableName' 
  * Sends a conditional write. True when it was applied; false when its condition did not hold,
  * which for Tollgate's writes means "someone else got there first", an expected outcome.
  */
-export async function conditionalWrite(command: PutCommand | UpdateCommand): Promise<boolean> {
+export async function conditionalWrite(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
   try {
     // Narrowed by hand: the client's send() overloads do not accept a union of commands.
-    await throttlePatient(() => (command instanceof PutCommand ? documentClient().send(command) : documentClient().send(command)));
+    await throttlePatient(() =>
+      command instanceof PutCommand
+        ? documentClient().send(command)
+        : command instanceof UpdateCommand
+          ? documentClient().send(command)
+          : documentClient().send(command),
+    );
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;

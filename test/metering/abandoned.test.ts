@@ -102,6 +102,24 @@ describe('a charge whose work was abandoned', () => {
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('is carried on, not charged again, after other charges of the account: whether it was debited is read from the ledger', async () => {
+    const c = await newCustomer(app.url, 30);
+    await abandonedQuery(c.apiKey, 'job-8');
+    // Another charge since: the abandoned one's debit is no longer the account's latest change.
+    const other = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' } });
+    expect(other.status).toBe(200);
+    expect(await balance(c.apiKey)).toBe(10);
+    await app.settle();
+    elapsedMs += 1_100;
+    const retry = await call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' }, idempotencyKey: 'job-8' });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ status: 'completed', charged: 10 });
+    parked.shift()?.();
+    await Promise.allSettled([...inFlight]);
+    expect(await balance(c.apiKey)).toBe(10);
+    expect((await ledger(c.accountId)).map((e) => e.type)).toEqual(['debit', 'debit', 'top_up']);
+  });
+
   it('is refunded by the sweeper when no retry takes it over', async () => {
     const c = await newCustomer(app.url, 30);
     await abandonedQuery(c.apiKey);

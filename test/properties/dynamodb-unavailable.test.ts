@@ -82,6 +82,16 @@ async function partition(accountId: string) {
   return { balance: account?.balance as number, seq: account?.seq as number, txns: items.filter((item) => String(item.sk).startsWith('TXN#')) };
 }
 
+// The stream consumer runs only between requests, so that the cuts count the request's own calls.
+const checkpointFile = join(tmpdir(), `tollgate-unavailable-${randomBytes(4).toString('hex')}.json`);
+afterAll(() => rmSync(checkpointFile, { force: true }));
+async function projectLedger(): Promise<void> {
+  const poller = new StreamPoller({ client, endpoint: inject('dynamoDbEndpoint'), tableName, handler: streamHandler, intervalMs: 50, checkpointFile });
+  poller.start();
+  await poller.drain();
+  await poller.stop();
+}
+
 function expectUnavailable(reply: Reply) {
   expect(reply.status).toBe(503);
   expect(reply.headers.get('content-type')).toBe('application/problem+json');
@@ -126,9 +136,9 @@ describe('DynamoDB unreachable for the whole request', () => {
   });
 });
 
-// A warm keyed query makes these calls: TransactWriteItems (charge + txn record), GetItem (the
-// balance for the answer), UpdateItem (store the answer). Cut DynamoDB at each, before it is
-// applied and after it is applied but with its answer lost.
+// A warm keyed query makes these calls: PutItem (its txn record, running), UpdateItem (the debit,
+// returning the balance it left), UpdateItem (store the answer). Cut DynamoDB at each, before it
+// is applied and after it is applied but with its answer lost.
 const cuts: [number, CutMode][] = [1, 2, 3].flatMap((k) => [
   [k, 'before'],
   [k, 'after'],
@@ -164,24 +174,28 @@ describe('meter() in a platform team’s own Lambda, with no error middleware of
 });
 
 describe('the balance a keyed charge answers with', () => {
-  it('is read while the work runs, not after it: a transaction returns no item, and the work need not wait for the read', async () => {
+  it('is the one its own debit left, from the debit’s new image: no read, even when another debit lands during the work', async () => {
     const customer = await newCustomer(gateway.url, 5);
     await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey }); // caches the key's owner
     const from = proxy.calls.length;
-    let readDuringWork = false;
+    let during: string[] = [];
     const team = middy<HttpEvent, HttpResult, Error, Context>()
       .use(meter({ price: 'search' }))
       .handler(async () => {
-        // Work that takes a while: it ends once the balance read has reached DynamoDB, or after 2 s.
-        const deadline = Date.now() + 2_000;
-        while (!proxy.calls.slice(from).includes('GetItem') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-        readDuringWork = proxy.calls.slice(from).includes('GetItem');
+        during = proxy.calls.slice(from);
+        // Another request of the same account is charged while this one works.
+        expect((await call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'x' } } })).status).toBe(200);
         return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{"thumbnail":"ok"}' };
       });
-    const reply = await team(apiEvent({ method: 'POST', path: '/v1/thumbnails', token: customer.apiKey, body: {}, idempotencyKey: 'overlap' }), {} as Context);
-    expect(readDuringWork).toBe(true);
+    const reply = await team(
+      apiEvent({ method: 'POST', path: '/v1/thumbnails', token: customer.apiKey, body: {}, idempotencyKey: 'own-image' }),
+      {} as Context,
+    );
+    // The record, then the debit, before the work; nothing is read.
+    expect(during).toEqual(['PutItem', 'UpdateItem']);
     expect(reply).toMatchObject({ statusCode: 200, headers: { 'Credits-Charged': '1', 'Credits-Remaining': '4' } });
-    expect(proxy.calls.slice(from)).toEqual(['TransactWriteItems', 'GetItem', 'UpdateItem']);
+    expect(proxy.calls.slice(from).filter((name) => name === 'GetItem')).toEqual([]);
+    expect((await partition(customer.accountId)).balance).toBe(3);
   });
 });
 
@@ -218,7 +232,7 @@ describe('DynamoDB lost in the middle of a metered query', () => {
       idempotencyKey: 'three-calls',
     });
     expect(reply.status).toBe(200);
-    expect(proxy.calls.slice(from)).toEqual(['TransactWriteItems', 'GetItem', 'UpdateItem']);
+    expect(proxy.calls.slice(from)).toEqual(['PutItem', 'UpdateItem', 'UpdateItem']);
   });
 
   for (const [k, mode] of cuts) {
@@ -241,13 +255,45 @@ describe('DynamoDB lost in the middle of a metered query', () => {
       // 503 must not claim otherwise, and the charge is at most the one price.
       expect(first.body.detail).not.toMatch(/nothing was charged/i);
       expect([before.balance, before.balance - 1]).toContain(after.balance);
-      // The client does what Retry-After says: waits, then the same request with the same key.
+      // The client does what Retry-After says: waits, then the same request with the same key. Whether an abandoned
+      // charge was debited is read from the ledger, which the stream keeps (here, between requests).
       await new Promise((resolve) => setTimeout(resolve, Number(first.headers.get('retry-after') ?? 1) * 1000));
+      await projectLedger();
       const retry = await send();
       expect(retry.status).toBe(200);
       const settled = await partition(customer.accountId);
       expect(settled.balance).toBe(before.balance - 1);
       expect(settled.seq).toBe(before.seq + 1);
+    });
+
+    it(`call ${k} lost ${mode} it is applied, never retried → the sweeper leaves a charge only if its answer was recorded`, async () => {
+      const customer = await newCustomer(gateway.url, 5);
+      await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+      const before = await partition(customer.accountId);
+      proxy.cutAt(k, mode);
+      try {
+        expectUnavailable(
+          await call(gateway.url, 'POST', '/v1/queries', {
+            token: customer.apiKey,
+            body: { operation: 'search', input: { q: 'bolt' } },
+            idempotencyKey: 'abandoned',
+          }),
+        );
+      } finally {
+        await proxy.up();
+      }
+      await projectLedger();
+      const later = { now: () => new Date(Date.now() + 16 * 60_000) };
+      const swept = await sweep(later);
+      const settled = await partition(customer.accountId);
+      const delivered = k === 3 && mode === 'after';
+      // Debited (call 2 applied) and undelivered: refunded. Never debited (the record's write is all that applied): removed.
+      const debited = k === 3 || (k === 2 && mode === 'after');
+      const recorded = k > 1 || mode === 'after';
+      expect(swept).toMatchObject({ refunded: debited && !delivered ? 1 : 0, dropped: recorded && !debited ? 1 : 0 });
+      expect(settled.balance).toBe(before.balance - (delivered ? 1 : 0));
+      expect(settled.txns.filter((txn) => txn.kind === 'query').map((txn) => txn.status)).toEqual(delivered ? ['completed'] : debited ? ['failed'] : []);
+      expect(await sweep(later)).toMatchObject({ refunded: 0, dropped: 0 });
     });
   }
 });
@@ -256,16 +302,6 @@ describe('DynamoDB lost in the middle of a metered query', () => {
 // PutItem (its txn record, completed with the answer). No retry can reach the same charge, so a
 // charge whose answer is not recorded is refunded by the sweeper, found by its ledger entry.
 describe('DynamoDB lost in the middle of a key-less metered query', () => {
-  // The stream consumer runs only between requests, so that the cuts count the request's own calls.
-  const checkpointFile = join(tmpdir(), `tollgate-unavailable-${randomBytes(4).toString('hex')}.json`);
-  afterAll(() => rmSync(checkpointFile, { force: true }));
-  async function projectLedger(): Promise<void> {
-    const poller = new StreamPoller({ client, endpoint: inject('dynamoDbEndpoint'), tableName, handler: streamHandler, intervalMs: 50, checkpointFile });
-    poller.start();
-    await poller.drain();
-    await poller.stop();
-  }
-
   it('a warm key-less query makes the two calls the cuts below aim at, and no read of the balance', async () => {
     const customer = await newCustomer(gateway.url, 5);
     await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });

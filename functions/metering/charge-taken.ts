@@ -1,0 +1,64 @@
+import type { AccountItem } from '../accounts/model.ts';
+import { findAccountItem } from '../accounts/store.ts';
+import { config } from '../shared/config.ts';
+import type { LedgerEntry } from './ledger.ts';
+import { ledgerPage, ledgerSince } from './ledger-store.ts';
+import type { TxnItem } from './txn.ts';
+
+/** Whether an abandoned keyed charge was debited: `unknown` while the ledger has not caught up with the account yet. */
+export type ChargeTaken = 'taken' | 'not-taken' | 'unknown';
+
+/**
+ * How far before a record's `createdAt` a later balance change's `at` can be: `at` is taken when its request starts,
+ * and the sweeper's refunds take theirs when its run starts (at most its 2-minute timeout before they apply). Clocks
+ * of different containers differ by milliseconds.
+ */
+export const CHANGE_AT_SKEW_MS = 5 * 60_000;
+
+/**
+ * Was the keyed charge `txn` debited? Its record is written before its debit (docs/design/debit-protocol.md), so a
+ * `running` record whose invocation died may or may not have one. The debit, if any, is a balance change with the
+ * txn's id, made after the record: the account's latest change when nothing changed the balance since, else an entry
+ * of the ledger since the record was written, once the ledger has caught up with the account. Called only for
+ * abandoned charges (a takeover, the sweeper), never on the request path.
+ */
+export async function chargeTaken(txn: TxnItem): Promise<ChargeTaken> {
+  if (txn.debited) return 'taken';
+  // A keyed charge is debited on the account item itself (a sharded account's, in one transaction with its record,
+  // which then says `debited`), so the item's own ledger is the one to read.
+  const account = await findAccountItem(txn.accountId);
+  const quick = takenFromAccount(txn, account);
+  if (quick) return quick;
+  const [newest] = (await ledgerPage(txn.accountId, 1)).entries;
+  if (!ledgerReaches(txn, account, newest)) return 'unknown';
+  return takenFromLedger(txn, await ledgerSince(txn.accountId, since(txn)));
+}
+
+/**
+ * The ledger holds the debit if there was one: it has every change of the account, or a change that applied after any
+ * debit this charge could have made. Its first attempt sends the debit no later than half the work timeout after the
+ * record (`debitPatienceMs` in charges.ts), and a change's `at` is never later than when it applied. The stream writes each
+ * account's entries in order, so an entry means every older one is there.
+ */
+function ledgerReaches(txn: Pick<TxnItem, 'createdAt'>, account: Pick<AccountItem, 'seq'> | undefined, newest: LedgerEntry | undefined): boolean {
+  if (!newest) return false;
+  const horizon = new Date(Date.parse(txn.createdAt) + config().METERED_WORK_TIMEOUT_SECONDS * 1000).toISOString();
+  return newest.seq === account?.seq || newest.at > horizon;
+}
+
+/** The answer the account item alone gives: its latest change is this debit, or nothing changed it since the record. */
+export function takenFromAccount(txn: Pick<TxnItem, 'id' | 'createdAt'>, account: Pick<AccountItem, 'lastChange'> | undefined): ChargeTaken | undefined {
+  const last = account?.lastChange;
+  if (!last) return 'not-taken';
+  if (last.id === txn.id && last.credits < 0) return 'taken';
+  if (last.at < since(txn).toISOString()) return 'not-taken';
+  return undefined;
+}
+
+/** The answer of the account's ledger since the record was written. */
+export function takenFromLedger(txn: Pick<TxnItem, 'id'>, entries: readonly LedgerEntry[]): ChargeTaken {
+  return entries.some((entry) => entry.id === txn.id && entry.credits < 0) ? 'taken' : 'not-taken';
+}
+
+/** The oldest `at` the charge's debit, or any change after it, can carry. */
+const since = (txn: Pick<TxnItem, 'createdAt'>) => new Date(Date.parse(txn.createdAt) - CHANGE_AT_SKEW_MS);
