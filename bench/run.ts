@@ -45,6 +45,8 @@ const designs: Design[] = ['tollgate', 'tollgateKeyless', 'baseline'];
 const clientOf = (design: Design) => (design === 'baseline' ? 'baseline' : 'tollgate');
 /** Requests per latency level and on the hot account. */
 const HOT_ACCOUNT_REQUESTS = 1000;
+/** Calls that bill read units. */
+const STREAM_READS: ReadonlySet<string> = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 
 const began = performance.now();
 const log = (line: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(1)} s] ${line}\n`);
@@ -317,6 +319,8 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     rru: number;
     streamWru: number;
     streamRru: number;
+    /** The stream consumer's reads per request in this sequential measurement, where every request is its own batch. */
+    streamReads: number;
     localReported: number;
     calls: string;
   };
@@ -352,6 +356,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       rru: sum(hot, (c) => c.rru),
       streamWru: sum(cold, (c) => c.wru),
       streamRru: sum(cold, (c) => c.rru),
+      streamReads: sum(cold, (c) => (STREAM_READS.has(c.operation) ? 1 : 0)),
       localReported: sum(hot, (c) => c.localReported ?? 0),
       calls: describeCalls([...hot, ...cold], UNIT_SAMPLES, (call) => (call.source === 'stream' ? `stream:${call.operation}` : call.operation)),
     };
@@ -374,10 +379,11 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   };
   const loadRoundTrips: Record<Design, number> = { tollgate: 0, tollgateKeyless: 0, baseline: 0 };
   const meanHandlerMs: Record<Design, number> = { tollgate: 0, tollgateKeyless: 0, baseline: 0 };
-  const streamPerRequest: Record<Design, { invocations: number; ms: number }> = {
-    tollgate: { invocations: 0, ms: 0 },
-    tollgateKeyless: { invocations: 0, ms: 0 },
-    baseline: { invocations: 0, ms: 0 },
+  /** The stream consumer's invocations, time and reads per request, as it works through a load's records (batched as on AWS under load). */
+  const streamPerRequest: Record<Design, { invocations: number; ms: number; reads: number }> = {
+    tollgate: { invocations: 0, ms: 0, reads: 0 },
+    tollgateKeyless: { invocations: 0, ms: 0, reads: 0 },
+    baseline: { invocations: 0, ms: 0, reads: 0 },
   };
   await poller.stop();
   for (const design of designs) {
@@ -403,11 +409,17 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     }
     loadRoundTrips[design] = meter.calls.filter((c) => c.design === clientOf(design) && c.source === 'request').reduce((n, c) => n + c.attempts, 0) / requests;
     if (design !== 'baseline') {
+      const callsBefore = meter.calls.length;
       poller = newPoller();
       poller.start();
       await poller.drain();
       await poller.stop();
-      streamPerRequest[design] = { invocations: (stream.invocations - streamBefore.invocations) / requests, ms: (stream.ms - streamBefore.ms) / requests };
+      const reads = meter.calls.slice(callsBefore).filter((c) => c.source === 'stream' && STREAM_READS.has(c.operation)).length;
+      streamPerRequest[design] = {
+        invocations: (stream.invocations - streamBefore.invocations) / requests,
+        ms: (stream.ms - streamBefore.ms) / requests,
+        reads: reads / requests,
+      };
     }
   }
 
@@ -586,7 +598,10 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   const cost = (design: Design) => {
     const u = units[design];
     const wru = u.wru + u.streamWru;
-    const rru = u.rru + u.streamRru;
+    // The stream's reads are made per batch (the webhook endpoints' Query): counted as often as the consumer made them
+    // working through the load, each billed what one cost in the sequential measurement.
+    const streamRru = u.streamReads > 0 ? (u.streamRru / u.streamReads) * streamPerRequest[design].reads : 0;
+    const rru = u.rru + streamRru;
     const dynamodb = wru * PRICES.wru + rru * PRICES.rru;
     const apiSeconds = Math.ceil(meanHandlerMs[design]) / 1000;
     const lambdaDuration = apiSeconds * LAMBDA_GB * PRICES.lambdaGbSecond * 1e6;
@@ -595,7 +610,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
     const lambdaRequests = (1 + streamInvocations) * PRICES.lambdaRequest;
     const total = dynamodb + lambdaDuration + streamDuration + lambdaRequests + PRICES.httpApi;
     const arithmetic = [
-      `DynamoDB: ${round(wru, 3)} WRU × $${PRICES.wru} + ${round(rru, 3)} RRU × $${PRICES.rru} = $${round(dynamodb, 4)}`,
+      `DynamoDB: ${round(wru, 3)} WRU × $${PRICES.wru} + ${round(rru, 3)} RRU × $${PRICES.rru} = $${round(dynamodb, 4)}${design === 'baseline' ? '' : ` (the stream's reads: ${round(streamRru, 3)} RRU per request, measured batching)`}`,
       `Lambda duration: ${round(apiSeconds, 3)} s (mean handler time at concurrency 1, rounded up to the ms) × ${LAMBDA_GB} GB × $${PRICES.lambdaGbSecond}/GB-s × 10⁶ = $${round(lambdaDuration, 4)}`,
       ...(design !== 'baseline'
         ? [
@@ -606,7 +621,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       `HTTP API: $${PRICES.httpApi}`,
       `Total: $${round(total, 4)} per million metered requests`,
     ];
-    return { total, dynamodb, lambdaDuration: lambdaDuration + streamDuration, lambdaRequests, arithmetic };
+    return { total, dynamodb, streamRru, lambdaDuration: lambdaDuration + streamDuration, lambdaRequests, arithmetic };
   };
 
   const summary = (design: Design) => {
@@ -632,6 +647,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
         hotPathRru: round(units[design].rru, 3),
         asyncStreamWru: round(units[design].streamWru, 3),
         asyncStreamRru: round(units[design].streamRru, 3),
+        asyncStreamRruUnderLoad: round(c.streamRru, 3),
         dynamoDbLocalReportedUnitsHotPath: round(units[design].localReported, 3),
         roundTripsPerRequestUnderLoad: round(loadRoundTrips[design], 3),
         meanHandlerMsAtConcurrency1: round(meanHandlerMs[design], 2),
@@ -723,9 +739,9 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
         "bench/stack-floor/handler.ts: the SDK-only handler plus the stack's libraries, each used once (middy, Powertools logger and metrics, zod/mini with English messages, the document client), none of Tollgate's code: what the stack costs before any metering logic.",
       coldStart:
         'esbuild bundle as TollgateFunction deploys it (lib/bundling.ts: platform node, target node24, ESM, minified, AWS SDK included, code splitting); bundle KB counts what a cold start loads (index.mjs and the chunks it imports statically), total KB every chunk; median time to import it in a fresh `node` process; the empty handler is bundled the same way. processMs is the whole process (start, import, exit).',
-      cost: 'On-demand us-east-1 list prices: $0.625 per million WRU, $0.125 per million RRU, Lambda arm64 $0.0000133334 per GB-s and $0.20 per million requests, HTTP API $1.00 per million. Lambda memory 1 GB (the stack default). Stream reads by Lambda triggers are free.',
-      streamLag: `Tollgate only (the baseline has no ledger). ${STREAM_LOAD_SECONDS} s of metered requests from 16 clients, on one account and spread over ${ACCOUNTS}, with the local stream consumer running in this same process (on AWS it has its own Lambdas); catch-up is the time from the end of the load until every account's newest ledger entry has the account's sequence number and balance. Drain: the consumer is paused during a shorter load and then started: ledger entries projected per second, from its start until it finds nothing left to read (then every ledger is checked).`,
-      holds: `Sequential POST /v1/holds (5 credits) then POST /v1/holds/{id}/settle (3 credits), ${UNIT_SAMPLES} times on one account, sized like the metered request; the stream's hold and settle ledger entries counted apart.`,
+      cost: 'On-demand us-east-1 list prices: $0.625 per million WRU, $0.125 per million RRU, Lambda arm64 $0.0000133334 per GB-s and $0.20 per million requests, HTTP API $1.00 per million. Lambda memory 1 GB (the stack default). Stream reads by Lambda triggers are free. The stream consumer’s own DynamoDB reads (one webhook endpoints Query per batch) are counted as often as it made them working through the load’s records, batched as on AWS under load; rruPerRequest shows them as in the sequential measurement, one batch per request.',
+      streamLag: `Tollgate only (the baseline has no ledger). $STREAM_LOAD_SECONDSs of metered requests from 16 clients, on one account and spread over $ACCOUNTS, with the local stream consumer running in this same process (on AWS it has its own Lambdas); catch-up is the time from the end of the load until every account's newest ledger entry has the account's sequence number and balance. Drain: the consumer is paused during a shorter load and then started: ledger entries projected per second, from its start until it finds nothing left to read (then every ledger is checked).`,
+      holds: `Sequential POST /v1/holds (5 credits) then POST /v1/holds/id/settle (3 credits), ${UNIT_SAMPLES} times on one account, sized like the metered request; the stream's hold and settle ledger entries counted apart.`,
       baseline:
         'bench/baseline/handler.ts: Powertools idempotency (@aws-lambda-powertools/idempotency, DynamoDB persistence in the same table layout) around a handler that reads the account with a strongly consistent GetItem, checks the balance in code and writes `balance = balance - :price` with UpdateItem. No ledger, no refunds.',
     },

@@ -77,9 +77,10 @@ export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: C
 
 /**
  * The balance item `Credits-Remaining` is answered from, asked for as soon as the charge is taken: the item the debit
- * itself returned (key-less charges: no read, and exactly what this debit left), or else a read started now and
- * awaited only when the answer is made, so it runs while the work does (a transaction returns no item). Work that
- * fails never waits for it, and its error is only seen by the answer that needs it.
+ * itself returned (no read, and exactly what this debit left), or else, when the charge was taken by a transaction
+ * (a resume, a sharded account's keyed charge) or by an earlier attempt (a takeover), a read started now and awaited
+ * only when the answer is made, so it runs while the work does. Work that fails never waits for it, and its error is
+ * only seen by the answer that needs it.
  */
 export function balanceAfterCharge(txn: TxnItem, debited: AccountItem | undefined): Promise<AccountItem | undefined> {
   if (debited) return Promise.resolve(debited);
