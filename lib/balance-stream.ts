@@ -26,9 +26,11 @@ export interface BalanceStreamProps extends FunctionSettings {
 
 /**
  * What wakes the consumer: any change whose new image is an account item or a sub-balance of a
- * sharded account (ledger entries and threshold alerts), the insert of a txn refused for credits (a parked query or a refused
- * debit: the depletion alert), and the update of a parked txn (its resume, a webhook event). Everything else (txn updates, ledger entries, alert episode
- * records, deletions by TTL) is filtered out by Lambda and costs no invocation.
+ * sharded account (ledger entries and threshold alerts), a txn refused for credits (a parked query or a refused
+ * debit, the depletion alert: a key-less charge's record is inserted so, a keyed charge's `running` record is updated
+ * so, `becameRefused`), and the update of a parked txn (its resume, a webhook event). Everything else (other txn
+ * updates, ledger entries, alert episode records, deletions by TTL and by the sweeper) is filtered out by Lambda and
+ * costs no invocation.
  */
 export const streamFilters = [
   FilterCriteria.filter({ dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('account') } } } }),
@@ -37,6 +39,13 @@ export const streamFilters = [
   FilterCriteria.filter({
     eventName: FilterRule.isEqual('INSERT'),
     dynamodb: { NewImage: { entity: { S: FilterRule.isEqual('txn') }, status: { S: FilterRule.or('parked', 'refused') } } },
+  }),
+  FilterCriteria.filter({
+    eventName: FilterRule.isEqual('MODIFY'),
+    dynamodb: {
+      OldImage: { entity: { S: FilterRule.isEqual('txn') }, status: { S: FilterRule.isEqual('running') } },
+      NewImage: { status: { S: FilterRule.or('parked', 'refused') } },
+    },
   }),
   // A parked query resumed (the `query.resumed` webhook event).
   FilterCriteria.filter({

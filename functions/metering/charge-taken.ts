@@ -9,11 +9,11 @@ import type { TxnItem } from './txn.ts';
 export type ChargeTaken = 'taken' | 'not-taken' | 'unknown';
 
 /**
- * How far before a record's `createdAt` a later balance change's `at` can be: `at` is taken when its request starts,
- * and the sweeper's refunds take theirs when its run starts (at most its 2-minute timeout before they apply). Clocks
- * of different containers differ by milliseconds.
+ * How far before a record's `createdAt` a later balance change's `at` can be: a request's `at` is taken when it starts,
+ * a job's when its run starts (the plan renewal stamps a whole run with one time), and no Lambda runs longer than 15
+ * minutes. Clocks of different containers differ by milliseconds.
  */
-export const CHANGE_AT_SKEW_MS = 5 * 60_000;
+export const CHANGE_AT_SKEW_MS = 15 * 60_000;
 
 /**
  * Was the keyed charge `txn` debited? Its record is written before its debit (docs/design/debit-protocol.md), so a
@@ -24,25 +24,40 @@ export const CHANGE_AT_SKEW_MS = 5 * 60_000;
  */
 export async function chargeTaken(txn: TxnItem): Promise<ChargeTaken> {
   if (txn.debited) return 'taken';
+  if (txn.undebited) return 'not-taken';
   // A keyed charge is debited on the account item itself (a sharded account's, in one transaction with its record,
   // which then says `debited`), so the item's own ledger is the one to read.
   const account = await findAccountItem(txn.accountId);
   const quick = takenFromAccount(txn, account);
   if (quick) return quick;
   const [newest] = (await ledgerPage(txn.accountId, 1)).entries;
-  if (!ledgerReaches(txn, account, newest)) return 'unknown';
-  return takenFromLedger(txn, await ledgerSince(txn.accountId, since(txn)));
+  if (!ledgerReaches(txn, account, newest, config().METERED_WORK_TIMEOUT_SECONDS * 1000)) return 'unknown';
+  const entries = await ledgerSince(txn.accountId, since(txn));
+  // A gap (an entry the stream has not written, or gave up on) could be the debit.
+  if (!contiguous(entries)) return 'unknown';
+  return takenFromLedger(txn, entries);
+}
+
+/** Entries newest first, each one right below the one before it. */
+export function contiguous(entries: readonly LedgerEntry[]): boolean {
+  return entries.every((entry, i) => i === 0 || entry.seq === (entries[i - 1]?.seq ?? 0) - 1);
 }
 
 /**
  * The ledger holds the debit if there was one: it has every change of the account, or a change that applied after any
- * debit this charge could have made. Its first attempt sends the debit no later than half the work timeout after the
- * record (`debitPatienceMs` in charges.ts), and a change's `at` is never later than when it applied. The stream writes each
- * account's entries in order, so an entry means every older one is there.
+ * debit this charge could have made. The attempt that last wrote the record (its first, or the retry that claimed it,
+ * `updatedAt`) sends its debit no later than half the work timeout after its request began (`debitDeadline` in
+ * charges.ts), and a change's `at` is never later than when it applied. The stream writes each account's entries in
+ * order, and the walk checks there is no gap.
  */
-function ledgerReaches(txn: Pick<TxnItem, 'createdAt'>, account: Pick<AccountItem, 'seq'> | undefined, newest: LedgerEntry | undefined): boolean {
+export function ledgerReaches(
+  txn: Pick<TxnItem, 'updatedAt'>,
+  account: Pick<AccountItem, 'seq'> | undefined,
+  newest: LedgerEntry | undefined,
+  workTimeoutMs: number,
+): boolean {
   if (!newest) return false;
-  const horizon = new Date(Date.parse(txn.createdAt) + config().METERED_WORK_TIMEOUT_SECONDS * 1000).toISOString();
+  const horizon = new Date(Date.parse(txn.updatedAt) + workTimeoutMs).toISOString();
   return newest.seq === account?.seq || newest.at > horizon;
 }
 

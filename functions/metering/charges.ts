@@ -2,15 +2,23 @@ import type { AccountItem } from '../accounts/model.ts';
 import { findAccountItem } from '../accounts/store.ts';
 import { addHours, epochSeconds } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
-import { THROTTLE_PATIENCE_MS } from '../shared/dynamodb.ts';
-import { ConflictError, GoneError, IdempotencyKeyReusedError, NotFoundError, UnauthorizedError, UnknownAccountError } from '../shared/errors.ts';
+import { REFUSED_UNAPPLIED, THROTTLE_PATIENCE_MS } from '../shared/dynamodb.ts';
+import {
+  ConflictError,
+  GoneError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UnknownAccountError,
+} from '../shared/errors.ts';
 import { randomId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
 import { countMetric } from '../shared/metrics.ts';
 import { type BalanceChangeOutcome, type BalanceDebitOutcome, changeBalance, changeBalanceAlone } from './balance-store.ts';
 import { debitAnywhere } from './sharded-debit.ts';
 import { changeFor, recordOf, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
-import { claimAbandoned, dropRunningTxn, findTxn, putRunningTxn, putUnchargedTxn, refuseRunningTxn } from './txn-store.ts';
+import { claimAbandoned, findTxn, markUndebited, putRunningTxn, putUnchargedTxn, refuseRunningTxn } from './txn-store.ts';
 
 /** Txn records outlive the idempotency window and the resume window by this much. */
 const RECORD_RETENTION_DAYS = 30;
@@ -67,27 +75,41 @@ export function newTxn(request: ChargeRequest): TxnItem {
  */
 export async function startCharge(request: ChargeRequest): Promise<ChargeStart> {
   if (request.keyless) return startKeylessCharge(request);
+  const deadline = debitDeadline();
   const txn: TxnItem = { ...newTxn(request), attempt: randomId('at', 9) };
   const existing = await putRunningTxn(txn);
   // The SDK sent the Put again after its answer was lost: the record found is this attempt's own.
-  if (existing && existing.attempt !== txn.attempt) return retryOf(request, existing);
-  return debitRecorded(request, txn);
+  if (existing && existing.attempt !== txn.attempt) return retryOf(request, existing, deadline);
+  return debitRecorded(request, txn, deadline);
 }
 
 /**
- * The debit of a keyed charge whose `running` record is written. A refusal settles the record: parked or refused
- * for credits, removed for a revoked key or a missing account (nothing happened). A sharded account is debited in
- * one transaction with its record (`debited`), which gathers its sub-balances when the account item is short.
+ * When a keyed charge's debit may no longer be sent (`performance.now()` time): half the work timeout after the request
+ * began, so a retry that takes an abandoned charge over (after the whole timeout) and finds no debit in the ledger
+ * (`chargeTaken`) never races a debit still on its way.
  */
-async function debitRecorded(request: ChargeRequest, txn: TxnItem): Promise<ChargeStart> {
+const debitDeadline = () => performance.now() + (config().METERED_WORK_TIMEOUT_SECONDS * 1000) / 2;
+
+/**
+ * The debit of a keyed charge whose `running` record is written, sent once (again only while DynamoDB refuses it
+ * unapplied, and not after `deadline`). A refusal settles the record: parked or refused for credits, `undebited` for a
+ * revoked key or a missing account. A sharded account is debited in one transaction with its record (`debited`),
+ * which gathers its sub-balances when the account item is short.
+ */
+async function debitRecorded(request: ChargeRequest, txn: TxnItem, deadline: number): Promise<ChargeStart> {
+  const patienceMs = Math.min(THROTTLE_PATIENCE_MS, deadline - performance.now());
+  if (patienceMs <= 0) {
+    await settleUndebited(txn);
+    throw new ServiceUnavailableError('The charge could not be made in time; nothing was charged. Retry it with the same Idempotency-Key.');
+  }
   const change = changeFor(txn, request.now);
-  const outcome = await changeBalanceAlone({
-    accountId: request.accountId,
-    activeKeyId: request.keyId,
-    change,
-    unsharded: true,
-    patienceMs: debitPatienceMs(),
-  });
+  const outcome = await changeBalanceAlone({ accountId: request.accountId, activeKeyId: request.keyId, change, unsharded: true, patienceMs }).catch(
+    async (error: unknown) => {
+      // Throttled past its patience: refused unapplied, so certainly not debited. Any other failure may have applied.
+      if (REFUSED_UNAPPLIED.has((error as Error).name)) await settleUndebited(txn);
+      throw error;
+    },
+  );
   if (outcome.kind === 'sharded' || (outcome.kind === 'insufficient' && outcome.account.shardSlots)) return debitWithRecord(request, txn);
   switch (outcome.kind) {
     case 'applied':
@@ -96,12 +118,15 @@ async function debitRecorded(request: ChargeRequest, txn: TxnItem): Promise<Char
     case 'insufficient':
       return refuseRecorded(request, txn, outcome.account);
     default:
-      await dropRunningTxn(txn).catch((error: unknown) => logger.warn('a refused charge left its record; the sweeper settles it', { error }));
+      await settleUndebited(txn);
       throw refusalError(outcome, request);
   }
 }
 
-/** The debit and the record's `debited` in one transaction (a sharded account), while the record is still this attempt's. */
+/**
+ * The debit and the record's `debited` in one transaction (a sharded account), while the record is still this
+ * attempt's: a retry's claim and this transaction exclude each other (each is conditioned on what the other changes).
+ */
 async function debitWithRecord(request: ChargeRequest, txn: TxnItem): Promise<ChargeStart> {
   const debited: TxnItem = { ...txn, debited: true };
   const outcome = await changeBalance({
@@ -119,9 +144,14 @@ async function debitWithRecord(request: ChargeRequest, txn: TxnItem): Promise<Ch
     case 'txn-conflict':
       throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
     default:
-      await dropRunningTxn(txn).catch((error: unknown) => logger.warn('a refused charge left its record; the sweeper settles it', { error }));
+      await settleUndebited(txn);
       throw refusalError(outcome, request);
   }
+}
+
+/** Nothing was charged: a retry may take the record over at once. If the mark fails, the sweeper or a later retry settles it. */
+async function settleUndebited(txn: TxnItem): Promise<void> {
+  await markUndebited(txn).catch((error: unknown) => logger.warn('a charge that was not debited keeps its running record', { error }));
 }
 
 /** The record of a charge refused for credits: a parked query (resumable) or a refused debit. */
@@ -131,12 +161,6 @@ async function refuseRecorded(request: ChargeRequest, txn: TxnItem, account: Acc
   countMetric('insufficientCredits');
   return { kind: 'insufficient', account, txn: refused };
 }
-
-/**
- * How long a keyed charge's debit is sent again while throttled: over by half the work timeout, so that a retry taking
- * the charge over (after the whole timeout) never races a first attempt still sending its debit (`chargeTaken`).
- */
-export const debitPatienceMs = () => Math.min(THROTTLE_PATIENCE_MS, (config().METERED_WORK_TIMEOUT_SECONDS * 1000) / 2);
 
 /** One conditional `UpdateItem`; its new image answers `Credits-Remaining`. */
 async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> {
@@ -173,29 +197,30 @@ async function refuse(request: ChargeRequest, txn: TxnItem, account: AccountItem
  * A keyed request whose record exists: a retry, a concurrent duplicate, or the key reused. A revoked key or a
  * missing account gets nothing back, not even a replay; a charge abandoned by its first attempt is taken over.
  */
-async function retryOf(request: ChargeRequest, existing: TxnItem): Promise<ChargeStart> {
+async function retryOf(request: ChargeRequest, existing: TxnItem, deadline: number): Promise<ChargeStart> {
   const account = await findAccountItem(request.accountId);
   if (!account) throw refusalError({ kind: 'account-missing' }, request);
   if (request.keyId && !account.keys?.[request.keyId]) throw refusalError({ kind: 'key-inactive' }, request);
-  return (await takeOver(request, existing)) ?? replayOf(request.requestHash, existing);
+  return (await takeOver(request, existing, deadline)) ?? replayOf(request.requestHash, existing);
 }
 
 /**
  * The retry of a request whose first attempt was abandoned (its invocation died, or DynamoDB failed before the
  * answer was stored) carries on with it: the work runs now and nothing is charged twice. A claim on the txn makes one
  * retry do it. Whether the first attempt's debit was taken is read from the account (`chargeTaken`): if it was, the
- * retry keeps it; if not, the retry debits now.
+ * retry keeps it; if not, the retry debits now. A record known `undebited` is taken over at once.
  */
-async function takeOver(request: ChargeRequest, existing: TxnItem): Promise<ChargeStart | undefined> {
+async function takeOver(request: ChargeRequest, existing: TxnItem, deadline: number): Promise<ChargeStart | undefined> {
   if (existing.status !== 'running' || existing.requestHash !== request.requestHash) return undefined;
-  if (Date.parse(existing.updatedAt) > request.now.getTime() - config().METERED_WORK_TIMEOUT_SECONDS * 1000) return undefined;
+  const abandoned = Date.parse(existing.updatedAt) <= request.now.getTime() - config().METERED_WORK_TIMEOUT_SECONDS * 1000;
+  if (!abandoned && !existing.undebited) return undefined;
   // Rare (a first attempt died), so its reads of the ledger load only then.
   const { chargeTaken } = await import('./charge-taken.ts');
   const taken = await chargeTaken(existing);
   if (taken === 'unknown') throw new ConflictError('The first request with this Idempotency-Key is being settled. Retry in a moment.', { 'Retry-After': '2' });
   const claimed = await claimAbandoned(existing, request.now);
   if (!claimed) return undefined;
-  return taken === 'taken' ? { kind: 'charged', txn: claimed } : debitRecorded(request, claimed);
+  return taken === 'taken' ? { kind: 'charged', txn: claimed } : debitRecorded(request, claimed, deadline);
 }
 
 /** A txn with this id exists: the same request retried, or the key reused for another request. */

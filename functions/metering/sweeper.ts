@@ -15,6 +15,13 @@ import { dropRunningTxn, findTxn } from './txn-store.ts';
 /** Retries get this long to take an abandoned charge over before it is refunded instead. */
 export const SWEEP_AFTER_MS = 15 * 60_000;
 
+/**
+ * How long a run spends deciding whether abandoned keyed charges were debited (each may read an account's ledger):
+ * the rest wait for the next run, so a burst of them on a busy account never keeps the run from finishing (and
+ * moving the key-less checkpoint) within its timeout.
+ */
+const KEYED_DECISIONS_BUDGET_MS = 60_000;
+
 type LedgerItem = LedgerEntry & { entity: 'ledger'; accountId: string; projectedAt: string; shard?: number };
 type SweptItem = (TxnItem & { entity: 'txn' }) | LedgerItem;
 
@@ -58,12 +65,14 @@ export async function sweep(clock: Clock): Promise<SweepResult> {
     },
   });
   let checked = '';
+  const keyedUntil = performance.now() + KEYED_DECISIONS_BUDGET_MS;
   for await (const item of leftovers) {
     if (item.entity === 'txn' && item.status === 'held') {
       if ((await releaseHold({ accountId: item.accountId, holdId: item.id, now, by: 'expired' }).catch(settledMeanwhile)).applied) result.released++;
       continue;
     }
     if (item.entity === 'ledger' && item.projectedAt > checked) checked = item.projectedAt;
+    if (item.entity === 'txn' && performance.now() > keyedUntil) continue;
     const txn = item.entity === 'txn' ? await unsettledKeyed(item, result) : await unsettledKeyless(item);
     if (!txn) continue;
     await settleFailure(txn, { error: new Error('abandoned: no answer was recorded and no retry took it over') }, clock);

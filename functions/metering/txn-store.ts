@@ -59,7 +59,21 @@ export function refuseRunningTxn(txn: TxnItem, refused: Pick<TxnItem, 'status' |
   );
 }
 
-/** Removes a running charge's record whose debit was refused outright (a revoked key, no such account): nothing happened. */
+/** Marks a running charge's record `undebited`: its debit was refused outright or never sent, so nothing was charged. */
+export function markUndebited(txn: TxnItem): Promise<boolean> {
+  return conditionalWrite(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: txnKey(txn),
+      UpdateExpression: 'SET undebited = :yes',
+      ConditionExpression: '#status = :running AND updatedAt = :seen',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':yes': true, ':running': 'running', ':seen': txn.updatedAt },
+    }),
+  );
+}
+
+/** Removes an abandoned charge's record that was never debited (the sweeper): nothing happened, and its key is free again. */
 export function dropRunningTxn(txn: TxnItem): Promise<boolean> {
   return conditionalWrite(
     new DeleteCommand({
@@ -130,15 +144,21 @@ export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id' | 'spre
   await throttlePatient(() => documentClient().send(update));
 }
 
-/** Claims a running txn whose work was abandoned; undefined when another retry claimed it first. */
+/**
+ * Claims a running txn whose work was abandoned, as it was read: undefined when another retry claimed it first, or its
+ * debit was taken meanwhile (a sharded account's transaction marks it `debited`). The claim clears `undebited`: the
+ * claimant's own debit comes next.
+ */
 export async function claimAbandoned(txn: TxnItem, now: Date): Promise<TxnItem | undefined> {
   const claim = new UpdateCommand({
     TableName: tableName(),
     Key: txnKey(txn),
-    UpdateExpression: 'SET updatedAt = :now',
-    ConditionExpression: '#status = :running AND updatedAt = :seen',
+    UpdateExpression: 'SET updatedAt = :now REMOVE undebited',
+    ConditionExpression: `#status = :running AND updatedAt = :seen AND ${txn.debited ? 'debited = :yes' : 'attribute_not_exists(debited)'}`,
     ExpressionAttributeNames: { '#status': 'status' },
-    ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt, ':now': now.toISOString() },
+    ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt, ':now': now.toISOString(), ...(txn.debited ? { ':yes': true } : {}) },
   });
-  return (await conditionalWrite(claim)) ? { ...txn, updatedAt: now.toISOString() } : undefined;
+  if (!(await conditionalWrite(claim))) return undefined;
+  const { undebited: _, ...claimed } = txn;
+  return { ...claimed, updatedAt: now.toISOString() };
 }

@@ -71,11 +71,25 @@ export interface TxnItem {
    * followed is read from the account (`chargeTaken`).
    */
   debited?: true;
+  /**
+   * A keyed charge's `running` record whose debit was never sent or was refused outright (a revoked key, no such
+   * account, its deadline passed): known not to be paid for, so a retry takes it over at once, and the sweeper removes it.
+   */
+  undebited?: true;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }
 
 const CREDITING: ReadonlySet<TxnKind> = new Set(['top_up', 'grant']);
+
+/**
+ * A txn record that was just refused for credits (the depletion email, the `query.parked` and `balance.depleted`
+ * webhook events): a key-less charge's record put parked or refused, or a keyed charge's `running` record (written
+ * before its debit) moved there. Later writes to a refused record (its stored answer, a resume) are not refusals.
+ */
+export function becameRefused(old: Pick<TxnItem, 'status'> | undefined, txn: Pick<TxnItem, 'status'>): boolean {
+  return (txn.status === 'parked' || txn.status === 'refused') && (!old || old.status === 'running');
+}
 
 /** Where a txn's record lives: on the account's partition key, or spread (a sharded key-less charge). */
 export function txnKey(txn: Pick<TxnItem, 'accountId' | 'id' | 'spread'>): { pk: string; sk: string } {

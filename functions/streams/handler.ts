@@ -8,7 +8,7 @@ import { sesSender } from '../alerts/ses-sender.ts';
 import { recordFunnel } from '../funnel/record.ts';
 import { type BatchPut, putLedgerEntries, sharedBatchPut } from '../metering/ledger-store.ts';
 import { applyShardedBatch } from '../metering/shard-stream.ts';
-import type { TxnItem } from '../metering/txn.ts';
+import { becameRefused, type TxnItem } from '../metering/txn.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { autoResume } from '../queries/auto-resume.ts';
 import { catalogService } from '../queries/service.ts';
@@ -39,22 +39,13 @@ function imageOf<T>(image: object | undefined): T | undefined {
   return image ? (unmarshall(image as Record<string, AttributeValue>) as T) : undefined;
 }
 
-/**
- * A refusal is written once: a key-less charge's record is put refused; a keyed charge's `running` record (written
- * before its debit) is moved to it. Later writes to the record (its stored answer, a resume) are not refusals.
- */
-function becameRefused(record: DynamoDBRecord): boolean {
-  if (record.eventName === 'INSERT') return true;
-  return record.eventName === 'MODIFY' && imageOf<TxnItem>(record.dynamodb?.OldImage)?.status === 'running';
-}
-
 /** What a record means to the consumer, decided from its images alone (no call). */
 function decode(record: DynamoDBRecord): StreamChange<DynamoDBRecord> {
   const newImage = imageOf<Record<string, unknown>>(record.dynamodb?.NewImage);
   if (newImage?.entity === 'account') {
     return { kind: 'account', record, old: imageOf<AccountItem>(record.dynamodb?.OldImage), account: newImage as unknown as AccountItem };
   }
-  if (newImage?.entity === 'txn' && (newImage.status === 'parked' || newImage.status === 'refused') && becameRefused(record)) {
+  if (newImage?.entity === 'txn' && becameRefused(imageOf<TxnItem>(record.dynamodb?.OldImage), newImage as unknown as TxnItem)) {
     return { kind: 'refusal', record, txn: newImage as unknown as TxnItem };
   }
   return { kind: 'nothing', record };

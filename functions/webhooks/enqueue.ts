@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { AccountItem } from '../accounts/model.ts';
 import { findAccount } from '../accounts/store.ts';
-import type { TxnItem } from '../metering/txn.ts';
+import { becameRefused, type TxnItem } from '../metering/txn.ts';
 import type { Clock } from '../shared/clock.ts';
 import { logger } from '../shared/logger.ts';
 import { type EventSource, type PlannedEvent, planEvents } from './events.ts';
@@ -21,7 +21,7 @@ async function sourceOf(record: DynamoDBRecord): Promise<EventSource | undefined
   if (item?.entity !== 'txn') return undefined;
   const txn = item as unknown as TxnItem;
   const old = image<TxnItem>(record.dynamodb?.OldImage);
-  const refusal = !old && (txn.status === 'parked' || txn.status === 'refused');
+  const refusal = becameRefused(old, txn);
   return { kind: 'txn', seq, old, txn, account: refusal ? await findAccount(txn.accountId) : undefined };
 }
 

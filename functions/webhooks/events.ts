@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AccountItem } from '../accounts/model.ts';
 import { crossedThreshold, thresholdLevel } from '../alerts/crossings.ts';
-import type { TxnItem } from '../metering/txn.ts';
+import { becameRefused, type TxnItem } from '../metering/txn.ts';
 import { derivedId } from '../shared/ids.ts';
 import { opensEpisode } from '../streams/plan.ts';
 
@@ -196,7 +196,7 @@ function accountEvents({ old, account }: Extract<EventSource, { kind: 'account' 
 function txnEvents({ old, txn, account }: Extract<EventSource, { kind: 'txn' }>): Draft[] {
   const drafts: Draft[] = [];
   const operation = txn.operation ?? txn.kind;
-  const refused = !old && (txn.status === 'parked' || txn.status === 'refused');
+  const refused = becameRefused(old, txn);
   if (refused && txn.status === 'parked') {
     drafts.push({
       id: derivedId('evt', 'query.parked', txn.accountId, txn.id),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGE_AT_SKEW_MS, takenFromAccount, takenFromLedger } from '../../functions/metering/charge-taken.ts';
+import { CHANGE_AT_SKEW_MS, contiguous, ledgerReaches, takenFromAccount, takenFromLedger } from '../../functions/metering/charge-taken.ts';
 
 const txn = { id: 'q_abandoned', createdAt: '2026-11-30T12:00:00.000Z' };
 const change = (id: string, credits: number, at: string) => ({ id, type: credits < 0 ? ('debit' as const) : ('refund' as const), credits, at });
@@ -32,5 +32,27 @@ describe('takenFromLedger', () => {
   it('not taken when no entry is its debit (a credit with its id is not one)', () => {
     expect(takenFromLedger(txn, [entry('q_other', -1, 9), entry(txn.id, 10, 8)])).toBe('not-taken');
     expect(takenFromLedger(txn, [])).toBe('not-taken');
+  });
+});
+
+describe('ledgerReaches and contiguous: when the ledger can answer at all', () => {
+  const timeoutMs = () => 30_000;
+  const entryAt = (seq: number, at: string) => ({ ...change('q_other', -1, at), seq, balanceAfter: 0 });
+  const after = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+  it('reaches when its newest entry is the account’s latest change, or a change stamped after the last debit could be sent', () => {
+    const claimedAt = '2026-11-30T12:05:00.000Z';
+    const record = { createdAt: txn.createdAt, updatedAt: claimedAt };
+    expect(ledgerReaches(record, { seq: 9 }, entryAt(9, txn.createdAt), timeoutMs())).toBe(true);
+    expect(ledgerReaches(record, { seq: 12 }, entryAt(9, after(claimedAt, timeoutMs() + 1)), timeoutMs())).toBe(true);
+    // Stamped after the first attempt's horizon but before the retry that claimed it could have debited: not yet.
+    expect(ledgerReaches(record, { seq: 12 }, entryAt(9, after(txn.createdAt, timeoutMs() + 1)), timeoutMs())).toBe(false);
+    expect(ledgerReaches(record, { seq: 12 }, undefined, timeoutMs())).toBe(false);
+  });
+
+  it('sees a gap in the entries read as one that could hide the debit', () => {
+    expect(contiguous([entryAt(9, txn.createdAt), entryAt(8, txn.createdAt), entryAt(7, txn.createdAt)])).toBe(true);
+    expect(contiguous([entryAt(9, txn.createdAt), entryAt(7, txn.createdAt)])).toBe(false);
+    expect(contiguous([])).toBe(true);
   });
 });

@@ -199,6 +199,28 @@ describe('the balance a keyed charge answers with', () => {
   });
 });
 
+describe('a keyed charge refused for its key, retried under the same Idempotency-Key with a new key', () => {
+  it('is taken over at once, not after the work timeout, and charged once: its record says it was never debited', async () => {
+    const customer = await newCustomer(gateway.url, 5);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey }); // caches the key's owner
+    const revoked = await call(gateway.url, 'DELETE', `/v1/accounts/${customer.accountId}/keys/${customer.keyId}`, { token: ADMIN_KEY });
+    expect(revoked.status).toBe(204);
+    const send = (token: string) =>
+      call(gateway.url, 'POST', '/v1/queries', { token, body: { operation: 'search', input: { q: 'bolt' } }, idempotencyKey: 'rotated' });
+    // The cached owner lets the request reach the debit, whose own condition refuses the revoked key.
+    expect((await send(customer.apiKey)).status).toBe(401);
+    expect((await partition(customer.accountId)).txns.filter((txn) => txn.kind === 'query')).toMatchObject([{ status: 'running', undebited: true }]);
+    const key = await call(gateway.url, 'POST', `/v1/accounts/${customer.accountId}/keys`, { token: ADMIN_KEY, body: { name: 'rotated' } });
+    const retry = await send(key.body.key);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('credits-remaining')).toBe('4');
+    const settled = await partition(customer.accountId);
+    expect(settled.balance).toBe(4);
+    expect(settled.txns.filter((txn) => txn.kind === 'query')).toMatchObject([{ status: 'completed' }]);
+    expect(settled.txns.find((txn) => txn.kind === 'query')?.undebited).toBeUndefined();
+  });
+});
+
 describe('a 402 whose usage summary cannot be read in time', () => {
   it('is still the 402, every way forward in it, without `usage` (not a 503 for a refusal already decided)', async () => {
     const customer = await newCustomer(gateway.url, 1);

@@ -71,6 +71,13 @@ describe('planEvents', () => {
     expect(planned[1]?.event.data).toMatchObject({ price: 30, balance: 12, shortfall: 18, queryId: 'q_BBBBBBBBBBBBBBBBBBBB' });
   });
 
+  it('turns a keyed query’s record, written running before its debit and then parked, into the same two events; not its stored answer', () => {
+    const running = txn({ status: 'running', resumableUntil: undefined });
+    const planned = planEvents([{ kind: 'txn', seq: '9', old: running, txn: txn({}), account: account({ balance: 12, baselineSeq: 7 }) }]);
+    expect(planned.map((p) => p.event.type)).toEqual(['query.parked', 'balance.depleted']);
+    expect(planEvents([{ kind: 'txn', seq: '10', old: txn({}), txn: txn({ response: { statusCode: 402, headers: {} } }) }])).toEqual([]);
+  });
+
   it('turns a parked query that starts running into query.resumed, once', () => {
     const parked = txn({});
     const running = txn({ status: 'running', updatedAt: '2026-11-30T02:00:00.000Z' });
