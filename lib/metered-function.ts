@@ -31,11 +31,12 @@ export interface MeteredFunctionProps extends TollgateFunctionProps {
  * Exactly the table access `meter()` needs, by the partition key prefixes of `functions/table/keys.ts`:
  * it reads API keys (`APIKEY#`), the platform's tenant ids (`EXTERNAL#`), accounts with their txns and ledger (`ACCOUNT#`) and the depletion
  * statistics and the copy overrides the 402 quotes (`STATS#DEPLETION#`, `COPY#`); it writes only items of accounts (the debit, the txn
- * record, the refund). No Delete, no Scan, no BatchWrite.
+ * record, the refund), and deletes only a keyed charge's own `running` record whose debit was refused outright, so that
+ * a refusal leaves nothing behind (`PutItem` on the same keys could replace any of them anyway). No Scan, no BatchWrite.
  */
 export const meteredTableAccess = {
   read: { actions: ['dynamodb:GetItem', 'dynamodb:Query'], leadingKeys: ['ACCOUNT#*', 'APIKEY#*', 'EXTERNAL#*', 'STATS#DEPLETION#*', 'COPY#*'] },
-  write: { actions: ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], leadingKeys: ['ACCOUNT#*'] },
+  write: { actions: ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], leadingKeys: ['ACCOUNT#*'] },
 } as const;
 
 /**

@@ -24,7 +24,6 @@ export const CHANGE_AT_SKEW_MS = 15 * 60_000;
  */
 export async function chargeTaken(txn: TxnItem): Promise<ChargeTaken> {
   if (txn.debited) return 'taken';
-  if (txn.undebited) return 'not-taken';
   // A keyed charge is debited on the account item itself (a sharded account's, in one transaction with its record,
   // which then says `debited`), so the item's own ledger is the one to read.
   const account = await findAccountItem(txn.accountId);

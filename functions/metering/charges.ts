@@ -18,7 +18,7 @@ import { countMetric } from '../shared/metrics.ts';
 import { type BalanceChangeOutcome, type BalanceDebitOutcome, changeBalance, changeBalanceAlone } from './balance-store.ts';
 import { debitAnywhere } from './sharded-debit.ts';
 import { changeFor, recordOf, refundFor, type StoredResponse, type TxnItem } from './txn.ts';
-import { claimAbandoned, findTxn, markUndebited, putRunningTxn, putUnchargedTxn, refuseRunningTxn } from './txn-store.ts';
+import { claimAbandoned, dropRunningTxn, findTxn, putRunningTxn, putUnchargedTxn, refuseRunningTxn } from './txn-store.ts';
 
 /** Txn records outlive the idempotency window and the resume window by this much. */
 const RECORD_RETENTION_DAYS = 30;
@@ -92,8 +92,8 @@ const debitDeadline = () => performance.now() + (config().METERED_WORK_TIMEOUT_S
 
 /**
  * The debit of a keyed charge whose `running` record is written, sent once (again only while DynamoDB refuses it
- * unapplied, and not after `deadline`). A refusal settles the record: parked or refused for credits, `undebited` for a
- * revoked key or a missing account. A sharded account is debited in one transaction with its record (`debited`),
+ * unapplied, and not after `deadline`). A refusal settles the record: parked or refused for credits, removed for a
+ * revoked key or a missing account (nothing happened). A sharded account is debited in one transaction with its record (`debited`),
  * which gathers its sub-balances when the account item is short.
  */
 async function debitRecorded(request: ChargeRequest, txn: TxnItem, deadline: number): Promise<ChargeStart> {
@@ -149,9 +149,9 @@ async function debitWithRecord(request: ChargeRequest, txn: TxnItem): Promise<Ch
   }
 }
 
-/** Nothing was charged: a retry may take the record over at once. If the mark fails, the sweeper or a later retry settles it. */
+/** Nothing was charged: the record goes, and a retry starts afresh. If the removal fails, a retry takes the record over after the work timeout, or the sweeper removes it. */
 async function settleUndebited(txn: TxnItem): Promise<void> {
-  await markUndebited(txn).catch((error: unknown) => logger.warn('a charge that was not debited keeps its running record', { error }));
+  await dropRunningTxn(txn).catch((error: unknown) => logger.warn('a charge that was not debited keeps its running record', { error }));
 }
 
 /** The record of a charge refused for credits: a parked query (resumable) or a refused debit. */
@@ -208,12 +208,11 @@ async function retryOf(request: ChargeRequest, existing: TxnItem, deadline: numb
  * The retry of a request whose first attempt was abandoned (its invocation died, or DynamoDB failed before the
  * answer was stored) carries on with it: the work runs now and nothing is charged twice. A claim on the txn makes one
  * retry do it. Whether the first attempt's debit was taken is read from the account (`chargeTaken`): if it was, the
- * retry keeps it; if not, the retry debits now. A record known `undebited` is taken over at once.
+ * retry keeps it; if not, the retry debits now.
  */
 async function takeOver(request: ChargeRequest, existing: TxnItem, deadline: number): Promise<ChargeStart | undefined> {
   if (existing.status !== 'running' || existing.requestHash !== request.requestHash) return undefined;
-  const abandoned = Date.parse(existing.updatedAt) <= request.now.getTime() - config().METERED_WORK_TIMEOUT_SECONDS * 1000;
-  if (!abandoned && !existing.undebited) return undefined;
+  if (Date.parse(existing.updatedAt) > request.now.getTime() - config().METERED_WORK_TIMEOUT_SECONDS * 1000) return undefined;
   // Rare (a first attempt died), so its reads of the ledger load only then.
   const { chargeTaken } = await import('./charge-taken.ts');
   const taken = await chargeTaken(existing);

@@ -59,21 +59,10 @@ export function refuseRunningTxn(txn: TxnItem, refused: Pick<TxnItem, 'status' |
   );
 }
 
-/** Marks a running charge's record `undebited`: its debit was refused outright or never sent, so nothing was charged. */
-export function markUndebited(txn: TxnItem): Promise<boolean> {
-  return conditionalWrite(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: txnKey(txn),
-      UpdateExpression: 'SET undebited = :yes',
-      ConditionExpression: '#status = :running AND updatedAt = :seen',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':yes': true, ':running': 'running', ':seen': txn.updatedAt },
-    }),
-  );
-}
-
-/** Removes an abandoned charge's record that was never debited (the sweeper): nothing happened, and its key is free again. */
+/**
+ * Removes a keyed charge's `running` record that was certainly never debited (its debit refused outright or never
+ * sent, or found abandoned undebited by the sweeper): nothing happened, and its key is free again.
+ */
 export function dropRunningTxn(txn: TxnItem): Promise<boolean> {
   return conditionalWrite(
     new DeleteCommand({
@@ -146,19 +135,16 @@ export async function saveResponse(txn: Pick<TxnItem, 'accountId' | 'id' | 'spre
 
 /**
  * Claims a running txn whose work was abandoned, as it was read: undefined when another retry claimed it first, or its
- * debit was taken meanwhile (a sharded account's transaction marks it `debited`). The claim clears `undebited`: the
- * claimant's own debit comes next.
+ * debit was taken meanwhile (a sharded account's transaction marks it `debited`).
  */
 export async function claimAbandoned(txn: TxnItem, now: Date): Promise<TxnItem | undefined> {
   const claim = new UpdateCommand({
     TableName: tableName(),
     Key: txnKey(txn),
-    UpdateExpression: 'SET updatedAt = :now REMOVE undebited',
+    UpdateExpression: 'SET updatedAt = :now',
     ConditionExpression: `#status = :running AND updatedAt = :seen AND ${txn.debited ? 'debited = :yes' : 'attribute_not_exists(debited)'}`,
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt, ':now': now.toISOString(), ...(txn.debited ? { ':yes': true } : {}) },
   });
-  if (!(await conditionalWrite(claim))) return undefined;
-  const { undebited: _, ...claimed } = txn;
-  return { ...claimed, updatedAt: now.toISOString() };
+  return (await conditionalWrite(claim)) ? { ...txn, updatedAt: now.toISOString() } : undefined;
 }

@@ -71,11 +71,6 @@ export interface TxnItem {
    * followed is read from the account (`chargeTaken`).
    */
   debited?: true;
-  /**
-   * A keyed charge's `running` record whose debit was never sent or was refused outright (a revoked key, no such
-   * account, its deadline passed): known not to be paid for, so a retry takes it over at once, and the sweeper removes it.
-   */
-  undebited?: true;
   /** When DynamoDB's TTL removes the record; absent on top-ups, kept for good so that a key never credits twice. */
   expiresAtEpoch?: number;
 }

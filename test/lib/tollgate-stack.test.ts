@@ -160,13 +160,17 @@ describe('stream consumer', () => {
     expect(batchWrites).toEqual([expect.objectContaining({ Resource: [{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }] })]);
   });
 
-  it('wakes only for account items and sub-balances, for txns inserted as refused for credits, and for parked txns that change (resumes)', () => {
+  it('wakes only for account items and sub-balances, for txns refused for credits (inserted so, or moved there from running), and for parked txns that change (resumes)', () => {
     const mapping = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'))[0];
     const patterns = (mapping!.Properties.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
     expect(patterns).toEqual([
       { dynamodb: { NewImage: { entity: { S: ['account'] } } } },
       { dynamodb: { NewImage: { entity: { S: ['shard'] } } } },
       { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['txn'] }, status: { S: ['parked', 'refused'] } } } },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: { OldImage: { entity: { S: ['txn'] }, status: { S: ['running'] } }, NewImage: { status: { S: ['parked', 'refused'] } } },
+      },
       { eventName: ['MODIFY'], dynamodb: { OldImage: { entity: { S: ['txn'] }, status: { S: ['parked'] } } } },
     ]);
   });
@@ -236,7 +240,7 @@ describe('least privilege', () => {
     expect(tableStatements[0]?.Resource).toEqual([{ 'Fn::GetAtt': [logicalIdOf(stack, stack.ledger.table), 'Arn'] }]);
   });
 
-  it('the queries function, a MeteredFunction, gets only what meter() needs: no Delete, only account, key and statistics items', () => {
+  it('the queries function, a MeteredFunction, gets only what meter() needs: only account, key and statistics items, no Scan', () => {
     const tableStatements = statementsOf(stack.httpFunctions.queries!).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     expect(tableStatements.map(({ Action, Condition }) => ({ Action, Condition }))).toEqual(
       Object.values(meteredTableAccess).map(({ actions, leadingKeys }) => ({

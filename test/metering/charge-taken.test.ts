@@ -38,15 +38,15 @@ describe('takenFromLedger', () => {
 describe('ledgerReaches and contiguous: when the ledger can answer at all', () => {
   const timeoutMs = () => 30_000;
   const entryAt = (seq: number, at: string) => ({ ...change('q_other', -1, at), seq, balanceAfter: 0 });
-  const after = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+  const laterBy = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
 
   it('reaches when its newest entry is the account’s latest change, or a change stamped after the last debit could be sent', () => {
     const claimedAt = '2026-11-30T12:05:00.000Z';
     const record = { createdAt: txn.createdAt, updatedAt: claimedAt };
     expect(ledgerReaches(record, { seq: 9 }, entryAt(9, txn.createdAt), timeoutMs())).toBe(true);
-    expect(ledgerReaches(record, { seq: 12 }, entryAt(9, after(claimedAt, timeoutMs() + 1)), timeoutMs())).toBe(true);
+    expect(ledgerReaches(record, { seq: 12 }, entryAt(9, laterBy(claimedAt, timeoutMs() + 1)), timeoutMs())).toBe(true);
     // Stamped after the first attempt's horizon but before the retry that claimed it could have debited: not yet.
-    expect(ledgerReaches(record, { seq: 12 }, entryAt(9, after(txn.createdAt, timeoutMs() + 1)), timeoutMs())).toBe(false);
+    expect(ledgerReaches(record, { seq: 12 }, entryAt(9, laterBy(txn.createdAt, timeoutMs() + 1)), timeoutMs())).toBe(false);
     expect(ledgerReaches(record, { seq: 12 }, undefined, timeoutMs())).toBe(false);
   });
 
