@@ -240,9 +240,10 @@ function refusalError(outcome: BalanceChangeOutcome | BalanceDebitOutcome, reque
 
 /**
  * Gives the credits of a failed charge back, at most once (the txn moves running → failed).
- * False when the txn had already been settled by someone else (a retry that took it over).
+ * False when the txn had already been settled by someone else (a retry that took it over), or,
+ * with `seen`, claimed since it was read with that `updatedAt`.
  */
-export async function refundCharge(txn: TxnItem, now: Date): Promise<boolean> {
+export async function refundCharge(txn: TxnItem, now: Date, seen?: string): Promise<boolean> {
   const failed = { status: 'failed', updatedAt: now.toISOString() } as const;
   const outcome = await changeBalance({
     accountId: txn.accountId,
@@ -250,7 +251,7 @@ export async function refundCharge(txn: TxnItem, now: Date): Promise<boolean> {
     // A key-less charge's record is written now; its completion writes it too, so only one of them can.
     txn: txn.unrecorded
       ? { put: { ...recordOf(txn), ...failed } }
-      : { transition: { accountId: txn.accountId, txnId: txn.id, spread: txn.spread, from: 'running', set: failed } },
+      : { transition: { accountId: txn.accountId, txnId: txn.id, spread: txn.spread, from: 'running', set: failed, seen } },
   });
   if (outcome.kind === 'applied') {
     countMetric('refunds');

@@ -58,21 +58,35 @@ export async function settleFailure(txn: TxnItem, failure: WorkFailure, clock: C
     operation: txn.operation,
   });
   if (!(await refundCharge(txn, clock.now()))) return settledElsewhere(txn);
-  const response =
-    'response' in failure
-      ? { ...failure.response, headers: { ...failure.response.headers, 'Credits-Charged': '0', 'Credits-Refunded': String(txn.credits) } }
-      : problemResponse(
-          {
-            status: 500,
-            slug: 'work-failed',
-            title: `Your ${txn.kind === 'query' ? 'query' : 'request'} failed on our side`,
-            detail: `The ${txn.operation ?? 'request'} could not be completed. The ${txn.credits} credits it cost have been refunded; send it again with a new Idempotency-Key.`,
-            extensions: { refunded: txn.credits, ...(txn.kind === 'query' ? { query: { id: txn.id, status: 'failed' } } : {}) },
-          },
-          instance,
-        );
+  const response = refundedAnswer(txn, failure, instance);
   await saveResponse(txn, stored(response));
   return response;
+}
+
+/**
+ * The sweeper's refund of a keyed charge abandoned with its debit, as it read the record: false, and nothing
+ * refunded, when a retry claimed it meanwhile (that retry is running the work now) or it was settled.
+ */
+export async function refundAbandoned(txn: TxnItem, clock: Clock): Promise<boolean> {
+  if (!(await refundCharge(txn, clock.now(), txn.updatedAt))) return false;
+  await saveResponse(txn, stored(refundedAnswer(txn, { error: new Error('abandoned') }, `urn:tollgate:txn:${txn.id}`)));
+  return true;
+}
+
+function refundedAnswer(txn: TxnItem, failure: WorkFailure, instance: string): HttpResult {
+  if ('response' in failure) {
+    return { ...failure.response, headers: { ...failure.response.headers, 'Credits-Charged': '0', 'Credits-Refunded': String(txn.credits) } };
+  }
+  return problemResponse(
+    {
+      status: 500,
+      slug: 'work-failed',
+      title: `Your ${txn.kind === 'query' ? 'query' : 'request'} failed on our side`,
+      detail: `The ${txn.operation ?? 'request'} could not be completed. The ${txn.credits} credits it cost have been refunded; send it again with a new Idempotency-Key.`,
+      extensions: { refunded: txn.credits, ...(txn.kind === 'query' ? { query: { id: txn.id, status: 'failed' } } : {}) },
+    },
+    instance,
+  );
 }
 
 /**

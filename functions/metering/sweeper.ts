@@ -8,7 +8,7 @@ import { keys } from '../table/keys.ts';
 import { chargeTaken } from './charge-taken.ts';
 import { newTxn } from './charges.ts';
 import type { LedgerEntry } from './ledger.ts';
-import { settleFailure } from './metered-call.ts';
+import { refundAbandoned, settleFailure } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
 import { dropRunningTxn, findTxn } from './txn-store.ts';
 
@@ -72,8 +72,13 @@ export async function sweep(clock: Clock): Promise<SweepResult> {
       continue;
     }
     if (item.entity === 'ledger' && item.projectedAt > checked) checked = item.projectedAt;
-    if (item.entity === 'txn' && performance.now() > keyedUntil) continue;
-    const txn = item.entity === 'txn' ? await unsettledKeyed(item, result) : await unsettledKeyless(item);
+    if (item.entity === 'txn') {
+      if (performance.now() > keyedUntil) continue;
+      // Refunded only as read: a retry that claims the charge meanwhile runs its work on it.
+      if ((await unsettledKeyed(item, result)) && (await refundAbandoned(item, clock))) result.refunded++;
+      continue;
+    }
+    const txn = await unsettledKeyless(item);
     if (!txn) continue;
     await settleFailure(txn, { error: new Error('abandoned: no answer was recorded and no retry took it over') }, clock);
     result.refunded++;

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpHandler } from '../../functions/http/handler.ts';
+import { refundAbandoned } from '../../functions/metering/metered-call.ts';
 import { sweep } from '../../functions/metering/sweeper.ts';
+import { findTxn } from '../../functions/metering/txn-store.ts';
 import { queryRoutes } from '../../functions/queries/routes.ts';
 import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
 import type { Clock } from '../../functions/shared/clock.ts';
+import { derivedId } from '../../functions/shared/ids.ts';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { pricing } from '../support/prices.ts';
@@ -118,6 +121,26 @@ describe('a charge whose work was abandoned', () => {
     await Promise.allSettled([...inFlight]);
     expect(await balance(c.apiKey)).toBe(10);
     expect((await ledger(c.accountId)).map((e) => e.type)).toEqual(['debit', 'debit', 'top_up']);
+  });
+
+  it('is not refunded by a sweeper that read it before a retry took it over: the retry’s work runs on that charge', async () => {
+    const c = await newCustomer(app.url, 30);
+    await abandonedQuery(c.apiKey, 'job-9');
+    // What a sweeper read of the charge, before the retry came.
+    const seen = await findTxn(c.accountId, derivedId('q', c.accountId, 'job-9'));
+    expect(seen).toMatchObject({ status: 'running' });
+    elapsedMs += 1_100;
+    hangNext = true;
+    const parkedBefore = parked.length;
+    const retry = call(app.url, 'POST', '/v1/queries', { token: c.apiKey, body: { operation: 'report' }, idempotencyKey: 'job-9' });
+    await expect.poll(() => parked.length).toBeGreaterThan(parkedBefore);
+    const later = { now: () => new Date(clock.now().getTime() + 16 * 60_000) };
+    expect(await refundAbandoned(seen!, later)).toBe(false);
+    expect(await balance(c.apiKey)).toBe(20);
+    for (const release of parked.splice(0)) release();
+    expect(await retry).toMatchObject({ status: 200, body: { status: 'completed', charged: 10 } });
+    await Promise.allSettled([...inFlight]);
+    expect(await balance(c.apiKey)).toBe(20);
   });
 
   it('is refunded by the sweeper when no retry takes it over', async () => {
