@@ -178,7 +178,7 @@ export class TollgateHttpApi extends Construct {
     });
     Validations.of(route).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: "Authenticated by meter() in the handler: the caller's hashed Tollgate API key is checked in the same DynamoDB transaction as the debit.",
+      reason: "Authenticated by meter() in the handler: the caller's hashed Tollgate API key is checked in the debit's own DynamoDB condition.",
     });
     (this.routes as Map<string, HttpRoute>).set(key, route);
     const metered = { key, fn };

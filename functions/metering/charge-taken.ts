@@ -2,7 +2,7 @@ import type { AccountItem } from '../accounts/model.ts';
 import { findAccountItem } from '../accounts/store.ts';
 import { config } from '../shared/config.ts';
 import type { LedgerEntry } from './ledger.ts';
-import { ledgerPage, ledgerSince } from './ledger-store.ts';
+import { ledgerNewestFirst, ledgerPage } from './ledger-store.ts';
 import type { TxnItem } from './txn.ts';
 
 /** Whether an abandoned keyed charge was debited: `unknown` while the ledger has not caught up with the account yet. */
@@ -31,15 +31,7 @@ export async function chargeTaken(txn: TxnItem): Promise<ChargeTaken> {
   if (quick) return quick;
   const [newest] = (await ledgerPage(txn.accountId, 1)).entries;
   if (!ledgerReaches(txn, account, newest, config().METERED_WORK_TIMEOUT_SECONDS * 1000)) return 'unknown';
-  const entries = await ledgerSince(txn.accountId, since(txn));
-  // A gap (an entry the stream has not written, or gave up on) could be the debit.
-  if (!contiguous(entries)) return 'unknown';
-  return takenFromLedger(txn, entries);
-}
-
-/** Entries newest first, each one right below the one before it. */
-export function contiguous(entries: readonly LedgerEntry[]): boolean {
-  return entries.every((entry, i) => i === 0 || entry.seq === (entries[i - 1]?.seq ?? 0) - 1);
+  return walkLedger(txn, ledgerNewestFirst(txn.accountId));
 }
 
 /**
@@ -69,9 +61,21 @@ export function takenFromAccount(txn: Pick<TxnItem, 'id' | 'createdAt'>, account
   return undefined;
 }
 
-/** The answer of the account's ledger since the record was written. */
-export function takenFromLedger(txn: Pick<TxnItem, 'id'>, entries: readonly LedgerEntry[]): ChargeTaken {
-  return entries.some((entry) => entry.id === txn.id && entry.credits < 0) ? 'taken' : 'not-taken';
+/**
+ * The answer of the account's ledger, read newest first down to the first entry older than any the debit could be
+ * (that one included): taken when an entry is the debit, not taken when none is. A gap, or a ledger that ends above
+ * its first change, could hide the debit (an entry the stream has not written, or gave up on): unknown.
+ */
+export async function walkLedger(txn: Pick<TxnItem, 'id' | 'createdAt'>, newestFirst: AsyncIterable<LedgerEntry>): Promise<ChargeTaken> {
+  const from = since(txn).toISOString();
+  let below: number | undefined;
+  for await (const entry of newestFirst) {
+    if (below !== undefined && entry.seq !== below) return 'unknown';
+    if (entry.id === txn.id && entry.credits < 0) return 'taken';
+    if (entry.at < from) return 'not-taken';
+    below = entry.seq - 1;
+  }
+  return below === undefined || below === 0 ? 'not-taken' : 'unknown';
 }
 
 /** The oldest `at` the charge's debit, or any change after it, can carry. */

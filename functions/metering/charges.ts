@@ -44,7 +44,7 @@ export interface ChargeRequest {
 }
 
 export type ChargeStart =
-  /** `account`: the balance item right after the debit, when the debit returned it (key-less charges). */
+  /** `account`: the balance item right after the debit, when the debit returned it (not after a transaction or a takeover of a charge already debited). */
   | { kind: 'charged'; txn: TxnItem; account?: AccountItem }
   /** A retry of a request that already has an answer. */
   | { kind: 'replay'; response: StoredResponse }
@@ -157,7 +157,10 @@ async function settleUndebited(txn: TxnItem): Promise<void> {
 /** The record of a charge refused for credits: a parked query (resumable) or a refused debit. */
 async function refuseRecorded(request: ChargeRequest, txn: TxnItem, account: AccountItem): Promise<ChargeStart> {
   const refused = refusedTxn(request, txn);
-  if (!(await refuseRunningTxn(txn, refused))) throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+  // Refused by its own condition after the SDK sent it again (its first answer lost): the record found is this attempt's.
+  if (!(await refuseRunningTxn(txn, refused)) && !isOwn(await findTxn(txn.accountId, txn.id), refused)) {
+    throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+  }
   countMetric('insufficientCredits');
   return { kind: 'insufficient', account, txn: refused };
 }
@@ -178,6 +181,9 @@ async function startKeylessCharge(request: ChargeRequest): Promise<ChargeStart> 
       throw refusalError(outcome, request);
   }
 }
+
+const isOwn = (found: TxnItem | undefined, written: TxnItem) =>
+  found !== undefined && found.attempt === written.attempt && found.status === written.status && found.updatedAt === written.updatedAt;
 
 function refusedTxn(request: ChargeRequest, txn: TxnItem): TxnItem {
   return request.kind === 'query'

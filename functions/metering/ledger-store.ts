@@ -112,6 +112,16 @@ async function ledgerBelow(pk: string, count: number, before?: number): Promise<
   return Items as LedgerEntry[];
 }
 
+/** The account item's ledger, newest first, read a page (up to 1 MB) at a time as the caller goes on. */
+export function ledgerNewestFirst(accountId: string): AsyncGenerator<LedgerEntry> {
+  return queryItems<LedgerEntry>({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ledger)',
+    ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':ledger': LEDGER_PREFIX },
+    ScanIndexForward: false,
+    ConsistentRead: true,
+  });
+}
+
 /**
  * Every entry at or after `from`, newest first (walks back until older entries appear). A sharded
  * account (`shardSlots` > 0) has a ledger per sub-balance besides its own: they are merged into

@@ -61,14 +61,15 @@ export function refuseRunningTxn(txn: TxnItem, refused: Pick<TxnItem, 'status' |
 
 /**
  * Removes a keyed charge's `running` record that was certainly never debited (its debit refused outright or never
- * sent, or found abandoned undebited by the sweeper): nothing happened, and its key is free again.
+ * sent, or found abandoned and never debited by the sweeper): nothing happened, and its key is free again.
  */
 export function dropRunningTxn(txn: TxnItem): Promise<boolean> {
   return conditionalWrite(
     new DeleteCommand({
       TableName: tableName(),
       Key: txnKey(txn),
-      ConditionExpression: '#status = :running AND updatedAt = :seen',
+      // Not once a sharded charge's transaction has marked it debited meanwhile.
+      ConditionExpression: '#status = :running AND updatedAt = :seen AND attribute_not_exists(debited)',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':running': 'running', ':seen': txn.updatedAt },
     }),

@@ -60,7 +60,9 @@ export async function throttlePatient<T>(send: () => Promise<T>, stop: () => boo
       return await send();
     } catch (error) {
       if (!REFUSED_UNAPPLIED.has((error as Error).name) || performance.now() >= giveUpAt || stop()) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 20 * 2 ** attempt)));
+      // Never past the patience: a call that must not be sent after a deadline is not sent after it.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.random() * Math.min(1000, 20 * 2 ** attempt), giveUpAt - performance.now())));
+      if (performance.now() >= giveUpAt) throw error;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGE_AT_SKEW_MS, contiguous, ledgerReaches, takenFromAccount, takenFromLedger } from '../../functions/metering/charge-taken.ts';
+import { CHANGE_AT_SKEW_MS, ledgerReaches, takenFromAccount, walkLedger } from '../../functions/metering/charge-taken.ts';
 
 const txn = { id: 'q_abandoned', createdAt: '2026-11-30T12:00:00.000Z' };
 const change = (id: string, credits: number, at: string) => ({ id, type: credits < 0 ? ('debit' as const) : ('refund' as const), credits, at });
@@ -22,20 +22,30 @@ describe('takenFromAccount: what the account item alone tells about an abandoned
   });
 });
 
-describe('takenFromLedger', () => {
-  const entry = (id: string, credits: number, seq: number) => ({ ...change(id, credits, txn.createdAt), seq, balanceAfter: 0 });
+describe('walkLedger: what the account’s ledger, newest first, tells', () => {
+  const old = earlierThanRecord(CHANGE_AT_SKEW_MS + 1);
+  const entry = (id: string, credits: number, seq: number, at = txn.createdAt) => ({ ...change(id, credits, at), seq, balanceAfter: 0 });
+  async function* newestFirst(entries: ReturnType<typeof entry>[]) {
+    yield* entries;
+  }
 
-  it('taken when an entry since the record is the charge’s debit, whatever came after it', () => {
-    expect(takenFromLedger(txn, [entry('q_other', -1, 9), entry(`${txn.id}.refund`, 10, 8), entry(txn.id, -10, 7)])).toBe('taken');
+  it('taken when an entry is the charge’s debit, whatever came after it', async () => {
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry(`${txn.id}.refund`, 10, 8), entry(txn.id, -10, 7)]))).toBe('taken');
   });
 
-  it('not taken when no entry is its debit (a credit with its id is not one)', () => {
-    expect(takenFromLedger(txn, [entry('q_other', -1, 9), entry(txn.id, 10, 8)])).toBe('not-taken');
-    expect(takenFromLedger(txn, [])).toBe('not-taken');
+  it('not taken when the walk reaches an entry older than any the debit could be, or the first change, without it', async () => {
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry(txn.id, 10, 8), entry('t_1', 50, 7, old)]))).toBe('not-taken');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 2), entry('t_1', 50, 1)]))).toBe('not-taken');
+  });
+
+  it('unknown when a gap could hide the debit: between entries, just above the oldest one read, or below the last', async () => {
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry('q_more', -1, 7)]))).toBe('unknown');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3), entry('t_1', 50, 1, old)]))).toBe('unknown');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3)]))).toBe('unknown');
   });
 });
 
-describe('ledgerReaches and contiguous: when the ledger can answer at all', () => {
+describe('ledgerReaches: when the ledger can answer at all', () => {
   const timeoutMs = () => 30_000;
   const entryAt = (seq: number, at: string) => ({ ...change('q_other', -1, at), seq, balanceAfter: 0 });
   const laterBy = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
@@ -48,11 +58,5 @@ describe('ledgerReaches and contiguous: when the ledger can answer at all', () =
     // Stamped after the first attempt's horizon but before the retry that claimed it could have debited: not yet.
     expect(ledgerReaches(record, { seq: 12 }, entryAt(9, laterBy(txn.createdAt, timeoutMs() + 1)), timeoutMs())).toBe(false);
     expect(ledgerReaches(record, { seq: 12 }, undefined, timeoutMs())).toBe(false);
-  });
-
-  it('sees a gap in the entries read as one that could hide the debit', () => {
-    expect(contiguous([entryAt(9, txn.createdAt), entryAt(8, txn.createdAt), entryAt(7, txn.createdAt)])).toBe(true);
-    expect(contiguous([entryAt(9, txn.createdAt), entryAt(7, txn.createdAt)])).toBe(false);
-    expect(contiguous([])).toBe(true);
   });
 });
