@@ -199,6 +199,37 @@ describe('the balance a keyed charge answers with', () => {
   });
 });
 
+describe('a keyed charge abandoned before its debit, after which the account changed', () => {
+  it('is not taken over while the ledger cannot tell whether it was debited (409), then is, and charged once', async () => {
+    const customer = await newCustomer(gateway.url, 5);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+    await projectLedger();
+    const send = () =>
+      call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'bolt' } }, idempotencyKey: 'undecided' });
+    // The record is written, its answer lost: the request ends there, with no debit.
+    proxy.cutAt(1, 'after');
+    try {
+      expectUnavailable(await send());
+    } finally {
+      await proxy.up();
+    }
+    // Another charge of the account, not yet in the ledger: the account alone cannot tell which debits happened.
+    expect((await call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'x' } } })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const early = await send();
+    expect(early.status).toBe(409);
+    expect(early.headers.get('retry-after')).toBe('2');
+    expect((await partition(customer.accountId)).balance).toBe(4);
+    await projectLedger();
+    const retry = await send();
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('credits-remaining')).toBe('3');
+    const settled = await partition(customer.accountId);
+    expect(settled.balance).toBe(3);
+    expect(settled.txns.filter((txn) => txn.kind === 'query').map((txn) => txn.status)).toEqual(['completed', 'completed']);
+  });
+});
+
 describe('a keyed charge refused for its key, retried under the same Idempotency-Key with a new key', () => {
   it('starts afresh at once, not after the work timeout, and is charged once: the refusal left no record', async () => {
     const customer = await newCustomer(gateway.url, 5);
