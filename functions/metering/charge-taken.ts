@@ -2,7 +2,7 @@ import type { AccountItem } from '../accounts/model.ts';
 import { findAccountItem } from '../accounts/store.ts';
 import { config } from '../shared/config.ts';
 import type { LedgerEntry } from './ledger.ts';
-import { ledgerNewestFirst, ledgerPage } from './ledger-store.ts';
+import { ledgerNewestFirst } from './ledger-store.ts';
 import type { TxnItem } from './txn.ts';
 
 /** Whether an abandoned keyed charge was debited: `unknown` while the ledger has not caught up with the account yet. */
@@ -29,9 +29,8 @@ export async function chargeTaken(txn: TxnItem): Promise<ChargeTaken> {
   const account = await findAccountItem(txn.accountId);
   const quick = takenFromAccount(txn, account);
   if (quick) return quick;
-  const [newest] = (await ledgerPage(txn.accountId, 1)).entries;
-  if (!ledgerReaches(txn, account, newest, config().METERED_WORK_TIMEOUT_SECONDS * 1000)) return 'unknown';
-  return walkLedger(txn, ledgerNewestFirst(txn.accountId));
+  const workTimeoutMs = config().METERED_WORK_TIMEOUT_SECONDS * 1000;
+  return walkLedger(txn, ledgerNewestFirst(txn.accountId), (newest) => ledgerReaches(txn, account, newest, workTimeoutMs));
 }
 
 /**
@@ -63,19 +62,26 @@ export function takenFromAccount(txn: Pick<TxnItem, 'id' | 'createdAt'>, account
 
 /**
  * The answer of the account's ledger, read newest first down to the first entry older than any the debit could be
- * (that one included): taken when an entry is the debit, not taken when none is. A gap, or a ledger that ends above
- * its first change, could hide the debit (an entry the stream has not written, or gave up on): unknown.
+ * (that one included): taken when an entry is the debit, not taken when none is. A ledger whose newest entry has not
+ * caught up (`reaches`), a gap, or a ledger that ends above its first change could hide the debit (an entry the
+ * stream has not written, or gave up on): unknown.
  */
-export async function walkLedger(txn: Pick<TxnItem, 'id' | 'createdAt'>, newestFirst: AsyncIterable<LedgerEntry>): Promise<ChargeTaken> {
+export async function walkLedger(
+  txn: Pick<TxnItem, 'id' | 'createdAt'>,
+  newestFirst: AsyncIterable<LedgerEntry>,
+  reaches: (newest: LedgerEntry) => boolean,
+): Promise<ChargeTaken> {
   const from = since(txn).toISOString();
   let below: number | undefined;
   for await (const entry of newestFirst) {
+    if (below === undefined && !reaches(entry)) return 'unknown';
     if (below !== undefined && entry.seq !== below) return 'unknown';
     if (entry.id === txn.id && entry.credits < 0) return 'taken';
     if (entry.at < from) return 'not-taken';
     below = entry.seq - 1;
   }
-  return below === undefined || below === 0 ? 'not-taken' : 'unknown';
+  // An empty ledger has not caught up (the account has changed since the record); one ending above entry 1 has a gap.
+  return below === 0 ? 'not-taken' : 'unknown';
 }
 
 /** The oldest `at` the charge's debit, or any change after it, can carry. */

@@ -25,23 +25,29 @@ describe('takenFromAccount: what the account item alone tells about an abandoned
 describe('walkLedger: what the account’s ledger, newest first, tells', () => {
   const old = earlierThanRecord(CHANGE_AT_SKEW_MS + 1);
   const entry = (id: string, credits: number, seq: number, at = txn.createdAt) => ({ ...change(id, credits, at), seq, balanceAfter: 0 });
+  const caughtUp = () => true;
   async function* newestFirst(entries: ReturnType<typeof entry>[]) {
     yield* entries;
   }
 
   it('taken when an entry is the charge’s debit, whatever came after it', async () => {
-    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry(`${txn.id}.refund`, 10, 8), entry(txn.id, -10, 7)]))).toBe('taken');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry(`${txn.id}.refund`, 10, 8), entry(txn.id, -10, 7)]), caughtUp)).toBe('taken');
   });
 
   it('not taken when the walk reaches an entry older than any the debit could be, or the first change, without it', async () => {
-    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry(txn.id, 10, 8), entry('t_1', 50, 7, old)]))).toBe('not-taken');
-    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 2), entry('t_1', 50, 1)]))).toBe('not-taken');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry(txn.id, 10, 8), entry('t_1', 50, 7, old)]), caughtUp)).toBe('not-taken');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 2), entry('t_1', 50, 1)]), caughtUp)).toBe('not-taken');
+  });
+
+  it('unknown while the newest entry has not caught up, or the ledger is empty', async () => {
+    expect(await walkLedger(txn, newestFirst([entry(txn.id, -10, 9)]), () => false)).toBe('unknown');
+    expect(await walkLedger(txn, newestFirst([]), caughtUp)).toBe('unknown');
   });
 
   it('unknown when a gap could hide the debit: between entries, just above the oldest one read, or below the last', async () => {
-    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry('q_more', -1, 7)]))).toBe('unknown');
-    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3), entry('t_1', 50, 1, old)]))).toBe('unknown');
-    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3)]))).toBe('unknown');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry('q_more', -1, 7)]), caughtUp)).toBe('unknown');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3), entry('t_1', 50, 1, old)]), caughtUp)).toBe('unknown');
+    expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3)]), caughtUp)).toBe('unknown');
   });
 });
 
