@@ -1,5 +1,5 @@
 import { systemClock } from '../shared/clock.ts';
-import { logger } from '../shared/logger.ts';
+import { logger, withLogsWritten } from '../shared/logger.ts';
 import { publishDailyRecoveryRate, recordLapses } from './daily.ts';
 
 /** The daily funnel job: lapses, then the recovery rate of the latest decided day. */
@@ -11,4 +11,4 @@ export async function runFunnelDaily(now: Date): Promise<{ lapsed: number; day: 
 }
 
 /** Run by EventBridge Scheduler on AWS and by the local stack's scheduler locally. */
-export const handler = () => runFunnelDaily(systemClock.now());
+export const handler = withLogsWritten(() => runFunnelDaily(systemClock.now()));

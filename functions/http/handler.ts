@@ -1,9 +1,8 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ProblemFields } from '../shared/errors.ts';
-import { logger } from '../shared/logger.ts';
+import { logger, writtenLogs } from '../shared/logger.ts';
 import { publishMetrics } from '../shared/metrics.ts';
-import { errorPage, wantsErrorPage } from './error-page.ts';
 import { headAsGet, headWithoutBody } from './head.ts';
 import { problemResponse } from './response.ts';
 import type { HttpEvent, HttpResult, RouteHandler } from './types.ts';
@@ -19,6 +18,7 @@ export type RouteMap = Record<string, RouteHandler>;
  */
 export function httpHandler(routes: RouteMap) {
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(writtenLogs())
     .use(headWithoutBody())
     .use(publishMetrics())
     .use(problemErrors())
@@ -31,10 +31,12 @@ export function httpHandler(routes: RouteMap) {
 
 function problemErrors(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> {
   return {
-    onError: (request) => {
+    onError: async (request) => {
       const { event } = request;
       const error = asTollgateError(request.error, event);
       const instance = `urn:tollgate:request:${event.requestContext?.requestId ?? 'unknown'}`;
+      // Loaded on a container's first error: the page routes' table and the page template cost every cold start otherwise.
+      const { errorPage, wantsErrorPage } = await import('./error-page.ts');
       const answer = (problem: ProblemFields) => (wantsErrorPage(event) ? errorPage(problem) : problemResponse(problem, instance));
       if (error) {
         if (error.problem.status >= 500) logger.error('dependency unavailable', { error: request.error, routeKey: event.routeKey });

@@ -2,6 +2,7 @@ import { sesSender } from '../alerts/ses-sender.ts';
 import { httpHandler } from '../http/handler.ts';
 import { priceBook } from '../pricing/configured.ts';
 import { systemClock } from '../shared/clock.ts';
+import { withLogsWritten } from '../shared/logger.ts';
 import { type FireOutcome, fireReminder } from './fire.ts';
 import { reminderRoutes } from './routes.ts';
 import { reminderScheduler } from './scheduler.ts';
@@ -12,6 +13,6 @@ export const handler = httpHandler(reminderRoutes({ clock: systemClock, schedule
 const alertDeps = { sender: sesSender(), clock: systemClock, pricing: priceBook() };
 
 /** EventBridge Scheduler target: `{ accountId, reminderId }`. */
-export async function fire(event: { accountId: string; reminderId: string }): Promise<FireOutcome> {
-  return fireReminder(event.accountId, event.reminderId, alertDeps);
-}
+export const fire = withLogsWritten(
+  (event: { accountId: string; reminderId: string }): Promise<FireOutcome> => fireReminder(event.accountId, event.reminderId, alertDeps),
+);

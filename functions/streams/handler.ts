@@ -15,7 +15,7 @@ import { catalogService } from '../queries/service.ts';
 import { recordDepletionStart, recordRecovery } from '../recovery/depletion-stats.ts';
 import { systemClock } from '../shared/clock.ts';
 import { config } from '../shared/config.ts';
-import { logger } from '../shared/logger.ts';
+import { logger, withLogsWritten } from '../shared/logger.ts';
 import { enqueueWebhookEvents } from '../webhooks/enqueue.ts';
 import { recordLedgerLag } from './lag.ts';
 import { type AccountRun, type AccountStep, type AccountWork, balanceAtCrossing, planBatch, type StreamChange } from './plan.ts';
@@ -144,4 +144,4 @@ export function createStreamHandler(deps: AlertDeps, ledgerPut: () => BatchPut =
   };
 }
 
-export const handler = createStreamHandler({ sender: sesSender(), clock: systemClock, pricing: priceBook() });
+export const handler = withLogsWritten(createStreamHandler({ sender: sesSender(), clock: systemClock, pricing: priceBook() }));

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { httpHandler } from '../http/handler.ts';
 import { systemClock } from '../shared/clock.ts';
-import { logger } from '../shared/logger.ts';
+import { logger, withLogsWritten } from '../shared/logger.ts';
 import { metrics } from '../shared/metrics.ts';
 import { deliveryQueue } from './queue.ts';
 import { webhookRoutes } from './routes.ts';
@@ -15,7 +15,7 @@ export const handler = httpHandler(webhookRoutes({ clock: systemClock }));
  * back after the visibility timeout; after the queue's receive limit it lands in the DLQ.
  * A receiver's failure is not a message failure: it is recorded and the message re-queued for the retry.
  */
-export async function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
+export const deliver = withLogsWritten(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const queue = deliveryQueue();
   if (!queue) throw new Error('Missing configuration: set WEBHOOK_QUEUE_URL.');
   const failures: SQSBatchResponse['batchItemFailures'] = [];
@@ -29,4 +29,4 @@ export async function deliver(event: SQSEvent): Promise<SQSBatchResponse> {
   }
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return { batchItemFailures: failures };
-}
+});

@@ -3,7 +3,7 @@ import { httpHandler } from '../../functions/http/handler.ts';
 import { queryRoutes } from '../../functions/queries/routes.ts';
 import { catalogService, type MeteredService } from '../../functions/queries/service.ts';
 import { systemClock } from '../../functions/shared/clock.ts';
-import { logger } from '../../functions/shared/logger.ts';
+import { logger, logsWritten } from '../../functions/shared/logger.ts';
 import { ADMIN_KEY, startTestApp, type TestApp, tableSnapshot } from '../support/app.ts';
 import { call, newCustomer } from '../support/http.ts';
 import { pricing } from '../support/prices.ts';
@@ -39,6 +39,7 @@ async function capturingLogs(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } finally {
+    await logsWritten();
     process.stdout.write = write;
     process.stderr.write = writeErr;
     logger.setLogLevel('CRITICAL');
