@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { identifyClient } from '../accounts/auth.ts';
 import { type AccountRef, accountIdOf } from '../accounts/resolve.ts';
 import { findAccount } from '../accounts/store.ts';
-import { fields, idempotencyKey } from '../http/request.ts';
+import { idempotencyKey } from '../http/request.ts';
 import { problemResponse } from '../http/response.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { answerRefusal, replayed, stored } from '../metering/metered-call.ts';
@@ -12,13 +12,12 @@ import { saveResponse } from '../metering/txn-store.ts';
 import { priceBook } from '../pricing/configured.ts';
 import type { PriceBook } from '../pricing/price-book.ts';
 import { refusalAnswer } from '../recovery/refusal.ts';
-import { durationMs } from '../reminders/duration.ts';
 import type { Clock } from '../shared/clock.ts';
 import { GoneError, PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
 import { logger } from '../shared/logger.ts';
 import { placeHold, releaseHold, settleHold } from './holds.ts';
-import { DEFAULT_HOLD_EXPIRES_IN } from './model.ts';
+import { deferredHoldMs } from './lifetime.ts';
 import { isStreamBody, type StreamBody, whenBodyEnds } from './stream-end.ts';
 
 /** An answer `meter()` with deferred pricing accepts: a string body, or a stream (middy's `streamifyResponse`). */
@@ -61,10 +60,7 @@ export function heldMeter<TEvent extends HttpEvent, TResult extends MeteredResul
   pricing: DeferredPricing<TEvent, TResult>,
   settings: HeldMeterSettings<TEvent>,
 ): middy.MiddlewareObj<TEvent, TResult, Error, Context> {
-  if (!fields.operation.safeParse(pricing.operation).success)
-    throw new PriceMisconfiguredError(`meter(): "${pricing.operation}" is not a valid operation name (lower case, e.g. "complete").`);
-  const expiresInMs = durationMs(pricing.expiresIn ?? DEFAULT_HOLD_EXPIRES_IN);
-  if (expiresInMs === undefined) throw new PriceMisconfiguredError(`meter(): expiresIn "${pricing.expiresIn}" is not an ISO-8601 duration such as "PT15M".`);
+  const expiresInMs = deferredHoldMs(pricing);
   /** The hold of each request in flight, from `before` to `after` or `onError`. */
   const holds = new WeakMap<object, TxnItem>();
 

@@ -3,15 +3,11 @@ import { fields } from '../http/request.ts';
 import type { TxnItem } from '../metering/txn.ts';
 import { durationMs } from '../reminders/duration.ts';
 import * as z from '../shared/schema.ts';
+import { DEFAULT_HOLD_EXPIRES_IN, MAX_HOLD_MS, MIN_HOLD_MS } from './lifetime.ts';
 import type { Hold } from './openapi.ts';
 
 /** Hold ids: `hd_` and a random or Idempotency-Key-derived suffix. */
 export const HOLD_ID = /^hd_[A-Za-z0-9_-]{16,32}$/;
-
-export const MIN_HOLD_MS = 60_000;
-export const MAX_HOLD_MS = 24 * 3_600_000;
-/** How long a hold lasts when the request does not say. */
-export const DEFAULT_HOLD_EXPIRES_IN = 'PT15M';
 
 const expiresIn = z._default(
   z.string().check(

@@ -3,7 +3,8 @@ import type { Context } from 'aws-lambda';
 import { identifyClient } from '../accounts/auth.ts';
 import type { AccountItem } from '../accounts/model.ts';
 import { type AccountRef, accountIdOf } from '../accounts/resolve.ts';
-import { type DeferredPricing, heldMeter, type MeteredResult } from '../holds/meter-held.ts';
+import { deferredHoldMs } from '../holds/lifetime.ts';
+import type { DeferredPricing, HeldMeterSettings, MeteredResult } from '../holds/meter-held.ts';
 import { fields, header, idempotencyKey } from '../http/request.ts';
 import type { HttpEvent, HttpResult } from '../http/types.ts';
 import { priceBook } from '../pricing/configured.ts';
@@ -13,6 +14,7 @@ import { refusalAnswer } from '../recovery/refusal.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId, sha256 } from '../shared/ids.ts';
+import { writingLogs } from '../shared/logger.ts';
 import { startCharge } from './charges.ts';
 import { answerRefusal, balanceAfterCharge, replayed, settleFailure, settleSuccess } from './metered-call.ts';
 import type { TxnItem } from './txn.ts';
@@ -101,7 +103,7 @@ export function meter<TEvent extends HttpEvent = HttpEvent, TResult extends Mete
 export function meter<TEvent extends HttpEvent = HttpEvent>(
   opts: MeterOptions<TEvent> | DeferredMeterOptions<TEvent, MeteredResult>,
 ): middy.MiddlewareObj<TEvent, HttpResult, Error, Context> | middy.MiddlewareObj<TEvent, MeteredResult, Error, Context> {
-  if ('estimate' in opts) return heldMeter(opts, { ...defaults, ...opts, requestHash });
+  if ('estimate' in opts) return writingLogs(deferredMeter(opts, { ...defaults, ...opts, requestHash }));
   const options = { ...defaults, ...opts };
   // A named operation is priced on its first call, not at import: the price book is read once per container.
   const priceOfEvent: PriceOfEvent<TEvent> =
@@ -160,7 +162,26 @@ export function meter<TEvent extends HttpEvent = HttpEvent>(
     answerRefusal(request);
   };
 
-  return { before: meterMiddlewareBefore, after: meterMiddlewareAfter, onError: meterMiddlewareOnError };
+  return writingLogs({ before: meterMiddlewareBefore, after: meterMiddlewareAfter, onError: meterMiddlewareOnError });
+}
+
+/**
+ * `meter()` with deferred pricing: its options are checked now, and the hold machinery (`holds/meter-held.ts`) is
+ * loaded beside the cold start, so a function with fixed prices never loads it.
+ */
+function deferredMeter<TEvent extends HttpEvent, TResult extends MeteredResult>(
+  pricing: DeferredPricing<TEvent, TResult>,
+  settings: HeldMeterSettings<TEvent>,
+): middy.MiddlewareObj<TEvent, TResult, Error, Context> {
+  deferredHoldMs(pricing);
+  const held = import('../holds/meter-held.ts').then(({ heldMeter }) => heldMeter(pricing, settings));
+  // A failed load is answered by the first call that needs it (a 500), not as an unhandled rejection at init.
+  held.catch(() => undefined);
+  return {
+    before: async (request) => (await held).before?.(request),
+    after: async (request) => (await held).after?.(request),
+    onError: async (request) => (await held).onError?.(request),
+  };
 }
 
 type PriceOfEvent<TEvent> = (event: TEvent) => Promise<MeterPrice>;

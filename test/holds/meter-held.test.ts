@@ -51,6 +51,13 @@ const ledger = async (accountId: string) => {
 };
 
 describe('meter() with deferred pricing', () => {
+  it('refuses misconfigured options where it is called, though the hold machinery loads later', () => {
+    const settle = () => 1;
+    const estimate = () => 1;
+    expect(() => meter({ operation: 'Not A Name', estimate, settle })).toThrow('is not a valid operation name');
+    expect(() => meter({ operation: 'complete', estimate, settle, expiresIn: 'soon' })).toThrow('is not an ISO-8601 duration');
+  });
+
   it('holds the estimate, charges the tokens used, and replays the answer for a retry', async () => {
     const c = await newCustomer(app.url, 100);
     const reply = await ask(c.apiKey, { maxTokens: 40, used: 12 }, 'chat-1');
