@@ -3,13 +3,13 @@ import { Balance } from '../accounts/openapi.ts';
 import { answers, described, type FeatureApi, Problem } from '../http/openapi.ts';
 import { HOLD_ID, placeHoldSchema, settleHoldSchema } from './model.ts';
 
-export const HoldRequest = described(placeHoldSchema, {
+export const HoldRequest = described(placeHoldSchema(), {
   operation: 'The operation the ledger and usage record the work under: any lower-case name, priced by the settle rather than the price book.',
   credits: 'The estimate to reserve: at most the available balance.',
   expiresIn: 'An ISO-8601 duration from PT1M to PT24H: a hold neither settled nor released by then is released automatically (nothing charged).',
 });
 
-export const SettleHoldRequest = described(settleHoldSchema, {
+export const SettleHoldRequest = described(settleHoldSchema(), {
   credits:
     'What the work actually cost (0 allowed). Above the hold, the price book’s `holdOverage` decides: `cap` (default) takes the hold, `allow` also takes the overage from the available balance as far as it goes.',
 });

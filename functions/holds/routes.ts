@@ -33,7 +33,7 @@ export function holdRoutes(deps: HoldDeps): RouteMap {
       // The key must be active before the hold is read: a revoked key learns nothing about it.
       const { owner } = await requireClientAccount(event);
       const holdId = pathParam(event, 'holdId', HOLD_ID);
-      const { value } = parseBody(event, settleHoldSchema);
+      const { value } = parseBody(event, settleHoldSchema());
       const now = deps.clock.now();
       const settled = await settleHold({ ...owner, holdId, actual: value.credits, policy: deps.pricing.holdOverage ?? 'cap', now });
       return answer(settled.hold, settled.applied, deps);
@@ -41,7 +41,7 @@ export function holdRoutes(deps: HoldDeps): RouteMap {
     'POST /v1/holds/{holdId}/release': async (event) => {
       const { owner } = await requireClientAccount(event);
       const holdId = pathParam(event, 'holdId', HOLD_ID);
-      if (event.body) parseBody(event, releaseHoldSchema);
+      if (event.body) parseBody(event, releaseHoldSchema());
       const released = await releaseHold({ ...owner, holdId, now: deps.clock.now(), by: 'request' });
       return answer(released.hold, released.applied, deps);
     },
@@ -51,7 +51,7 @@ export function holdRoutes(deps: HoldDeps): RouteMap {
 async function place(event: HttpEvent, deps: HoldDeps): Promise<HttpResult> {
   const owner = await identifyClient(event);
   const key = idempotencyKey(event, false);
-  const { value, hash } = parseBody(event, placeHoldSchema);
+  const { value, hash } = parseBody(event, placeHoldSchema());
   const now = deps.clock.now();
   const start = await placeHold({
     ...owner,

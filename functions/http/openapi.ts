@@ -231,13 +231,13 @@ export const httpApi: FeatureApi = {
           'Optional. As for top-ups: a retry with the same key and body is answered from the first attempt and charged once; the same key with another body gets 422.',
         schema: jsonSchema(z.string().min(1).max(255).regex(IDEMPOTENCY_KEY)),
       },
-      Limit: { name: 'limit', in: 'query', required: false, schema: jsonSchema(ledgerQuery.shape.limit) },
+      Limit: { name: 'limit', in: 'query', required: false, schema: jsonSchema(ledgerQuery().shape.limit) },
       Cursor: {
         name: 'cursor',
         in: 'query',
         required: false,
         description: 'The `nextCursor` of the previous page.',
-        schema: jsonSchema(ledgerQuery.shape.cursor),
+        schema: jsonSchema(ledgerQuery().shape.cursor),
       },
       From: {
         name: 'from',

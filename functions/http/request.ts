@@ -123,12 +123,21 @@ function canonical(value: unknown): unknown {
 /** Control characters, lone surrogates, and bidi overrides/isolates (which can make a name read as something else). */
 const UNSAFE_TEXT = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
 
-/** Shared field schemas. */
-export const fields = {
-  credits: z
+const credits = z.builtOnFirstUse(() =>
+  z
     .number({ error: 'must be a number' })
     .check(z.int('must be a whole number of credits'), z.positive('must be greater than zero'), z.maximum(1_000_000_000, 'must be at most 1,000,000,000')),
-  operation: z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a lower-case operation name such as "search"')),
+);
+const operation = z.builtOnFirstUse(() => z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a lower-case operation name such as "search"')));
+
+/** Shared field schemas, each built when first used (`builtOnFirstUse`). */
+export const fields = {
+  get credits() {
+    return credits();
+  },
+  get operation() {
+    return operation();
+  },
   text: (max: number) =>
     z.string().check(
       z.trim(),

@@ -4,16 +4,16 @@ import { answers, described, type FeatureApi, meteredHeaders } from '../http/ope
 import { OperationName } from '../pricing/openapi.ts';
 import { debitBody, externalDebitBody, topUpBody } from './routes.ts';
 
-export const TopUpRequest = described(topUpBody, {
+export const TopUpRequest = described(topUpBody(), {
   credits: 'A whole, positive number of credits (at most 1,000,000,000).',
   reference: 'Your reference, e.g. an invoice number. Trimmed; must not be empty or contain control characters.',
 });
 
 export const TopUp = z.object({ id: z.string(), credits: z.int().min(1), reference: z.string().optional(), balance: Balance });
 
-export const DebitRequest = described(debitBody, { credits: 'A whole, positive number of credits (at most 1,000,000,000).', operation: OperationName });
+export const DebitRequest = described(debitBody(), { credits: 'A whole, positive number of credits (at most 1,000,000,000).', operation: OperationName });
 
-export const ExternalDebitRequest = described(externalDebitBody, {
+export const ExternalDebitRequest = described(externalDebitBody(), {
   externalId: 'The `externalId` the account was created with.',
   credits: 'A whole, positive number of credits (at most 1,000,000,000).',
   operation: OperationName,

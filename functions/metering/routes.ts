@@ -25,20 +25,24 @@ export interface MeteringDeps {
   clock: Clock;
 }
 
-export const topUpBody = z.strictObject({ credits: fields.credits, reference: z.optional(fields.text(200)) });
-export const debitBody = z.strictObject({ credits: fields.credits, operation: fields.operation });
+export const topUpBody = z.builtOnFirstUse(() => z.strictObject({ credits: fields.credits, reference: z.optional(fields.text(200)) }));
+export const debitBody = z.builtOnFirstUse(() => z.strictObject({ credits: fields.credits, operation: fields.operation }));
 /** The same debit, for a backend that knows its customers by its own id (the account's `externalId`). */
-export const externalDebitBody = z.strictObject({
-  externalId: z.string({ error: EXTERNAL_ID_MESSAGE }).check(z.regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE)),
-  credits: fields.credits,
-  operation: fields.operation,
-});
+export const externalDebitBody = z.builtOnFirstUse(() =>
+  z.strictObject({
+    externalId: z.string({ error: EXTERNAL_ID_MESSAGE }).check(z.regex(EXTERNAL_ID, EXTERNAL_ID_MESSAGE)),
+    credits: fields.credits,
+    operation: fields.operation,
+  }),
+);
 /** An account item's ledger is paged by sequence; a sharded account's merged ledger by `MERGED_CURSOR`. */
 const LEDGER_CURSOR = new RegExp(`^[1-9][0-9]{0,11}$|${MERGED_CURSOR.source}`);
-export const ledgerQuery = z.strictObject({
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
-  cursor: z.optional(z.string().check(z.regex(LEDGER_CURSOR, 'must be a cursor returned as nextCursor'))),
-});
+export const ledgerQuery = z.builtOnFirstUse(() =>
+  z.strictObject({
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+    cursor: z.optional(z.string().check(z.regex(LEDGER_CURSOR, 'must be a cursor returned as nextCursor'))),
+  }),
+);
 
 /** Admin routes that move or show credits: top-ups, debits for non-Lambda backends, the ledger. */
 export function meteringRoutes(deps: MeteringDeps): RouteMap {
@@ -48,13 +52,13 @@ export function meteringRoutes(deps: MeteringDeps): RouteMap {
       await requireAdmin(event);
       const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
       const key = idempotencyKey(event, true);
-      const { value, hash } = parseBody(event, debitBody);
+      const { value, hash } = parseBody(event, debitBody());
       return debit(event, { accountId, key, hash, ...value }, deps);
     },
     'POST /v1/debits': async (event) => {
       await requireAdmin(event);
       const key = idempotencyKey(event, true);
-      const { value, hash } = parseBody(event, externalDebitBody);
+      const { value, hash } = parseBody(event, externalDebitBody());
       const accountId = await findAccountIdByExternalId(value.externalId);
       if (!accountId) throw new NotFoundError(`There is no account with externalId "${value.externalId}".`);
       return debit(event, { accountId, key, hash, operation: value.operation, credits: value.credits }, deps);
@@ -67,7 +71,7 @@ async function topUp(event: HttpEvent, deps: MeteringDeps): Promise<HttpResult> 
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
   const key = idempotencyKey(event, true);
-  const { value, hash } = parseBody(event, topUpBody);
+  const { value, hash } = parseBody(event, topUpBody());
   const now = deps.clock.now();
   const outcome = await creditTopUp({
     accountId,
@@ -123,7 +127,7 @@ async function debit(event: HttpEvent, value: DebitRequest, deps: MeteringDeps):
 async function ledger(event: HttpEvent): Promise<HttpResult> {
   await requireAdmin(event);
   const accountId = pathParam(event, 'accountId', ACCOUNT_ID);
-  const query = parseQuery(event, ledgerQuery);
+  const query = parseQuery(event, ledgerQuery());
   const account = await getAccount(accountId);
   // A sharded account (or one that was) has a ledger per sub-balance besides its own: they are merged into one.
   if (account.shardSlots) {

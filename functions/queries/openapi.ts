@@ -11,7 +11,7 @@ export const ReportInput = queryInputs.report;
 
 export const ExportInput = described(queryInputs.export, { category: 'Only this category; all parts when absent.' });
 
-export const QueryRequest = described(submitQueryBody, {
+export const QueryRequest = described(submitQueryBody(), {
   operation: OperationName,
   input: z.union([SearchInput, ReportInput, ExportInput]).optional().meta({
     description:

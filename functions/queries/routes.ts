@@ -22,7 +22,7 @@ export interface QueryDeps {
   clock: Clock;
 }
 
-export const submitQueryBody = z.strictObject({ operation: fields.operation, input: z.optional(z.unknown()) });
+export const submitQueryBody = z.builtOnFirstUse(() => z.strictObject({ operation: fields.operation, input: z.optional(z.unknown()) }));
 
 /** The example metered service's routes: submit, inspect and resume queries. */
 export function queryRoutes(deps: QueryDeps): RouteMap {
@@ -39,7 +39,7 @@ export function queryRoutes(deps: QueryDeps): RouteMap {
 async function submit(event: HttpEvent, deps: QueryDeps) {
   const owner = await identifyClient(event);
   const key = idempotencyKey(event, false);
-  const { value, hash } = parseBody(event, submitQueryBody);
+  const { value, hash } = parseBody(event, submitQueryBody());
   const credits = priceOf(deps.pricing, value.operation);
   const schema = deps.service.inputSchema(value.operation);
   if (credits === undefined || !schema) {

@@ -26,14 +26,27 @@ export interface MeteredService {
 const parts = sample as Part[];
 const categories = [...new Set(parts.map((part) => part.category))];
 
-export const queryInputs = {
-  search: z.strictObject({
+const searchInput = z.builtOnFirstUse(() =>
+  z.strictObject({
     q: fields.text(100),
     limit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(50)), 10),
   }),
-  report: z.strictObject({ groupBy: z._default(z.enum(['category', 'supplier']), 'category') }),
-  export: z.strictObject({ category: z.optional(z.enum(categories as [string, ...string[]])) }),
-} as const;
+);
+const reportInput = z.builtOnFirstUse(() => z.strictObject({ groupBy: z._default(z.enum(['category', 'supplier']), 'category') }));
+const exportInput = z.builtOnFirstUse(() => z.strictObject({ category: z.optional(z.enum(categories as [string, ...string[]])) }));
+
+/** Each operation's input schema, built when first asked for (`builtOnFirstUse`). */
+export const queryInputs = {
+  get search() {
+    return searchInput();
+  },
+  get report() {
+    return reportInput();
+  },
+  get export() {
+    return exportInput();
+  },
+};
 
 type Operation = keyof typeof queryInputs;
 

@@ -14,3 +14,16 @@ import en from 'zod/v4/locales/en.js';
 if (!globalConfig.localeError) config(en());
 
 export * from 'zod/mini';
+
+/**
+ * A schema built on its first use, then kept. Building zod schemas is most of what a function's own code costs at
+ * cold start (about 0.1–0.2 ms each, `npm run bench`), and a function serving several routes is seldom asked all of
+ * them: each route builds its own when it is first called.
+ */
+export function builtOnFirstUse<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}

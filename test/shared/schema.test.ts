@@ -17,7 +17,7 @@ describe('validation on the metered path', () => {
       import { fields, validate } from './functions/http/request.ts';
       import { ledgerQuery } from './functions/metering/routes.ts';
       const problems = [];
-      for (const [schema, data] of [[ledgerQuery, { limit: '0' }], [fields.operation, 5]]) {
+      for (const [schema, data] of [[ledgerQuery(), { limit: '0' }], [fields.operation, 5]]) {
         try { validate(schema, data, 'query'); } catch (error) { problems.push(error.message); }
       }
       process.stdout.write(JSON.stringify(problems));
@@ -54,4 +54,26 @@ describe('validation on the metered path', () => {
       expect(zodFiles.filter((path) => /\/zod\/v4\/locales\/(?!en\.js$|index\.js$)/.test(path))).toEqual([]);
     },
   );
+});
+
+describe('schemas built on first use', () => {
+  it('builds a schema when first asked for, then keeps that one', async () => {
+    const z = await import('../../functions/shared/schema.ts');
+    let builds = 0;
+    const body = z.builtOnFirstUse(() => {
+      builds += 1;
+      return z.strictObject({ credits: z.number() });
+    });
+    expect(builds).toBe(0);
+    expect(body()).toBe(body());
+    expect(builds).toBe(1);
+    expect(z.safeParse(body(), { credits: 'one' }).success).toBe(false);
+  });
+
+  it('shares one instance of each field schema', async () => {
+    const { fields } = await import('../../functions/http/request.ts');
+    expect(fields.credits).toBe(fields.credits);
+    expect(fields.operation).toBe(fields.operation);
+    expect(fields.credits.safeParse(0).success).toBe(false);
+  });
 });
