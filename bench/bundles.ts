@@ -28,7 +28,8 @@ export interface BundleResult {
 
 /**
  * Tollgate's Lambdas (every functions/<name>/handler.ts), a platform team's Lambda metered with
- * `meter()`, the baseline's, the SDK-only handler, the stack floor, and the metering function bundled as one file
+ * `meter()`, the baseline's, the SDK-only handler (alone, and with the example service's work), the stack floor, and the
+ * metering function bundled as one file
  * (the empty one is added by measureBundles).
  */
 export function lambdaEntries(): { name: string; entry: string; oneFile?: boolean }[] {
@@ -49,6 +50,7 @@ export function lambdaEntries(): { name: string; entry: string; oneFile?: boolea
     { name: 'platform/meter', entry: join(root, 'bench', 'metered-consumer', 'handler.ts') },
     { name: 'baseline/queries', entry: join(root, 'bench', 'baseline', 'handler.ts') },
     { name: 'sdk-only', entry: join(root, 'bench', 'sdk-only', 'handler.ts') },
+    { name: 'sdk-only + example work', entry: join(root, 'bench', 'sdk-only-work', 'handler.ts') },
     { name: 'stack-floor', entry: join(root, 'bench', 'stack-floor', 'handler.ts') },
     // What NodejsFunction made of the metering function: the same options, but one file, so no chunk is left for later.
     { name: 'tollgate/metering, one file', entry: join(root, 'functions', 'metering', 'handler.ts'), oneFile: true },
