@@ -67,7 +67,10 @@ export const Query = z
     operation: z.string(),
     status: z.enum(['parked', 'running', 'completed', 'failed', 'expired']),
     price: z.int().min(1),
-    charged: z.int().min(0).meta({ description: 'The price while running or completed; 0 otherwise (parked, or failed and refunded).' }),
+    charged: z.int().min(0).meta({
+      description:
+        'The price while running or completed; 0 otherwise (parked, or failed and refunded). A running query is charged as its work starts: one whose request died before its charge reached the balance was never charged, and is removed by the sweeper (or charged once by a retry with its Idempotency-Key).',
+    }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     expiresAt: z.iso.datetime().meta({ description: 'Parked (and expired) queries only: when resuming stops being possible.' }).optional(),
