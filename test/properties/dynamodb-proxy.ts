@@ -6,13 +6,18 @@ export type CutMode =
   /** The k-th call never reaches DynamoDB. */
   | 'before'
   /** The k-th call is applied by DynamoDB, but its answer is lost. */
-  | 'after';
+  | 'after'
+  /**
+   * The k-th call is applied by DynamoDB and its answer lost, but DynamoDB stays reachable: the SDK's own retry
+   * sends the call again (a fault no emulator produces: a connection reset after the write, before the answer).
+   */
+  | 'answer-lost';
 
 /**
  * A switchable HTTP proxy in front of DynamoDB Local, standing for the network path to DynamoDB.
  * `down()` closes the listening port (new connections are refused, open ones reset), `up()` opens
  * it again on the same port, and `cutAt(k, mode)` takes DynamoDB away at the k-th call from now —
- * in the middle of a request — and keeps it away until `up()`. `throttle(operation)` answers every
+ * in the middle of a request — and keeps it away until `up()` (`answer-lost` loses one answer only). `throttle(operation)` answers every
  * call of one operation with DynamoDB's throttling error, unapplied, until `up()`.
  */
 export class DynamoDbProxy {
@@ -106,6 +111,10 @@ export class DynamoDbProxy {
         if (cutHere === 'after') {
           req.socket.destroy();
           await this.down();
+          return;
+        }
+        if (cutHere === 'answer-lost') {
+          req.socket.destroy();
           return;
         }
         res.writeHead(answer.statusCode ?? 500, answer.headers);

@@ -348,6 +348,46 @@ describe('DynamoDB lost in the middle of a metered query', () => {
       expect(await sweep(later)).toMatchObject({ refunded: 0, dropped: 0 });
     });
   }
+
+  // The SDK sends a call again when its connection dies after the write (the proxy's 'answer-lost'): the resent
+  // write is refused by its own condition, and the request must recognise its own work, not take it for another's.
+  it("the record's Put applied and its answer lost: the SDK sends it again, and the request knows its own record and charges once", async () => {
+    const customer = await newCustomer(gateway.url, 5);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+    const before = await partition(customer.accountId);
+    const from = proxy.calls.length;
+    proxy.cutAt(1, 'answer-lost');
+    const reply = await call(gateway.url, 'POST', '/v1/queries', {
+      token: customer.apiKey,
+      body: { operation: 'search', input: { q: 'bolt' } },
+      idempotencyKey: 'put-sent-twice',
+    });
+    await proxy.up();
+    expect(reply.status).toBe(200);
+    expect(proxy.calls.slice(from)).toEqual(['PutItem', 'PutItem', 'UpdateItem', 'UpdateItem']);
+    const settled = await partition(customer.accountId);
+    expect(settled.balance).toBe(before.balance - 1);
+    expect(settled.txns.filter((txn) => txn.kind === 'query').map((txn) => txn.status)).toEqual(['completed']);
+  });
+
+  it('a refusal for credits whose answer was lost and sent again by the SDK is still the 402, its query parked once', async () => {
+    const customer = await newCustomer(gateway.url, 0);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+    const from = proxy.calls.length;
+    // Calls: the record's Put, the debit (refused for credits), the record moved to parked: its answer is lost.
+    proxy.cutAt(3, 'answer-lost');
+    const reply = await call(gateway.url, 'POST', '/v1/queries', {
+      token: customer.apiKey,
+      body: { operation: 'search', input: { q: 'bolt' } },
+      idempotencyKey: 'parked-twice',
+    });
+    await proxy.up();
+    expect(reply.status).toBe(402);
+    expect(proxy.calls.slice(from, from + 4)).toEqual(['PutItem', 'UpdateItem', 'UpdateItem', 'UpdateItem']);
+    const settled = await partition(customer.accountId);
+    expect(settled.balance).toBe(0);
+    expect(settled.txns.filter((txn) => txn.kind === 'query').map((txn) => txn.status)).toEqual(['parked']);
+  });
 });
 
 // A warm key-less query makes two calls: UpdateItem (the debit, returning the balance it left) and
