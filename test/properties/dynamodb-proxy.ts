@@ -28,6 +28,8 @@ export class DynamoDbProxy {
   private cut?: { at: number; mode: CutMode };
   private isDown = false;
   private readonly throttled = new Set<string>();
+  /** Per operation: the next call waits for `release`, and `arrived` tells the test it is there. */
+  private readonly held = new Map<string, { released: Promise<void>; arrived: () => void }>();
   private readonly target: URL;
 
   constructor(target: string) {
@@ -52,6 +54,17 @@ export class DynamoDbProxy {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
+  }
+
+  /**
+   * Holds the next call of `operation` before it reaches DynamoDB until the returned function is called (a slow
+   * network path, so that a test can order one request's call after another's). Resolves `reached` once it arrives.
+   */
+  holdNext(operation: string): { reached: Promise<void>; release: () => void } {
+    const reached = Promise.withResolvers<void>();
+    const released = Promise.withResolvers<void>();
+    this.held.set(operation, { released: released.promise, arrived: reached.resolve });
+    return { reached: reached.promise, release: released.resolve };
   }
 
   throttle(operation: string): void {
@@ -94,6 +107,12 @@ export class DynamoDbProxy {
         .split('.')
         .pop() ?? '?';
     this.calls.push(operation);
+    const hold = this.held.get(operation);
+    if (hold) {
+      this.held.delete(operation);
+      hold.arrived();
+      await hold.released;
+    }
     if (this.throttled.has(operation)) {
       const { TableName } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { TableName?: string };
       return answerThrottled(res, operation.startsWith('Get') || operation === 'Query' || operation === 'Scan' ? 'read' : 'write', TableName ?? 'unknown');

@@ -388,6 +388,37 @@ describe('DynamoDB lost in the middle of a metered query', () => {
     expect(settled.balance).toBe(0);
     expect(settled.txns.filter((txn) => txn.kind === 'query').map((txn) => txn.status)).toEqual(['parked']);
   });
+
+  it("a sharded account's charge whose transaction arrives after its retry took it over is refused by the claim: charged once", async () => {
+    const customer = await newCustomer(gateway.url, 10);
+    expect((await call(gateway.url, 'PATCH', `/v1/accounts/${customer.accountId}`, { token: ADMIN_KEY, body: { shards: 2 } })).status).toBe(200);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+    // The retry reads from the ledger whether the first attempt was charged: it is projected up to now.
+    await projectLedger();
+    const available = async () => (await call(gateway.url, 'GET', `/v1/accounts/${customer.accountId}`, { token: ADMIN_KEY })).body.balance.available;
+    const before = await available();
+    const send = () =>
+      call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'bolt' } }, idempotencyKey: 'slow-first' });
+    // The first attempt's debit (the transaction that marks its record debited) is held on the way to DynamoDB.
+    const firstDebit = proxy.holdNext('TransactWriteItems');
+    const first = send();
+    await firstDebit.reached;
+    // Past the work timeout (1 s here) its retry takes the charge over (the record says not debited) and sends its
+    // own debit, held too; the first attempt's arrives in between, after the retry's claim.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const retryDebit = proxy.holdNext('TransactWriteItems');
+    const retry = send();
+    await retryDebit.reached;
+    firstDebit.release();
+    // Conditioned on the record as the first attempt wrote it, which the claim changed: refused, nothing debited.
+    expect((await first).status).toBe(409);
+    retryDebit.release();
+    expect((await retry).status).toBe(200);
+    await proxy.up();
+    expect(await available()).toBe(before - 1);
+    const settled = await partition(customer.accountId);
+    expect(settled.txns.filter((txn) => txn.kind === 'query').map((txn) => [txn.status, txn.debited])).toEqual([['completed', true]]);
+  });
 });
 
 // A warm key-less query makes two calls: UpdateItem (the debit, returning the balance it left) and
