@@ -17,7 +17,7 @@ const OWN_MODULE_STATE = [
   'test/queries/quoted-price.test.ts',
   'test/recovery/social-proof.test.ts',
   'test/reminders/reminders.test.ts',
-  'test/shared/{config,secrets}.test.ts',
+  'test/shared/{config,logger,secrets}.test.ts',
   'test/streams/alerts-on-time.test.ts',
   'test/webhooks/delivery.test.ts',
 ];

@@ -15,7 +15,7 @@ import { refusalAnswer } from '../recovery/refusal.ts';
 import type { Clock } from '../shared/clock.ts';
 import { GoneError, PriceMisconfiguredError, TollgateError } from '../shared/errors.ts';
 import { derivedId, randomId } from '../shared/ids.ts';
-import { logger } from '../shared/logger.ts';
+import { logger, withLogsWritten } from '../shared/logger.ts';
 import { placeHold, releaseHold, settleHold } from './holds.ts';
 import { deferredHoldMs } from './lifetime.ts';
 import { isStreamBody, type StreamBody, whenBodyEnds } from './stream-end.ts';
@@ -85,15 +85,16 @@ export function heldMeter<TEvent extends HttpEvent, TResult extends MeteredResul
   const streamed = (response: TResult & { body: StreamBody }, event: TEvent, hold: TxnItem): TResult => ({
     ...response,
     headers: { ...response.headers, 'Credits-Hold-Id': hold.id, 'Credits-Held': String(hold.credits) },
+    // These run while the stream is read, after meter()'s phases: each waits for its own log lines.
     body: whenBodyEnds(response.body, {
-      ended: async () => {
+      ended: withLogsWritten(async () => {
         const settled = await settleFrom(response, event, hold);
         await saveResponse(settled.hold, stored(streamedSummary(response.statusCode, settled)));
-      },
-      failed: async (error) => {
+      }),
+      failed: withLogsWritten(async (error: unknown) => {
         logger.error('metered work failed while streaming; releasing its hold', { error, holdId: hold.id });
         await releaseAfterFailure(hold, undefined, settings.clock);
-      },
+      }),
     }),
   });
 

@@ -4,7 +4,8 @@ import type { HttpEvent, HttpResult } from './types.ts';
 
 /**
  * HEAD runs its path's GET route (checks included) and answers with the same status and headers
- * but no body (RFC 9110 §9.3.2), errors too. Register it first, so it sees the final answer.
+ * but no body (RFC 9110 §9.3.2), errors too. Register it before the middlewares that shape the answer, so it sees the
+ * final one.
  */
 export function headWithoutBody(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> {
   const strip: middy.MiddlewareFn<HttpEvent, HttpResult, Error, Context> = (request) => {

@@ -175,12 +175,13 @@ function deferredMeter<TEvent extends HttpEvent, TResult extends MeteredResult>(
 ): middy.MiddlewareObj<TEvent, TResult, Error, Context> {
   deferredHoldMs(pricing);
   const held = import('../holds/meter-held.ts').then(({ heldMeter }) => heldMeter(pricing, settings));
-  // A failed load is answered by the first call that needs it (a 500), not as an unhandled rejection at init.
+  // A failed load fails the calls that need it (their error reaches the chain's error handlers), not the process.
   held.catch(() => undefined);
   return {
     before: async (request) => (await held).before?.(request),
     after: async (request) => (await held).after?.(request),
-    onError: async (request) => (await held).onError?.(request),
+    // The load's own failure is the error already being handled: the chain's other error handlers still run.
+    onError: async (request) => (await held.catch(() => undefined))?.onError?.(request),
   };
 }
 

@@ -26,7 +26,7 @@ function write(method: 'debug' | 'info' | 'warn' | 'error', message: string, att
     .then((loaded) => (attributes ? loaded[method](message, attributes) : loaded[method](message)))
     // Logging never fails a request: a line Powertools cannot write goes to stderr without its attributes.
     .catch((error: unknown) => {
-      process.stderr.write(`${method.toUpperCase()} ${message} (attributes not logged: ${String(error)})\n`);
+      process.stderr.write(`${method.toUpperCase()} ${message} (attributes not logged: ${error instanceof Error ? error.message : 'unprintable error'})\n`);
     })
     .finally(() => writing.delete(line));
   writing.add(line);
@@ -41,7 +41,7 @@ export const logger = {
   /** Sets the level now or, before the logger is loaded, when it is. */
   setLogLevel(wanted: LogLevel): void {
     level = wanted;
-    void powertools?.then((loaded) => loaded.setLogLevel(wanted));
+    void powertools?.then((loaded) => loaded.setLogLevel(wanted)).catch(() => undefined);
   },
 };
 

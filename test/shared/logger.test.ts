@@ -54,13 +54,38 @@ describe('logging on first use', () => {
     expect(written).toContain('"done":3');
   });
 
-  it("meter()'s phases return only after their lines are written", async () => {
-    const { logger, writingLogs } = await freshLogger();
-    const middleware = writingLogs<HttpEvent, undefined, Error, unknown>({
-      onError: async () => logger.error('metered request refused', { reason: 'test' }),
-    });
-    await middleware.onError?.({ event, context: {}, response: undefined, error: new Error('x'), internal: {} } as never);
+  it('meter() in a platform team\'s Lambda answers a refusal only after its error line is written', async () => {
+    await freshLogger();
+    const { meter } = await import('../../functions/metering/meter.ts');
+    const { default: middy } = await import('@middy/core');
+    const handler = middy<HttpEvent, { statusCode: number; body?: string }>()
+      .use(
+        meter({
+          account: () => ({ accountId: 'acc_0123456789abcdef' }),
+          price: () => {
+            throw new Error('the price backend is down');
+          },
+        }),
+      )
+      .handler(async () => ({ statusCode: 200, body: '{}' }));
+    const answer = await handler(event, {} as never);
+    expect(answer.statusCode).toBe(500);
     expect(written).toContain('"message":"metered request refused"');
+  });
+
+  it('a queue-fed handler (webhook deliveries) returns only after its lines are written', async () => {
+    const saved = process.env.WEBHOOK_QUEUE_URL;
+    process.env.WEBHOOK_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/deliveries';
+    try {
+      await freshLogger();
+      const { deliver } = await import('../../functions/webhooks/handler.ts');
+      const answer = await deliver({ Records: [{ messageId: 'm1', body: 'not json' }] } as never);
+      expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+      expect(written).toContain('"message":"webhook delivery message failed; it will come back"');
+    } finally {
+      if (saved === undefined) delete process.env.WEBHOOK_QUEUE_URL;
+      else process.env.WEBHOOK_QUEUE_URL = saved;
+    }
   });
 
   it('a line the logger cannot write goes to stderr and fails nothing', async () => {
