@@ -54,7 +54,7 @@ describe('logging on first use', () => {
     expect(written).toContain('"done":3');
   });
 
-  it('meter() in a platform team\'s Lambda answers a refusal only after its error line is written', async () => {
+  it("meter() in a platform team's Lambda answers a refusal only after its error line is written", async () => {
     await freshLogger();
     const { meter } = await import('../../functions/metering/meter.ts');
     const { default: middy } = await import('@middy/core');
