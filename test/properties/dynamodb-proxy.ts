@@ -22,6 +22,8 @@ export type CutMode =
  */
 export class DynamoDbProxy {
   readonly calls: string[] = [];
+  /** When each of `calls` arrived (`performance.now()`, this process's clock). */
+  readonly arrivals: number[] = [];
   private server!: Server;
   private port = 0;
   private readonly sockets = new Set<Socket>();
@@ -107,6 +109,7 @@ export class DynamoDbProxy {
         .split('.')
         .pop() ?? '?';
     this.calls.push(operation);
+    this.arrivals.push(performance.now());
     const hold = this.held.get(operation);
     if (hold) {
       this.held.delete(operation);

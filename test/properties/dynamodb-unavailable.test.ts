@@ -251,6 +251,37 @@ describe('a keyed charge refused for its key, retried under the same Idempotency
   });
 });
 
+describe('a keyed debit DynamoDB keeps throttling', () => {
+  it('is not sent after half the work timeout: its record is removed, nothing is charged, and the retry charges once', async () => {
+    const customer = await newCustomer(gateway.url, 5);
+    await call(gateway.url, 'GET', '/v1/balance', { token: customer.apiKey });
+    const before = await partition(customer.accountId);
+    const send = () =>
+      call(gateway.url, 'POST', '/v1/queries', { token: customer.apiKey, body: { operation: 'search', input: { q: 'bolt' } }, idempotencyKey: 'throttled' });
+    const from = proxy.calls.length;
+    proxy.throttle('UpdateItem');
+    const started = performance.now();
+    let refused: Reply;
+    try {
+      refused = await send();
+    } finally {
+      await proxy.up();
+    }
+    expectUnavailable(refused);
+    const debitsSent = proxy.arrivals.slice(from).filter((_, i) => proxy.calls[from + i] === 'UpdateItem');
+    expect(debitsSent.length).toBeGreaterThan(0);
+    // A retry may take the charge over once the work timeout (1 s here) has passed, deciding from the ledger that it
+    // was not debited: no debit of the first attempt may reach DynamoDB after that.
+    expect(Math.max(...debitsSent) - started).toBeLessThan(1000);
+    const after = await partition(customer.accountId);
+    expect(after.balance).toBe(before.balance);
+    expect(after.txns.filter((txn) => txn.kind === 'query')).toEqual([]);
+    const retry = await send();
+    expect(retry.status).toBe(200);
+    expect((await partition(customer.accountId)).balance).toBe(before.balance - 1);
+  }, 30_000);
+});
+
 describe('a 402 whose usage summary cannot be read in time', () => {
   it('is still the 402, every way forward in it, without `usage` (not a 503 for a refusal already decided)', async () => {
     const customer = await newCustomer(gateway.url, 1);
