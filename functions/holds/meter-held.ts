@@ -17,7 +17,6 @@ import { GoneError, PriceMisconfiguredError, TollgateError } from '../shared/err
 import { derivedId, randomId } from '../shared/ids.ts';
 import { logger, withLogsWritten } from '../shared/logger.ts';
 import { placeHold, releaseHold, settleHold } from './holds.ts';
-import { deferredHoldMs } from './lifetime.ts';
 import { isStreamBody, type StreamBody, whenBodyEnds } from './stream-end.ts';
 
 /** An answer `meter()` with deferred pricing accepts: a string body, or a stream (middy's `streamifyResponse`). */
@@ -55,12 +54,13 @@ export interface HeldMeterSettings<TEvent extends HttpEvent> {
  * handler throws or answers 5xx. A retry with the same `Idempotency-Key` replays the final answer;
  * one that arrives while the work runs gets a 409 to retry later. A hold left by a dead invocation
  * expires and is released by the sweep: the caller never pays for work that did not finish.
+ * `expiresInMs` is the holds' lifetime, checked where `meter()` was called (`deferredHoldMs`).
  */
 export function heldMeter<TEvent extends HttpEvent, TResult extends MeteredResult>(
   pricing: DeferredPricing<TEvent, TResult>,
   settings: HeldMeterSettings<TEvent>,
+  expiresInMs: number,
 ): middy.MiddlewareObj<TEvent, TResult, Error, Context> {
-  const expiresInMs = deferredHoldMs(pricing);
   /** The hold of each request in flight, from `before` to `after` or `onError`. */
   const holds = new WeakMap<object, TxnItem>();
 

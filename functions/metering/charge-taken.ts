@@ -1,6 +1,7 @@
 import type { AccountItem } from '../accounts/model.ts';
 import { findAccountItem } from '../accounts/store.ts';
 import { config } from '../shared/config.ts';
+import { keys } from '../table/keys.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { ledgerNewestFirst } from './ledger-store.ts';
 import type { TxnItem } from './txn.ts';
@@ -30,7 +31,7 @@ export async function chargeTaken(txn: TxnItem): Promise<ChargeTaken> {
   const quick = takenFromAccount(txn, account);
   if (quick) return quick;
   const workTimeoutMs = config().METERED_WORK_TIMEOUT_SECONDS * 1000;
-  return walkLedger(txn, ledgerNewestFirst(txn.accountId), (newest) => ledgerReaches(txn, account, newest, workTimeoutMs));
+  return walkLedger(txn, ledgerNewestFirst(keys.account(txn.accountId).pk), (newest) => ledgerReaches(txn, account, newest, workTimeoutMs));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   GoneError,
   IdempotencyKeyReusedError,
   NotFoundError,
+  RequestInProgressError,
   ServiceUnavailableError,
   UnauthorizedError,
   UnknownAccountError,
@@ -142,7 +143,7 @@ async function debitWithRecord(request: ChargeRequest, txn: TxnItem): Promise<Ch
     case 'insufficient':
       return refuseRecorded(request, txn, outcome.account);
     case 'txn-conflict':
-      throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+      throw new RequestInProgressError();
     default:
       await settleUndebited(txn);
       throw refusalError(outcome, request);
@@ -159,7 +160,7 @@ async function refuseRecorded(request: ChargeRequest, txn: TxnItem, account: Acc
   const refused = refusedTxn(request, txn);
   // Refused by its own condition after the SDK sent it again (its first answer lost): the record found is this attempt's.
   if (!(await refuseRunningTxn(txn, refused)) && !isOwn(await findTxn(txn.accountId, txn.id), refused)) {
-    throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+    throw new RequestInProgressError();
   }
   countMetric('insufficientCredits');
   return { kind: 'insufficient', account, txn: refused };
@@ -230,7 +231,7 @@ async function takeOver(request: ChargeRequest, existing: TxnItem, deadline: num
 
 /** A txn with this id exists: the same request retried, or the key reused for another request. */
 export function replayOf(requestHash: string, existing: TxnItem | undefined): { kind: 'replay'; response: StoredResponse } {
-  if (!existing) throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+  if (!existing) throw new RequestInProgressError();
   if (existing.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
   if (!existing.response)
     throw new ConflictError('The first request with this Idempotency-Key is still being processed. Retry in a moment.', { 'Retry-After': '1' });

@@ -112,11 +112,11 @@ async function ledgerBelow(pk: string, count: number, before?: number): Promise<
   return Items as LedgerEntry[];
 }
 
-/** The account item's ledger, newest first, read a page (up to 1 MB) at a time as the caller goes on. */
-export function ledgerNewestFirst(accountId: string): AsyncGenerator<LedgerEntry> {
+/** The ledger on partition `pk` (an account item's or a sub-balance's), newest first, read a page (up to 1 MB) at a time as the caller goes on. */
+export function ledgerNewestFirst(pk: string): AsyncGenerator<LedgerEntry> {
   return queryItems<LedgerEntry>({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ledger)',
-    ExpressionAttributeValues: { ':pk': keys.account(accountId).pk, ':ledger': LEDGER_PREFIX },
+    ExpressionAttributeValues: { ':pk': pk, ':ledger': LEDGER_PREFIX },
     ScanIndexForward: false,
     ConsistentRead: true,
   });
@@ -141,12 +141,7 @@ export async function ledgerSince(accountId: string, from: Date, shardSlots = 0)
 async function shardLedgerSince(accountId: string, shard: number, from: Date): Promise<(LedgerEntry & { shard: number })[]> {
   const fromIso = from.toISOString();
   const collected: (LedgerEntry & { shard: number })[] = [];
-  for await (const entry of queryItems<LedgerEntry>({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ledger)',
-    ExpressionAttributeValues: { ':pk': keys.balanceShard(accountId, shard).pk, ':ledger': LEDGER_PREFIX },
-    ScanIndexForward: false,
-    ConsistentRead: true,
-  })) {
+  for await (const entry of ledgerNewestFirst(keys.balanceShard(accountId, shard).pk)) {
     if (entry.at < fromIso) break;
     collected.push({ ...entry, shard });
   }

@@ -173,8 +173,8 @@ function deferredMeter<TEvent extends HttpEvent, TResult extends MeteredResult>(
   pricing: DeferredPricing<TEvent, TResult>,
   settings: HeldMeterSettings<TEvent>,
 ): middy.MiddlewareObj<TEvent, TResult, Error, Context> {
-  deferredHoldMs(pricing);
-  const held = import('../holds/meter-held.ts').then(({ heldMeter }) => heldMeter(pricing, settings));
+  const expiresInMs = deferredHoldMs(pricing);
+  const held = import('../holds/meter-held.ts').then(({ heldMeter }) => heldMeter(pricing, settings, expiresInMs));
   // A failed load fails the calls that need it (their error reaches the chain's error handlers), not the process.
   held.catch(() => undefined);
   return {

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { conditionalWrite, documentClient, tableName, throttlePatient } from '../shared/dynamodb.ts';
-import { ConflictError } from '../shared/errors.ts';
+import { RequestInProgressError } from '../shared/errors.ts';
 import { keys } from '../table/keys.ts';
 import { recordOf, type StoredResponse, type TxnItem, txnKey } from './txn.ts';
 
@@ -33,7 +33,7 @@ export async function putRunningTxn(txn: TxnItem): Promise<TxnItem | undefined> 
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     // Without the item (an emulator that does not return it), read it; gone meanwhile (removed as never debited): retry.
     const existing = error.Item ? (unmarshall(error.Item) as TxnItem) : await findTxn(txn.accountId, txn.id);
-    if (!existing) throw new ConflictError('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+    if (!existing) throw new RequestInProgressError();
     return existing;
   }
 }

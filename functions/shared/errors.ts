@@ -95,6 +95,13 @@ export class ConflictError extends TollgateError {
   }
 }
 
+/** A request whose Idempotency-Key another attempt is working on right now (409, retry in a second). */
+export class RequestInProgressError extends ConflictError {
+  constructor() {
+    super('This request is already being processed. Retry in a moment.', { 'Retry-After': '1' });
+  }
+}
+
 /** The resource existed but has expired (410). */
 export class GoneError extends TollgateError {
   constructor(detail: string) {
