@@ -62,23 +62,39 @@ export function takenFromAccount(txn: Pick<TxnItem, 'id' | 'createdAt'>, account
 }
 
 /**
- * The answer of the account's ledger, read newest first down to the first entry older than any the debit could be
- * (that one included): taken when an entry is the debit, not taken when none is. A ledger whose newest entry has not
- * caught up (`reaches`), a gap, or a ledger that ends above its first change could hide the debit (an entry the
- * stream has not written, or gave up on): unknown.
+ * How far the stream consumer's clock, which stamps a ledger entry's `projectedAt`, can be behind the clock that
+ * stamped the record's `createdAt`: both are Lambda containers' clocks, which differ by milliseconds.
+ */
+export const PROJECTION_SKEW_MS = 1_000;
+
+/**
+ * Whether an entry's change applied before the charge's record was written, so that neither it nor any entry below it
+ * (applied earlier still) can be the charge's debit, which follows the record: it was projected before the record
+ * (the walk then reads only the seconds around the debit), or, for an entry without `projectedAt`, stamped earlier
+ * than any change after the record can be.
+ */
+export function appliedBeforeRecord(entry: Pick<LedgerEntry, 'at' | 'projectedAt'>, txn: Pick<TxnItem, 'createdAt'>): boolean {
+  if (entry.projectedAt !== undefined) return Date.parse(entry.projectedAt) + PROJECTION_SKEW_MS < Date.parse(txn.createdAt);
+  return entry.at < since(txn).toISOString();
+}
+
+/**
+ * The answer of the account's ledger, read newest first down to the first entry whose change applied before the
+ * record (`appliedBeforeRecord`, that one included): taken when an entry is the debit, not taken when none is. A
+ * ledger whose newest entry has not caught up (`reaches`), a gap, or a ledger that ends above its first change could
+ * hide the debit (an entry the stream has not written, or gave up on): unknown.
  */
 export async function walkLedger(
   txn: Pick<TxnItem, 'id' | 'createdAt'>,
   newestFirst: AsyncIterable<LedgerEntry>,
   reaches: (newest: LedgerEntry) => boolean,
 ): Promise<ChargeTaken> {
-  const from = since(txn).toISOString();
   let below: number | undefined;
   for await (const entry of newestFirst) {
     if (below === undefined && !reaches(entry)) return 'unknown';
     if (below !== undefined && entry.seq !== below) return 'unknown';
     if (entry.id === txn.id && entry.credits < 0) return 'taken';
-    if (entry.at < from) return 'not-taken';
+    if (appliedBeforeRecord(entry, txn)) return 'not-taken';
     below = entry.seq - 1;
   }
   // An empty ledger has not caught up (the account has changed since the record); one ending above entry 1 has a gap.

@@ -25,10 +25,12 @@ export type BatchPut = (requests: readonly PutRequest[]) => Promise<void>;
 export async function putLedgerEntries(accountId: string, entries: readonly LedgerEntry[], put: BatchPut = sharedBatchPut(), now = new Date()): Promise<void> {
   // One entry per sequence number, in order: a batch never holds two puts of the same key.
   const unique = [...new Map(entries.map((entry) => [entry.seq, entry])).values()].sort((a, b) => a.seq - b.seq);
-  // A key-less charge's entry says when it was projected: the sweeper checks each such entry once, in that order.
-  const projected = (entry: LedgerEntry) => (entry.pendingTxn ? { projectedAt: now.toISOString() } : {});
+  // Each entry says when it was projected, after its change applied: the sweeper checks each key-less charge's entry
+  // once, in that order, and the walk for an abandoned keyed charge stops at the first entry projected before the
+  // charge's record was written (charge-taken.ts).
+  const projectedAt = now.toISOString();
   const items = unique.map((entry) => ({
-    PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry, ...projected(entry) } },
+    PutRequest: { Item: { ...keys.ledgerEntry(accountId, entry.seq), entity: 'ledger', accountId, ...entry, projectedAt } },
   }));
   const newest = items.pop();
   await put(items);

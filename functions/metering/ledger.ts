@@ -5,6 +5,11 @@ import type { LedgerEntry as LedgerEntryView } from './openapi.ts';
 export interface LedgerEntry extends BalanceChange {
   seq: number;
   balanceAfter: number;
+  /**
+   * When the stream consumer wrote the entry, which is after its change applied. Every entry of an account item's
+   * ledger has it (entries written by earlier versions only on a key-less charge), a sub-balance's only a key-less charge's.
+   */
+  projectedAt?: string;
 }
 
 /** The public representation of a ledger entry. */

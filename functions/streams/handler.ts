@@ -59,7 +59,7 @@ function decode(record: DynamoDBRecord): StreamChange<DynamoDBRecord> {
  */
 async function applyRun(accountId: string, run: AccountRun<DynamoDBRecord>, deps: BatchDeps): Promise<void> {
   const alertDeps = { ...deps, pendingLedger: run.entries };
-  const outcomes = await Promise.allSettled([putLedgerEntries(accountId, run.entries, deps.put), applySegments(run, alertDeps)]);
+  const outcomes = await Promise.allSettled([putLedgerEntries(accountId, run.entries, deps.put, deps.clock.now()), applySegments(run, alertDeps)]);
   const failure = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failure) throw failure.reason;
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGE_AT_SKEW_MS, ledgerReaches, takenFromAccount, walkLedger } from '../../functions/metering/charge-taken.ts';
+import {
+  appliedBeforeRecord,
+  CHANGE_AT_SKEW_MS,
+  ledgerReaches,
+  PROJECTION_SKEW_MS,
+  takenFromAccount,
+  walkLedger,
+} from '../../functions/metering/charge-taken.ts';
 
 const txn = { id: 'q_abandoned', createdAt: '2026-11-30T12:00:00.000Z' };
 const change = (id: string, credits: number, at: string) => ({ id, type: credits < 0 ? ('debit' as const) : ('refund' as const), credits, at });
@@ -48,6 +55,53 @@ describe('walkLedger: what the account’s ledger, newest first, tells', () => {
     expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 9), entry('q_more', -1, 7)]), caughtUp)).toBe('unknown');
     expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3), entry('t_1', 50, 1, old)]), caughtUp)).toBe('unknown');
     expect(await walkLedger(txn, newestFirst([entry('q_other', -1, 3)]), caughtUp)).toBe('unknown');
+  });
+});
+
+describe('walkLedger on entries that say when they were projected', () => {
+  const projected = (id: string, credits: number, seq: number, projectedAt: string, at = earlierThanRecord(60_000)) => ({
+    ...change(id, credits, at),
+    seq,
+    balanceAfter: 0,
+    projectedAt,
+  });
+  const afterRecord = new Date(Date.parse(txn.createdAt) + 2_000).toISOString();
+  /** Yields `entries`, counting what the walk pulled; a pull past them fails the walk, as reading too far would. */
+  function counted(entries: ReturnType<typeof projected>[]) {
+    const pulled = { count: 0 };
+    async function* newestFirst() {
+      for (const entry of entries) {
+        pulled.count++;
+        yield entry;
+      }
+      throw new Error('the walk read past the entries it needed');
+    }
+    return { pulled, newestFirst: newestFirst() };
+  }
+
+  it('stops at the first entry projected before the record, though its change is stamped within the 15 minutes before it', async () => {
+    const { pulled, newestFirst } = counted([
+      projected('q_other', -1, 9, afterRecord),
+      projected('t_1', 50, 8, earlierThanRecord(PROJECTION_SKEW_MS + 1)),
+      projected('q_older', -1, 7, earlierThanRecord(90_000)),
+    ]);
+    expect(await walkLedger(txn, newestFirst, () => true)).toBe('not-taken');
+    expect(pulled.count).toBe(2);
+  });
+
+  it('reads on past an entry projected within the clock skew of the record: it may have applied after', async () => {
+    const { newestFirst } = counted([
+      projected('q_other', -1, 9, afterRecord),
+      projected('t_1', 50, 8, earlierThanRecord(PROJECTION_SKEW_MS - 1)),
+      projected(txn.id, -10, 7, earlierThanRecord(PROJECTION_SKEW_MS - 1)),
+    ]);
+    expect(await walkLedger(txn, newestFirst, () => true)).toBe('taken');
+  });
+
+  it('an entry without `projectedAt` (written by an earlier version) stops the walk by its change time only', () => {
+    expect(appliedBeforeRecord({ at: earlierThanRecord(60_000) }, txn)).toBe(false);
+    expect(appliedBeforeRecord({ at: earlierThanRecord(CHANGE_AT_SKEW_MS + 1) }, txn)).toBe(true);
+    expect(appliedBeforeRecord({ at: txn.createdAt, projectedAt: earlierThanRecord(PROJECTION_SKEW_MS + 1) }, txn)).toBe(true);
   });
 });
 
