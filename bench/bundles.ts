@@ -20,10 +20,56 @@ export interface BundleResult {
   coldInitMs: number;
   /** Median wall time of the whole fresh process: Node start + import + exit. */
   processMs: number;
+  /** What the bytes loaded at cold start are made of. */
+  composition: BundleComposition;
+  /** What every chunk's bytes are made of. */
+  totalComposition: BundleComposition;
   /** Every import sample, for the record. */
   samples: number[];
   /** Why the bundle could not be imported, if it could not. */
   error?: string;
+}
+
+/**
+ * The stack's libraries a Lambda may load beside the DynamoDB client, by the package names they ship under. Anything
+ * else from `node_modules` is the AWS SDK and what it depends on: what the SDK-only handler is made of.
+ */
+const STACK_LIBRARIES: Record<string, RegExp> = {
+  'zod/mini': /^zod$/,
+  Powertools: /^@aws-lambda-powertools\//,
+  middy: /^@middy\//,
+  'document client': /^@aws-sdk\/(lib|util)-dynamodb$/,
+};
+
+/** A bundle's bytes by where the code came from (esbuild's metafile: each input's bytes in each output). */
+export interface BundleComposition {
+  /** The AWS SDK and its dependencies. */
+  sdk: number;
+  /** Each of the stack's libraries (`STACK_LIBRARIES`) the bundle holds. */
+  libraries: Record<string, number>;
+  /** The project's own modules: Tollgate's, and the example service's catalogue. */
+  own: number;
+  /** esbuild's own: the banner, imports between chunks, helpers. */
+  glue: number;
+}
+
+type Metafile = Awaited<ReturnType<typeof build>>['metafile'] & {};
+
+function composition(outputs: Metafile['outputs'], files: Iterable<string>): BundleComposition {
+  const parts: BundleComposition = { sdk: 0, libraries: {}, own: 0, glue: 0 };
+  for (const file of files) {
+    let counted = 0;
+    for (const [input, { bytesInOutput }] of Object.entries(outputs[file]!.inputs)) {
+      counted += bytesInOutput;
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1];
+      const library = pkg === undefined ? undefined : Object.keys(STACK_LIBRARIES).find((name) => STACK_LIBRARIES[name]!.test(pkg));
+      if (pkg === undefined) parts.own += bytesInOutput;
+      else if (library === undefined) parts.sdk += bytesInOutput;
+      else parts.libraries[library] = (parts.libraries[library] ?? 0) + bytesInOutput;
+    }
+    parts.glue += outputs[file]!.bytes - counted;
+  }
+  return parts;
 }
 
 /**
@@ -66,7 +112,7 @@ async function bundle(
   outdir: string,
   define: Record<string, string>,
   oneFile = false,
-): Promise<{ file: string; bytes: number; totalBytes: number }> {
+): Promise<{ file: string; bytes: number; totalBytes: number; composition: BundleComposition; totalComposition: BundleComposition }> {
   const { metafile } = await build({ ...bundleOptions({ entry, projectRoot: root, define }, outdir), splitting: !oneFile, metafile: true, logLevel: 'silent' });
   const outputs = metafile.outputs;
   const file = join(outdir, `${BUNDLE_ENTRY}.mjs`);
@@ -79,7 +125,13 @@ async function bundle(
   };
   load(code.find((output) => resolve(root, output) === file)!);
   const bytesOf = (files: Iterable<string>) => [...files].reduce((sum, output) => sum + outputs[output]!.bytes, 0);
-  return { file, bytes: bytesOf(loaded), totalBytes: bytesOf(code) };
+  return {
+    file,
+    bytes: bytesOf(loaded),
+    totalBytes: bytesOf(code),
+    composition: composition(outputs, loaded),
+    totalComposition: composition(outputs, code),
+  };
 }
 
 /** Init time of a fresh Node process importing the module: the median of `runs` processes. */
@@ -135,8 +187,20 @@ export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Prom
   const measured = [];
   const define = priceBookDefine(readPriceBookFile(join(root, 'tollgate.prices.json')), 'tollgate.prices.json');
   for (const { name, entry, oneFile } of [{ name: 'empty', entry: emptyEntry }, ...lambdaEntries()]) {
-    const { file: outfile, bytes, totalBytes } = await bundle(entry, join(dir, name.replace(/\W/g, '-')), define, oneFile);
-    const sample = { name, entry, outfile, bytes, totalBytes, imports: [] as number[], processes: [] as number[], error: undefined as string | undefined };
+    const built = await bundle(entry, join(dir, name.replace(/\W/g, '-')), define, oneFile);
+    const { file: outfile, bytes, totalBytes } = built;
+    const sample = {
+      name,
+      entry,
+      outfile,
+      bytes,
+      totalBytes,
+      composition: built.composition,
+      totalComposition: built.totalComposition,
+      imports: [] as number[],
+      processes: [] as number[],
+      error: undefined as string | undefined,
+    };
     try {
       coldInit(outfile, 1, env); // warm the OS file cache; not counted
     } catch (failure) {
@@ -152,11 +216,13 @@ export async function measureBundles(runs: number, env: NodeJS.ProcessEnv): Prom
     }
   }
   const [empty, ...lambdas] = measured.map(
-    ({ name, entry, bytes, totalBytes, imports, processes, error }): BundleResult => ({
+    ({ name, entry, bytes, totalBytes, composition, totalComposition, imports, processes, error }): BundleResult => ({
       name,
       entry: entry.startsWith(root) ? entry.slice(root.length + 1) : 'empty',
       bytes,
       totalBytes,
+      composition,
+      totalComposition,
       coldInitMs: error ? Number.NaN : median(imports),
       processMs: error ? Number.NaN : median(processes),
       samples: imports,
