@@ -56,6 +56,20 @@ const percentile = (values: number[], p: number) => {
 };
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/**
+ * CPU time (user + system, ms) a process has used, from /proc (Linux; NaN elsewhere): the latency runs report how the
+ * two cores were spent per request, in this process (the handlers, the gateway, the clients) and in DynamoDB Local.
+ */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function post(url: string, path: string, token: string, body: unknown, idempotencyKey?: string) {
   const started = performance.now();
   const response = await fetch(`${url}${path}`, {
@@ -372,7 +386,17 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   });
 
   // 2. Throughput and latency at several concurrency levels.
-  const latency: Record<Design, { concurrency: number; rps: number; p50Ms: number; p99Ms: number; requests: number; non200: number }[]> = {
+  type LatencyRun = {
+    concurrency: number;
+    rps: number;
+    p50Ms: number;
+    p99Ms: number;
+    requests: number;
+    non200: number;
+    /** What each request cost the two cores: this process (handlers, gateway, clients) and DynamoDB Local. */
+    cpuMsPerRequest: { node: number; dynamoDbLocal: number };
+  };
+  const latency: Record<Design, LatencyRun[]> = {
     tollgate: [],
     tollgateKeyless: [],
     baseline: [],
@@ -394,7 +418,9 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
       const total = concurrency === 1 ? 200 : Math.min(1000, concurrency * 25);
       log(`Load: ${design}, concurrency ${concurrency}, ${total} requests…`);
       handlerMs[design].length = 0;
+      const cpuBefore = { node: process.cpuUsage(), dynamoDbLocal: cpuMsOf(dynamo.pid) };
       const result = await burst(design, concurrency, total);
+      const nodeCpu = process.cpuUsage(cpuBefore.node);
       if (concurrency === 1) meanHandlerMs[design] = handlerMs[design].reduce((a, b) => a + b, 0) / handlerMs[design].length;
       requests += total;
       const non200 = total - (result.statuses.get(200) ?? 0);
@@ -405,6 +431,10 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
         p99Ms: round(percentile(result.latencies, 99), 1),
         requests: total,
         non200,
+        cpuMsPerRequest: {
+          node: round((nodeCpu.user + nodeCpu.system) / 1000 / total, 2),
+          dynamoDbLocal: round((cpuMsOf(dynamo.pid) - cpuBefore.dynamoDbLocal) / total, 2),
+        },
       });
     }
     loadRoundTrips[design] = meter.calls.filter((c) => c.design === clientOf(design) && c.source === 'request').reduce((n, c) => n + c.attempts, 0) / requests;
@@ -737,7 +767,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
         "Computed by AWS's published rules from item sizes, not from DynamoDB Local: every item a call touches is read (through a separate, uncounted client) before and after the call; writes bill 1 WRU per KB of the larger image, ×2 inside transactions; strongly consistent reads 1 RRU per 4 KB (½ for eventually consistent); failed conditional writes are billed. DynamoDB Local's own ReturnConsumedCapacity figure is shown for comparison only (it under-reports transactions).",
       roundTrips:
         'HTTP requests to DynamoDB counted by a middleware on each SDK client (inside the retry loop, so retries count). Headline figure: sequential requests (no conflicts). Under load: every level together, including transaction-conflict retries.',
-      load: `Both designs served by the local gateway (API Gateway v2 events to the handlers) in this process, clients in the same process, over ${ACCOUNTS} accounts, body ${JSON.stringify(QUERY)}; \`tollgate\` and the baseline with one fresh Idempotency-Key per request, \`tollgateKeyless\` without one. Hot account: ${HOT_ACCOUNT_REQUESTS} requests from 64 clients on one account holding exactly enough credits. Latencies are local (DynamoDB Local in Java on this machine), not AWS's.`,
+      load: `Both designs served by the local gateway (API Gateway v2 events to the handlers) in this process, clients in the same process, over ${ACCOUNTS} accounts, body ${JSON.stringify(QUERY)}; \`tollgate\` and the baseline with one fresh Idempotency-Key per request, \`tollgateKeyless\` without one. Hot account: ${HOT_ACCOUNT_REQUESTS} requests from 64 clients on one account holding exactly enough credits. Latencies are local (DynamoDB Local in Java on this machine), not AWS's. Each run also reports the CPU time per request of this process (handlers, gateway and clients together) and of DynamoDB Local: on two cores the two share, high concurrency is bound by their sum, and only the first is Tollgate's own code.`,
       sdkOnlyHandler:
         'bench/sdk-only/handler.ts: creates the DynamoDB client and sends one conditional UpdateItem, nothing else; bundled and timed like the others. The floor for cold init and bundle size.',
       sdkOnlyWithWorkHandler:
@@ -1080,6 +1110,15 @@ function print(results: any, units: Record<Design, { calls: string; localReporte
         `${rk.rpsByConcurrency[i].rps} · ${rk.p50ByConcurrency[i].p50} · ${rk.p99ByConcurrency[i].p99}`,
       ];
     }),
+    [
+      '  CPU ms / request at concurrency 64: this process · DynamoDB Local',
+      ...[t, k, b].map((s: any) => {
+        const cpu = s.details.latency.find((l: any) => l.concurrency === 64).cpuMsPerRequest;
+        return `${cpu.node} · ${cpu.dynamoDbLocal}`;
+      }),
+      '',
+      '',
+    ],
     [
       'concurrency 64, one hot account: rps · p50 · p99 ms',
       `${h.tollgate.rps} · ${h.tollgate.p50Ms} · ${h.tollgate.p99Ms}`,

@@ -18,6 +18,8 @@ export const localRegion = 'local';
 export interface DynamoDbLocal {
   endpoint: string;
   client: DynamoDBClient;
+  /** The Java process's id (the bench reads its CPU time). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   return {
     endpoint,
     client,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         watchdog?.kill('SIGKILL');
