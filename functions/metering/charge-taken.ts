@@ -62,10 +62,11 @@ export function takenFromAccount(txn: Pick<TxnItem, 'id' | 'createdAt'>, account
 }
 
 /**
- * How far the stream consumer's clock, which stamps a ledger entry's `projectedAt`, can be behind the clock that
- * stamped the record's `createdAt`: both are Lambda containers' clocks, which differ by milliseconds.
+ * How far the clock that stamped a record's `createdAt` may run ahead of the stream consumer's, which stamps a ledger
+ * entry's `projectedAt`. Lambda containers' clocks differ by milliseconds; a minute also covers a `meter()` whose
+ * `clock` option is not quite the real time, and costs a takeover only that minute's entries.
  */
-export const PROJECTION_SKEW_MS = 1_000;
+export const PROJECTION_SKEW_MS = 60_000;
 
 /**
  * Whether an entry's change applied before the charge's record was written, so that neither it nor any entry below it

@@ -48,7 +48,11 @@ export interface MeterOptions<TEvent extends HttpEvent = HttpEvent> {
   idPrefix?: string;
   /** Where operation names are priced. @default the deployment's price book, read on the first call */
   pricing?: PriceBook;
-  /** @default the system clock */
+  /**
+   * What time it is, for the charge's record and ledger change. It must keep to real time within a minute: whether an
+   * abandoned charge was debited is read against the ledger's times, which are the stream consumer's (charge-taken.ts).
+   * @default the system clock
+   */
   clock?: Clock;
 }
 
