@@ -45,6 +45,8 @@ const designs: Design[] = ['tollgate', 'tollgateKeyless', 'baseline'];
 const clientOf = (design: Design) => (design === 'baseline' ? 'baseline' : 'tollgate');
 /** Requests per latency level and on the hot account. */
 const HOT_ACCOUNT_REQUESTS = 1000;
+/** Requests of each design before any measurement, at concurrency 64. */
+const WARM_UP_REQUESTS = 1500;
 /** Calls that bill read units. */
 const STREAM_READS: ReadonlySet<string> = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 
@@ -325,8 +327,11 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   // empty shard, which DynamoDB Local later answers with TrimmedDataAccessException, and never renews it.
   poller.start();
 
+  // DynamoDB Local's JVM compiles its hot paths over the first several thousand calls: with a short warm-up, the design
+  // measured first (keyed Tollgate) paid for it (its DynamoDB Local CPU per request fell from about 6 ms to 2.7–3.9 ms from
+  // a first round of 1,000 requests to a second, on a JVM already given 1,500). Every design warms it before any is measured.
   log('Warming up…');
-  for (const design of designs) await burst(design, 8, 200);
+  for (const design of designs) await burst(design, 64, WARM_UP_REQUESTS);
   await poller.drain();
 
   // 1. Units and round trips per metered request, sequential (the warm happy path, no conflicts).
@@ -624,6 +629,9 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
   await poller.drain();
   await poller.stop();
   meter.sizer.destroy();
+  // The cold starts are timed with nothing else running: a run that left DynamoDB Local up beside them (after the
+  // longer warm-up) timed every bundle 15–20% slower than the runs around it, the heavier ones more.
+  await dynamo.stop();
 
   // 5. Bundles and cold starts.
   log(`Bundling every Lambda with esbuild and timing ${COLD_RUNS} fresh Node processes each…`);
@@ -776,7 +784,7 @@ async function measure(dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>, s
         "Computed by AWS's published rules from item sizes, not from DynamoDB Local: every item a call touches is read (through a separate, uncounted client) before and after the call; writes bill 1 WRU per KB of the larger image, ×2 inside transactions; strongly consistent reads 1 RRU per 4 KB (½ for eventually consistent); failed conditional writes are billed. DynamoDB Local's own ReturnConsumedCapacity figure is shown for comparison only (it under-reports transactions).",
       roundTrips:
         'HTTP requests to DynamoDB counted by a middleware on each SDK client (inside the retry loop, so retries count). Headline figure: sequential requests (no conflicts). Under load: every level together, including transaction-conflict retries.',
-      load: `Both designs served by the local gateway (API Gateway v2 events to the handlers) in this process, clients in the same process, over ${ACCOUNTS} accounts, body ${JSON.stringify(QUERY)}; \`tollgate\` and the baseline with one fresh Idempotency-Key per request, \`tollgateKeyless\` without one. Hot account: ${HOT_ACCOUNT_REQUESTS} requests from 64 clients on one account holding exactly enough credits. Latencies are local (DynamoDB Local in Java on this machine), not AWS's. Each run also reports the CPU time per request of this process (handlers, gateway and clients together) and of DynamoDB Local: on two cores the two share, high concurrency is bound by their sum, and only the first is Tollgate's own code.`,
+      load: `Both designs served by the local gateway (API Gateway v2 events to the handlers) in this process, clients in the same process, over ${ACCOUNTS} accounts, body ${JSON.stringify(QUERY)}; \`tollgate\` and the baseline with one fresh Idempotency-Key per request, \`tollgateKeyless\` without one. Before any measurement, ${WARM_UP_REQUESTS} requests of each design at concurrency 64 warm DynamoDB Local's JVM and this process. Hot account: ${HOT_ACCOUNT_REQUESTS} requests from 64 clients on one account holding exactly enough credits. Latencies are local (DynamoDB Local in Java on this machine), not AWS's. Each run also reports the CPU time per request of this process (handlers, gateway and clients together) and of DynamoDB Local: on two cores the two share, high concurrency is bound by their sum, and only the first is Tollgate's own code.`,
       sdkOnlyHandler:
         'bench/sdk-only/handler.ts: creates the DynamoDB client and sends one conditional UpdateItem, nothing else; bundled and timed like the others. The floor for cold init and bundle size.',
       sdkOnlyWithWorkHandler:
