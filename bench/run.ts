@@ -941,13 +941,8 @@ interface BundleFigures {
   bundleTotalKb: number;
 }
 
-/** A bundle's composition in KB: the AWS SDK, each of the stack's libraries, the project's own code, esbuild's glue. */
-interface CompositionKb {
-  sdk: number;
-  libraries: Record<string, number>;
-  own: number;
-  glue: number;
-}
+/** A bundle's composition (`BundleComposition`: the AWS SDK, each of the stack's libraries, the project's own code, esbuild's glue) in KB. */
+type CompositionKb = BundleComposition;
 
 const compositionKb = ({ sdk, libraries, own, glue }: BundleComposition): CompositionKb => ({
   sdk: round(sdk / 1024, 1),
